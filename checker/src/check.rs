@@ -1,0 +1,320 @@
+//! `kexit check`: resolve scenarios, plan runs (and shards), run them, save schedule files
+//! for violations, print a table or JSON, and choose the exit code.
+
+use crate::cli::CheckArgs;
+use crate::run::{self, Budget, EngineKind, RunResult, LOOM_MAX_ACTORS};
+use crate::schedule::ScheduleFile;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kexit_model::trace::ViolationKind;
+use kexit_model::Variant;
+use kexit_scenarios::Scenario;
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Caught,
+    Violation,
+    Missed,
+    Error,
+}
+
+impl Verdict {
+    pub fn ok(self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::Caught)
+    }
+    fn text(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Caught => "caught",
+            Verdict::Violation => "VIOLATION",
+            Verdict::Missed => "MISSED",
+            Verdict::Error => "ERROR",
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ResultJson {
+    pub scenario: String,
+    pub variant: String,
+    pub engine: EngineKind,
+    pub verdict: Verdict,
+    pub expected: Option<String>,
+    pub executions: u64,
+    pub exhaustive: bool,
+    pub preemption_bound: Option<usize>,
+    pub seeds: Option<(u64, u64)>,
+    pub seconds: f64,
+    pub executions_per_second: f64,
+    pub violation: Option<crate::schedule::ViolationRecord>,
+    pub seed: Option<u64>,
+    pub schedule_file: Option<String>,
+    pub error: Option<String>,
+}
+
+pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
+    let cat = kexit_scenarios::catalogue();
+    if names.is_empty() {
+        return Ok(cat);
+    }
+    let mut out: Vec<Scenario> = Vec::new();
+    for n in names {
+        if n.ends_with(".toml") || n.contains('/') {
+            let text = std::fs::read_to_string(n).map_err(|e| format!("{n}: cannot read scenario file: {e}"))?;
+            out.push(kexit_scenarios::parse(n, &text).map_err(|e| e.to_string())?);
+            continue;
+        }
+        let hits: Vec<&Scenario> = cat.iter().filter(|s| glob(n, &s.spec.name)).collect();
+        if hits.is_empty() {
+            return Err(format!("unknown scenario {n:?} (see `kexit list`)"));
+        }
+        for h in hits {
+            if !out.iter().any(|s| s.spec.name == h.spec.name) {
+                out.push(h.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn glob(pat: &str, s: &str) -> bool {
+    fn m(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
+            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    m(pat.as_bytes(), s.as_bytes())
+}
+
+/// The violation a (scenario, variant) pair must show, if any.
+pub fn expected(s: &Scenario, v: &Variant) -> Option<ViolationKind> {
+    if v.info.exposed_by.contains(&s.spec.name.as_str()) {
+        return ViolationKind::from_slug(v.info.expect);
+    }
+    let f = s.spec.known_finding.as_ref()?;
+    if f.fixed_by.iter().any(|x| x == v.name()) {
+        return None;
+    }
+    ViolationKind::from_slug(&f.kind)
+}
+
+pub fn verdict(r: &RunResult, want: Option<ViolationKind>) -> Verdict {
+    if r.error.is_some() {
+        return Verdict::Error;
+    }
+    match (&r.found, want) {
+        (Some(f), Some(k)) if f.outcome.violation.as_ref().is_some_and(|v| v.kind == k) => Verdict::Caught,
+        (Some(_), _) => Verdict::Violation,
+        (None, Some(_)) => Verdict::Missed,
+        (None, None) => Verdict::Pass,
+    }
+}
+
+struct Unit {
+    scenario: usize,
+    engine: EngineKind,
+    budget: Budget,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let err = || format!("--shard {s:?}: expected I/N with 1 <= I <= N");
+    let (i, n) = s.split_once('/').ok_or_else(err)?;
+    let (i, n): (u64, u64) = (i.parse().map_err(|_| err())?, n.parse().map_err(|_| err())?);
+    if i == 0 || n == 0 || i > n {
+        return Err(err());
+    }
+    Ok((i, n))
+}
+
+pub fn main(a: CheckArgs) -> Result<u8, String> {
+    let variant = Variant::by_name(&a.variant).ok_or_else(|| format!("unknown variant {:?} (see `kexit variants`)", a.variant))?;
+    let scenarios = resolve(&a.scenarios)?;
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    if a.jobs == Some(0) {
+        return Err("--jobs must be at least 1".into());
+    }
+    if let Some(t) = a.time_limit {
+        if !(t > 0.0 && t.is_finite()) {
+            return Err(format!("--time-limit {t}: expected a positive number of seconds"));
+        }
+    }
+    if a.iterations == Some(0) {
+        return Err("--iterations must be at least 1".into());
+    }
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut units = Vec::new();
+    for (si, s) in scenarios.iter().enumerate() {
+        let fits = s.spec.actor_count() <= LOOM_MAX_ACTORS;
+        let engines: Vec<EngineKind> = match a.engine.map(|e| e.kind()) {
+            None => vec![if fits { EngineKind::Loom } else { EngineKind::Pct }],
+            Some(None) => {
+                let mut v = vec![EngineKind::Pct, EngineKind::Random, EngineKind::Urw, EngineKind::Dfs, EngineKind::Os];
+                if fits {
+                    v.insert(0, EngineKind::Loom);
+                }
+                v
+            }
+            Some(Some(e)) => vec![e],
+        };
+        for engine in engines {
+            let scale = if a.deep { 10 } else { 1 };
+            let iterations = a.iterations.unwrap_or(match engine {
+                EngineKind::Loom => u64::MAX,
+                EngineKind::Os => 1_000 * scale,
+                EngineKind::Dfs => 100_000 * scale,
+                _ => 10_000 * scale,
+            });
+            let budget = Budget {
+                iterations,
+                time_limit: a.time_limit.map(Duration::from_secs_f64),
+                seed: a.seed,
+                preemption_bound: if a.deep { a.preemption_bound } else { a.preemption_bound.or(s.spec.loom_bound) },
+                jobs,
+                pct_depth: 3,
+            };
+            units.push(Unit { scenario: si, engine, budget });
+        }
+    }
+    if let Some((i, n)) = shard {
+        let mut kept = Vec::new();
+        for (k, mut u) in units.into_iter().enumerate() {
+            if u.engine.seeded() && u.budget.iterations != u64::MAX {
+                let slice = u.budget.iterations.div_ceil(n);
+                u.budget.seed = u.budget.seed.wrapping_add((i - 1) * slice);
+                u.budget.iterations = slice;
+                kept.push(u);
+            } else if k as u64 % n == i - 1 {
+                kept.push(u);
+            }
+        }
+        units = kept;
+    }
+
+    let interactive = std::io::stderr().is_terminal() && !a.json;
+    let mut results = Vec::new();
+    let mut worst = 0u8;
+    if !a.json {
+        println!("{:<26} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}", "scenario", "variant", "engine", "verdict", "executions", "exploration", "time", "exec/s");
+    }
+    for u in &units {
+        let s = &scenarios[u.scenario];
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})").expect("template"));
+        bar.set_message(format!("{} on {}", s.spec.name, u.engine.name()));
+        let started = Instant::now();
+        let shown = std::sync::atomic::AtomicBool::new(false);
+        let progress = |n: u64| {
+            if interactive && started.elapsed() > Duration::from_secs(1) && !shown.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+            bar.set_position(n);
+        };
+        let r = run::run(&s.spec, &variant, u.engine, &u.budget, &progress);
+        bar.finish_and_clear();
+        let want = expected(s, &variant);
+        let v = verdict(&r, want);
+        let mut schedule_file = None;
+        let mut violation = None;
+        let mut seed = None;
+        if let Some(f) = &r.found {
+            let viol = f.outcome.violation.as_ref().expect("found has a violation");
+            let file = ScheduleFile::new(&s.spec, &s.origin, variant.name(), u.engine.name(), f.seed, viol, &f.outcome.schedule);
+            let path = file.save(&a.out).map_err(|e| format!("cannot write schedule file under {}: {e}", a.out.display()))?;
+            schedule_file = Some(path.display().to_string());
+            violation = Some(viol.into());
+            seed = f.seed;
+        }
+        worst = worst.max(match v {
+            Verdict::Pass | Verdict::Caught => 0,
+            Verdict::Violation | Verdict::Missed => 1,
+            Verdict::Error => 2,
+        });
+        let secs = r.elapsed.as_secs_f64();
+        let rj = ResultJson {
+            scenario: s.spec.name.clone(),
+            variant: variant.name().to_string(),
+            engine: u.engine,
+            verdict: v,
+            expected: want.map(|k| k.slug().to_string()),
+            executions: r.executions,
+            exhaustive: r.exhaustive,
+            preemption_bound: (u.engine == EngineKind::Loom).then_some(u.budget.preemption_bound).flatten(),
+            seeds: u.engine.seeded().then(|| (u.budget.seed, u.budget.seed.wrapping_add(r.executions.saturating_sub(1)))),
+            seconds: secs,
+            executions_per_second: if secs > 0.0 { r.executions as f64 / secs } else { 0.0 },
+            violation,
+            seed,
+            schedule_file,
+            error: r.error.clone(),
+        };
+        if !a.json {
+            print_row(&rj, &r);
+        }
+        results.push(rj);
+    }
+    if a.json {
+        let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "results": results });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+    } else {
+        let bad = results.iter().filter(|r| !r.verdict.ok()).count();
+        println!(
+            "\n{}: {} result(s), {} as expected, {} not",
+            if worst == 0 { "OK" } else { "FAILED" },
+            results.len(),
+            results.len() - bad,
+            bad
+        );
+    }
+    Ok(worst)
+}
+
+fn print_row(r: &ResultJson, run: &RunResult) {
+    let exploration = if r.exhaustive {
+        match r.preemption_bound {
+            Some(b) => format!("exhaustive (preemption bound {b})"),
+            None => "exhaustive".to_string(),
+        }
+    } else if r.violation.is_some() {
+        "stopped at first violation".to_string()
+    } else if r.error.is_some() {
+        "error".to_string()
+    } else {
+        match r.seeds {
+            Some((a, b)) => format!("budget reached (seeds {a}..={b})"),
+            None => "budget reached".to_string(),
+        }
+    };
+    println!(
+        "{:<26} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>7.2}s {:>9.0}",
+        r.scenario,
+        r.variant,
+        r.engine.name(),
+        r.verdict.text(),
+        r.executions,
+        exploration,
+        r.seconds,
+        r.executions_per_second
+    );
+    if let Some(e) = &r.error {
+        println!("    error: {e}");
+    }
+    if let (Some(f), Some(path)) = (&run.found, &r.schedule_file) {
+        let v = f.outcome.violation.as_ref().expect("violation");
+        for l in v.to_string().lines() {
+            println!("    {l}");
+        }
+        println!("    schedule: {path}");
+        println!("    replay:   kexit replay {path}");
+        if let Some(seed) = r.seed {
+            println!("    or:       kexit check {} --variant {} --engine {} --seed {seed} --iterations 1", r.scenario, r.variant, r.engine.name());
+        }
+    }
+}

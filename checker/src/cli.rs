@@ -1,0 +1,117 @@
+//! Command-line interface definitions.
+
+use crate::run::EngineKind;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kexit",
+    version,
+    about = "Deterministic model checker for DragonFly BSD's process and LWP exit lifecycle (kern_exit.c, 2014)",
+    long_about = "kexit runs an executable model of kern_exit.c on loom (exhaustive), shuttle (PCT, random, \
+                  DFS, uniform random walk) and real OS threads. Every violation is saved as a schedule file \
+                  that `kexit replay` reproduces step for step.\n\nExit codes: 0 every result matches its \
+                  expectation; 1 a violation was found (or an expected one was missed); 2 bad input."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Loom,
+    Pct,
+    Random,
+    Dfs,
+    Urw,
+    Os,
+    All,
+}
+
+impl EngineArg {
+    pub fn kind(self) -> Option<EngineKind> {
+        Some(match self {
+            EngineArg::Loom => EngineKind::Loom,
+            EngineArg::Pct => EngineKind::Pct,
+            EngineArg::Random => EngineKind::Random,
+            EngineArg::Dfs => EngineKind::Dfs,
+            EngineArg::Urw => EngineKind::Urw,
+            EngineArg::Os => EngineKind::Os,
+            EngineArg::All => return None,
+        })
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Explore scenarios and report every violation (default: the whole catalogue).
+    Check(CheckArgs),
+    /// Reproduce a saved violation from its schedule file and print the trace.
+    Replay(ReplayArgs),
+    /// List the scenarios of the catalogue.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the model variants (seed, historical bugs, later fixes).
+    Variants {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Scenario names, globs over names (`exit-*`), or paths to .toml files. Default: all.
+    pub scenarios: Vec<String>,
+    /// Engine: loom (exhaustive), pct, random, dfs, urw (shuttle), os (threads), all.
+    /// Default: loom where the scenario fits in loom's 5 threads, pct otherwise.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    /// Model variant (see `kexit variants`).
+    #[arg(long, default_value = "seed")]
+    pub variant: String,
+    /// Executions per scenario and engine (default: loom unlimited, shuttle 10000, os 1000).
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// First seed of the seeded engines; execution k runs with seed S+k.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Loom preemption bound (default: the scenario's own, else unbounded).
+    #[arg(long)]
+    pub preemption_bound: Option<usize>,
+    /// Seconds per scenario and engine.
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Parallel workers for the seeded engines and os (default: number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run the I-th of N disjoint slices (I/N) of the scenarios and seed ranges.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Where schedule files go (DIR/failures/).
+    #[arg(long, default_value = ".kexit")]
+    pub out: PathBuf,
+    /// Machine-readable results on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Larger budgets: unbounded loom, 10x iterations.
+    #[arg(long)]
+    pub deep: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    pub file: PathBuf,
+    /// Print the trace as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Show each step's line of the seed (path to kern_exit.c).
+    #[arg(long)]
+    pub source: Option<PathBuf>,
+    /// Only show the steps of this pid's actors.
+    #[arg(long)]
+    pub focus: Option<u32>,
+}

@@ -1,0 +1,193 @@
+//! The engines the model runs on. Each scheduling point of the model is one engine-visible
+//! operation (an atomic RMW on a shared counter) so loom's DPOR and shuttle's schedulers see
+//! exactly the model's scheduling points and nothing else.
+
+use kexit_model::engine::{ActorId, Engine, Obj};
+use std::collections::HashMap;
+use kexit_model::world::Spawner;
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::Ordering::SeqCst;
+
+/// One loom atomic per kernel object the model names, created on first use, so loom's
+/// partial-order reduction sees which steps commute.
+#[derive(Default)]
+pub struct LoomEngine {
+    objects: HashMap<Obj, loom::sync::atomic::AtomicUsize>,
+}
+
+impl LoomEngine {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Engine for LoomEngine {
+    type Thread = loom::thread::Thread;
+    fn switch_point(&self, _me: ActorId, objs: &[Obj]) -> bool {
+        for o in objs {
+            self.objects.get(o).expect("object prepared").fetch_add(1, SeqCst);
+        }
+        true
+    }
+    /// The atomics are created by the harness thread before it spawns the actors, so loom
+    /// sees their initialization happen before every use.
+    fn prepare(&mut self, objs: &[Obj], _actors: usize) {
+        self.objects = objs.iter().map(|o| (*o, loom::sync::atomic::AtomicUsize::new(0))).collect();
+    }
+    fn current(&self, _me: ActorId) -> Self::Thread {
+        loom::thread::current()
+    }
+    fn park(&self, _me: ActorId) {
+        loom::thread::park()
+    }
+    fn unpark(&self, t: &Self::Thread) {
+        t.unpark()
+    }
+}
+
+pub fn loom_spawn() -> Box<Spawner> {
+    Box::new(|f| {
+        let h = loom::thread::spawn(f);
+        Box::new(move || h.join().expect("model thread panicked"))
+    })
+}
+
+/// Shuttle's `park` may wake spuriously, which multiplies executions and makes DFS spin;
+/// actors block on a channel of their own instead (no spurious wakeups).
+pub struct ShuttleEngine {
+    point: shuttle::sync::atomic::AtomicUsize,
+    wake: Vec<shuttle::sync::mpsc::Sender<()>>,
+    // Each receiver is only ever used by its own actor.
+    wait: Vec<std::sync::Mutex<shuttle::sync::mpsc::Receiver<()>>>,
+}
+
+impl ShuttleEngine {
+    pub fn new() -> Self {
+        ShuttleEngine { point: shuttle::sync::atomic::AtomicUsize::new(0), wake: Vec::new(), wait: Vec::new() }
+    }
+}
+
+impl Engine for ShuttleEngine {
+    type Thread = ActorId;
+    fn switch_point(&self, _me: ActorId, _objs: &[Obj]) -> bool {
+        self.point.fetch_add(1, SeqCst);
+        true
+    }
+    fn prepare(&mut self, _objs: &[Obj], actors: usize) {
+        for _ in 0..actors {
+            let (tx, rx) = shuttle::sync::mpsc::channel();
+            self.wake.push(tx);
+            self.wait.push(std::sync::Mutex::new(rx));
+        }
+    }
+    fn current(&self, me: ActorId) -> Self::Thread {
+        me
+    }
+    fn park(&self, me: ActorId) {
+        let _ = self.wait[me].lock().expect("own receiver").recv();
+    }
+    fn unpark(&self, t: &Self::Thread) {
+        let _ = self.wake[*t].send(());
+    }
+}
+
+pub fn shuttle_spawn() -> Box<Spawner> {
+    Box::new(|f| {
+        let h = shuttle::thread::spawn(f);
+        Box::new(move || h.join().expect("model thread panicked"))
+    })
+}
+
+/// Real OS threads racing for the kernel lock (stress). Not reproducible by seed, but the
+/// order of kernel-lock acquisitions is still logged, so a violation replays exactly.
+pub struct OsEngine;
+
+impl Engine for OsEngine {
+    type Thread = std::thread::Thread;
+    fn switch_point(&self, _me: ActorId, _objs: &[Obj]) -> bool {
+        std::hint::spin_loop();
+        true
+    }
+    fn current(&self, _me: ActorId) -> Self::Thread {
+        std::thread::current()
+    }
+    fn park(&self, _me: ActorId) {
+        std::thread::park_timeout(std::time::Duration::from_millis(20))
+    }
+    fn unpark(&self, t: &Self::Thread) {
+        t.unpark()
+    }
+}
+
+pub fn os_spawn() -> Box<Spawner> {
+    Box::new(|f| {
+        let h = std::thread::spawn(f);
+        Box::new(move || h.join().expect("model thread panicked"))
+    })
+}
+
+/// Replays a recorded schedule: every kernel-lock acquisition waits until the schedule says
+/// it is this actor's turn, and the turn passes on only when the lock is released.
+pub struct ReplayEngine {
+    state: Mutex<Baton>,
+    cv: Condvar,
+}
+
+struct Baton {
+    schedule: Vec<u8>,
+    pos: usize,
+    busy: bool,
+    stopped: bool,
+}
+
+impl ReplayEngine {
+    pub fn new(schedule: Vec<u8>) -> Self {
+        ReplayEngine { state: Mutex::new(Baton { schedule, pos: 0, busy: false, stopped: false }), cv: Condvar::new() }
+    }
+
+    fn turn(&self, me: ActorId) -> bool {
+        let mut b = self.state.lock();
+        loop {
+            if b.stopped {
+                return false;
+            }
+            if !b.busy {
+                if b.pos >= b.schedule.len() {
+                    b.stopped = true;
+                    self.cv.notify_all();
+                    return false;
+                }
+                if b.schedule[b.pos] as usize == me {
+                    b.busy = true;
+                    return true;
+                }
+            }
+            self.cv.wait(&mut b);
+        }
+    }
+}
+
+impl Engine for ReplayEngine {
+    type Thread = ();
+    fn switch_point(&self, me: ActorId, _objs: &[Obj]) -> bool {
+        self.turn(me)
+    }
+    fn silent(&self, me: ActorId) -> bool {
+        self.turn(me)
+    }
+    fn released(&self, _me: ActorId) {
+        let mut b = self.state.lock();
+        if b.busy {
+            b.busy = false;
+            b.pos += 1;
+        }
+        self.cv.notify_all();
+    }
+    fn current(&self, _me: ActorId) -> Self::Thread {}
+    fn park(&self, _me: ActorId) {}
+    fn unpark(&self, _t: &Self::Thread) {}
+    fn abort(&self) {
+        self.state.lock().stopped = true;
+        self.cv.notify_all();
+    }
+}

@@ -1,0 +1,11 @@
+//! kexit's engines, runner, schedule files, reports and CLI.
+
+pub mod check;
+pub mod cli;
+pub mod engines;
+pub mod info;
+pub mod pct;
+pub mod replay;
+pub mod report;
+pub mod run;
+pub mod schedule;

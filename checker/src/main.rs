@@ -1,0 +1,29 @@
+use clap::Parser;
+use kexit_checker::cli::{Cli, Command};
+use kexit_checker::{check, replay, info};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    kexit_checker::run::install_quiet_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let r = match cli.command {
+        Command::Check(a) => check::main(a),
+        Command::Replay(a) => replay::main(a),
+        Command::List { json } => info::list(json),
+        Command::Variants { json } => info::variants(json),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("kexit: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

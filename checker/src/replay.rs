@@ -1,0 +1,70 @@
+//! `kexit replay FILE`: check the file against the current scenario and variant, re-run the
+//! recorded schedule on the replay engine, print the trace, and confirm the same violation.
+
+use crate::cli::ReplayArgs;
+use crate::report::{explain, render_trace, steps_json, TraceOptions};
+use crate::schedule::{decode, spec_hash, ScheduleFile, ViolationRecord};
+use kexit_model::Variant;
+
+pub fn main(a: ReplayArgs) -> Result<u8, String> {
+    let f = ScheduleFile::load(&a.file)?;
+    let scenario = if f.scenario_origin.starts_with("scenarios/catalog/") {
+        kexit_scenarios::by_name(&f.scenario)
+            .ok_or_else(|| format!("{}: scenario {:?} is not in this catalogue", a.file.display(), f.scenario))?
+    } else {
+        let text = std::fs::read_to_string(&f.scenario_origin)
+            .map_err(|e| format!("{}: cannot read scenario {}: {e}", a.file.display(), f.scenario_origin))?;
+        kexit_scenarios::parse(&f.scenario_origin, &text).map_err(|e| e.to_string())?
+    };
+    let hash = spec_hash(&scenario.spec);
+    if hash != f.scenario_hash {
+        return Err(format!(
+            "{}: scenario {:?} has changed since the schedule was recorded (content hash {} now, {} then)",
+            a.file.display(),
+            f.scenario,
+            hash,
+            f.scenario_hash
+        ));
+    }
+    let variant =
+        Variant::by_name(&f.variant).ok_or_else(|| format!("{}: unknown variant {:?}", a.file.display(), f.variant))?;
+    let source = match &a.source {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("--source {}: {e}", p.display()))?;
+            Some(text.lines().map(str::to_string).collect::<Vec<_>>())
+        }
+    };
+    let schedule = decode(&f.schedule).expect("checked by load");
+    let out = crate::run::replay(&scenario.spec, &variant, &schedule);
+    let got: Option<ViolationRecord> = out.violation.as_ref().map(Into::into);
+    let same = got.as_ref() == Some(&f.violation);
+    if a.json {
+        let doc = serde_json::json!({
+            "scenario": f.scenario, "variant": f.variant, "engine": f.engine, "seed": f.seed,
+            "reproduced": same, "violation": got, "recorded_violation": f.violation,
+            "steps": steps_json(&out, a.focus),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+    } else {
+        println!(
+            "replay of {} (scenario {}, variant {}, found by {}{})\n",
+            a.file.display(),
+            f.scenario,
+            f.variant,
+            f.engine,
+            f.seed.map(|s| format!(" seed {s}")).unwrap_or_default()
+        );
+        print!("{}", render_trace(&out, &TraceOptions { source: source.as_deref(), focus: a.focus }));
+        if out.violation.is_none() {
+            println!("\nno violation on replay");
+        }
+        if !same {
+            println!("\nthe replay does not reproduce the recorded violation:\n  recorded: {} at {}:{} - {}", f.violation.kind, f.violation.function, f.violation.line, f.violation.message);
+        } else if let Some(v) = &out.violation {
+            let _ = explain(v);
+            println!("\nreproduced: the recorded violation, step for step");
+        }
+    }
+    Ok(if same { 1 } else { 2 })
+}

@@ -1,0 +1,363 @@
+//! Runs a scenario on an engine within a budget the harness enforces itself, stopping at the
+//! first violation. Loom explores exhaustively (optionally preemption-bounded); the shuttle
+//! engines run one seeded execution at a time, so every execution is reproducible from its
+//! seed; the OS engine races real threads.
+
+use crate::engines::*;
+use crate::pct::{Pct, Random};
+use kexit_model::world::{execute, Outcome};
+use kexit_model::{Spec, Variant};
+use parking_lot::Mutex;
+use serde::Serialize;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    Loom,
+    Pct,
+    Random,
+    Dfs,
+    Urw,
+    Os,
+}
+
+impl EngineKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Loom => "loom",
+            EngineKind::Pct => "pct",
+            EngineKind::Random => "random",
+            EngineKind::Dfs => "dfs",
+            EngineKind::Urw => "urw",
+            EngineKind::Os => "os",
+        }
+    }
+    pub fn seeded(self) -> bool {
+        matches!(self, EngineKind::Pct | EngineKind::Random | EngineKind::Urw)
+    }
+}
+
+/// Loom allows 5 threads including the harness.
+pub const LOOM_MAX_ACTORS: usize = 4;
+
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub iterations: u64,
+    pub time_limit: Option<Duration>,
+    pub seed: u64,
+    pub preemption_bound: Option<usize>,
+    pub jobs: usize,
+    pub pct_depth: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { iterations: 10_000, time_limit: None, seed: 0, preemption_bound: None, jobs: 1, pct_depth: 3 }
+    }
+}
+
+pub struct Found {
+    pub outcome: Outcome,
+    /// The seed that reproduces it on a seeded engine.
+    pub seed: Option<u64>,
+}
+
+pub struct RunResult {
+    pub engine: EngineKind,
+    pub executions: u64,
+    pub exhaustive: bool,
+    pub elapsed: Duration,
+    pub found: Option<Found>,
+    pub lines: Vec<u64>,
+    /// A model panic, or why the run could not start.
+    pub error: Option<String>,
+}
+
+struct Ctl {
+    executions: AtomicU64,
+    stop: AtomicBool,
+    budget_hit: AtomicBool,
+    found: Mutex<Option<Found>>,
+    lines: Mutex<Vec<u64>>,
+    start: Instant,
+    budget: Budget,
+}
+
+impl Ctl {
+    fn new(budget: &Budget) -> Arc<Ctl> {
+        Arc::new(Ctl {
+            executions: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            budget_hit: AtomicBool::new(false),
+            found: Mutex::new(None),
+            lines: Mutex::new(Vec::new()),
+            start: Instant::now(),
+            budget: budget.clone(),
+        })
+    }
+
+    /// Claims the next execution, or says the budget is spent.
+    fn claim(&self) -> Option<u64> {
+        if self.stop.load(SeqCst) {
+            return None;
+        }
+        let over_time = self.budget.time_limit.is_some_and(|t| self.start.elapsed() >= t);
+        let n = self.executions.fetch_add(1, SeqCst);
+        if n >= self.budget.iterations || over_time {
+            self.executions.fetch_sub(1, SeqCst);
+            self.budget_hit.store(true, SeqCst);
+            return None;
+        }
+        Some(n)
+    }
+
+    fn done(&self, out: Outcome, seed: Option<u64>) {
+        {
+            let mut l = self.lines.lock();
+            if l.len() < out.lines.len() {
+                l.resize(out.lines.len(), 0);
+            }
+            for (a, b) in l.iter_mut().zip(&out.lines) {
+                *a |= *b;
+            }
+        }
+        if out.violation.is_some() {
+            let mut f = self.found.lock();
+            if f.is_none() {
+                *f = Some(Found { outcome: out, seed });
+            }
+            self.stop.store(true, SeqCst);
+        }
+    }
+}
+
+/// Payload of the panic that ends a loom exploration early.
+struct StopExploration;
+
+pub fn install_quiet_panic_hook() {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().is::<StopExploration>() {
+            return;
+        }
+        prev(info)
+    }));
+}
+
+pub fn run(spec: &Spec, variant: &Variant, engine: EngineKind, budget: &Budget, progress: &(dyn Fn(u64) + Sync)) -> RunResult {
+    let ctl = Ctl::new(budget);
+    let spec = Arc::new(spec.clone());
+    let variant = Arc::new(variant.clone());
+    let mut exhaustive = false;
+    let error = match engine {
+        EngineKind::Loom => run_loom(&spec, &variant, &ctl, &mut exhaustive),
+        EngineKind::Dfs => run_dfs(&spec, &variant, &ctl, &mut exhaustive),
+        EngineKind::Os => parallel(&ctl, progress, |_| {
+            while ctl.claim().is_some() {
+                ctl.done(execute(&spec, &variant, OsEngine, &*os_spawn()), None);
+            }
+            None
+        }),
+        EngineKind::Pct | EngineKind::Random | EngineKind::Urw => {
+            let estimate = calibrate(&spec, &variant);
+            parallel(&ctl, progress, |_| {
+                while let Some(n) = ctl.claim() {
+                    let seed = budget.seed.wrapping_add(n);
+                    if let Err(e) = shuttle_once(&spec, &variant, engine, seed, budget.pct_depth, estimate, &ctl) {
+                        ctl.stop.store(true, SeqCst);
+                        return Some(e);
+                    }
+                }
+                None
+            })
+        }
+    };
+    progress(ctl.executions.load(SeqCst));
+    let found = ctl.found.lock().take();
+    let lines = std::mem::take(&mut *ctl.lines.lock());
+    RunResult {
+        engine,
+        executions: ctl.executions.load(SeqCst),
+        exhaustive: exhaustive && found.is_none() && error.is_none() && !ctl.budget_hit.load(SeqCst),
+        elapsed: ctl.start.elapsed(),
+        found,
+        lines,
+        error,
+    }
+}
+
+/// Runs `work` on `jobs` OS threads while the calling thread reports progress.
+fn parallel(ctl: &Arc<Ctl>, progress: &(dyn Fn(u64) + Sync), work: impl Fn(usize) -> Option<String> + Sync) -> Option<String> {
+    let jobs = ctl.budget.jobs.max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..jobs).map(|j| {
+            let work = &work;
+            s.spawn(move || work(j))
+        }).collect();
+        while !handles.iter().all(|h| h.is_finished()) {
+            progress(ctl.executions.load(SeqCst));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        handles.into_iter().find_map(|h| match h.join() {
+            Ok(r) => r,
+            Err(p) => Some(panic_text(&p)),
+        })
+    })
+}
+
+pub fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "model panicked".to_string()
+    }
+}
+
+fn shuttle_config() -> shuttle::Config {
+    let mut c = shuttle::Config::new();
+    c.failure_persistence = shuttle::FailurePersistence::None;
+    c.max_steps = shuttle::MaxSteps::FailAfter(5_000_000);
+    c.silence_warnings = true;
+    c
+}
+
+/// Execution length (scheduling decisions) under a fixed schedule, for PCT's change points.
+fn calibrate(spec: &Arc<Spec>, variant: &Arc<Variant>) -> usize {
+    let len = Arc::new(AtomicU64::new(0));
+    let (s, v, l) = (spec.clone(), variant.clone(), len.clone());
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        shuttle::Runner::new(Random::new(0), shuttle_config()).run(move || {
+            let out = execute(&s, &v, ShuttleEngine::new(), &*shuttle_spawn());
+            l.store(out.schedule.len() as u64, SeqCst);
+        })
+    }));
+    if r.is_err() {
+        return 100;
+    }
+    (len.load(SeqCst) as usize * 2).max(10)
+}
+
+fn shuttle_once(
+    spec: &Arc<Spec>,
+    variant: &Arc<Variant>,
+    engine: EngineKind,
+    seed: u64,
+    depth: usize,
+    estimate: usize,
+    ctl: &Arc<Ctl>,
+) -> Result<(), String> {
+    let (s, v, c) = (spec.clone(), variant.clone(), ctl.clone());
+    let body = move || {
+        let out = execute(&s, &v, ShuttleEngine::new(), &*shuttle_spawn());
+        c.done(out, Some(seed));
+    };
+    let config = shuttle_config();
+    let r = catch_unwind(AssertUnwindSafe(|| match engine {
+        EngineKind::Pct => shuttle::Runner::new(Pct::new(seed, depth, estimate), config).run(body),
+        EngineKind::Random => shuttle::Runner::new(Random::new(seed), config).run(body),
+        _ => shuttle::Runner::new(shuttle::scheduler::UrwRandomScheduler::new_from_seed(seed, 1), config).run(body),
+    }));
+    r.map(|_| ()).map_err(|p| format!("model panicked under {} seed {seed}: {}", engine.name(), panic_text(&p)))
+}
+
+/// DFS with a wrapper that stops it when the harness says so; exhaustive when DFS itself ends.
+struct Stoppable<S> {
+    inner: S,
+    ctl: Arc<Ctl>,
+    exhausted: Arc<AtomicBool>,
+}
+
+impl<S: shuttle::scheduler::Scheduler> shuttle::scheduler::Scheduler for Stoppable<S> {
+    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
+        self.ctl.claim()?;
+        let s = self.inner.new_execution();
+        if s.is_none() {
+            self.ctl.executions.fetch_sub(1, SeqCst);
+            self.exhausted.store(true, SeqCst);
+        }
+        s
+    }
+    fn next_task(
+        &mut self,
+        runnable: &[&shuttle::scheduler::Task],
+        current: Option<shuttle::scheduler::TaskId>,
+        is_yielding: bool,
+    ) -> Option<shuttle::scheduler::TaskId> {
+        self.inner.next_task(runnable, current, is_yielding)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}
+
+fn run_dfs(spec: &Arc<Spec>, variant: &Arc<Variant>, ctl: &Arc<Ctl>, exhaustive: &mut bool) -> Option<String> {
+    let exhausted = Arc::new(AtomicBool::new(false));
+    let sched = Stoppable { inner: shuttle::scheduler::DfsScheduler::new(None, false), ctl: ctl.clone(), exhausted: exhausted.clone() };
+    let (s, v, c) = (spec.clone(), variant.clone(), ctl.clone());
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        shuttle::Runner::new(sched, shuttle_config()).run(move || {
+            let out = execute(&s, &v, ShuttleEngine::new(), &*shuttle_spawn());
+            c.done(out, None);
+        })
+    }));
+    *exhaustive = exhausted.load(SeqCst);
+    r.err().map(|p| format!("model panicked under dfs: {}", panic_text(&p)))
+}
+
+fn run_loom(spec: &Arc<Spec>, variant: &Arc<Variant>, ctl: &Arc<Ctl>, exhaustive: &mut bool) -> Option<String> {
+    if spec.actor_count() > LOOM_MAX_ACTORS {
+        return Some(format!(
+            "scenario needs {} model threads plus the harness; loom allows {} in all",
+            spec.actor_count(),
+            LOOM_MAX_ACTORS + 1
+        ));
+    }
+    // With a bound K, bounds 1..=K run in turn: shallow bugs show up far sooner.
+    let bounds: Vec<Option<usize>> = match ctl.budget.preemption_bound {
+        Some(k) => (1..=k.max(1)).map(Some).collect(),
+        None => vec![None],
+    };
+    for bound in bounds {
+        // Builder::new() reads LOOM_* from the environment: set every field explicitly.
+        let mut b = loom::model::Builder::new();
+        b.max_threads = LOOM_MAX_ACTORS + 1;
+        b.max_branches = 1_000_000;
+        b.max_permutations = None;
+        b.max_duration = None;
+        b.preemption_bound = bound;
+        b.checkpoint_file = None;
+        b.location = false;
+        b.log = false;
+        let (s, v, c) = (spec.clone(), variant.clone(), ctl.clone());
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            b.check(move || {
+                if c.claim().is_none() {
+                    std::panic::panic_any(StopExploration);
+                }
+                let out = execute(&s, &v, LoomEngine::new(), &*loom_spawn());
+                let stop = out.violation.is_some();
+                c.done(out, None);
+                if stop {
+                    std::panic::panic_any(StopExploration);
+                }
+            })
+        }));
+        match r {
+            Ok(()) => *exhaustive = true,
+            Err(p) if p.is::<StopExploration>() => return None,
+            Err(p) => return Some(format!("model panicked under loom: {}", panic_text(&p))),
+        }
+    }
+    None
+}
+
+/// Re-runs one execution from its recorded schedule.
+pub fn replay(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
+    execute(spec, variant, ReplayEngine::new(schedule.to_vec()), &*os_spawn())
+}

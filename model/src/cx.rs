@@ -1,0 +1,288 @@
+//! The running actor's view of the kernel: scheduling points, blocking with token release,
+//! and deadlock detection. Everything an actor does to kernel state happens between two
+//! acquisitions of the kernel lock, and every acquisition is logged in the schedule.
+
+use crate::engine::{ActorId, Engine};
+use crate::kernel::*;
+use crate::site::Site;
+use crate::trace::*;
+use parking_lot::{Mutex, MutexGuard};
+use std::ops::{Deref, DerefMut};
+
+pub struct Sys<E: Engine> {
+    pub engine: E,
+    pub kernel: Mutex<Kernel>,
+    pub threads: Mutex<Vec<Option<E::Thread>>>,
+}
+
+/// Kernel lock guard; on release it unparks the actors the step made runnable, after the lock
+/// is dropped, because unparking is itself an engine operation.
+pub struct KG<'s, E: Engine> {
+    g: Option<MutexGuard<'s, Kernel>>,
+    sys: &'s Sys<E>,
+}
+
+impl<E: Engine> Deref for KG<'_, E> {
+    type Target = Kernel;
+    fn deref(&self) -> &Kernel {
+        self.g.as_ref().unwrap()
+    }
+}
+impl<E: Engine> DerefMut for KG<'_, E> {
+    fn deref_mut(&mut self) -> &mut Kernel {
+        self.g.as_mut().unwrap()
+    }
+}
+impl<E: Engine> Drop for KG<'_, E> {
+    fn drop(&mut self) {
+        let mut g = self.g.take().unwrap();
+        let me = g.holder;
+        g.timeouts_due();
+        if g.pending_unpark.is_empty() {
+            drop(g);
+            self.sys.engine.released(me);
+            return;
+        }
+        let mut list = std::mem::take(&mut g.pending_unpark);
+        let abort = g.abort;
+        drop(g);
+        self.sys.engine.released(me);
+        list.sort_unstable();
+        list.dedup();
+        let handles: Vec<E::Thread> = {
+            let t = self.sys.threads.lock();
+            list.iter().filter_map(|a| t.get(*a).cloned().flatten()).collect()
+        };
+        for h in &handles {
+            self.sys.engine.unpark(h);
+        }
+        if abort {
+            self.sys.engine.abort();
+        }
+    }
+}
+
+pub struct Cx<'s, E: Engine> {
+    pub sys: &'s Sys<E>,
+    pub me: ActorId,
+}
+
+impl<'s, E: Engine> Cx<'s, E> {
+    /// Take the kernel lock and log the acquisition (the engine has already let us run).
+    fn acquire(&self) -> KG<'s, E> {
+        let mut g = KG { g: Some(self.sys.kernel.lock()), sys: self.sys };
+        g.holder = self.me;
+        g.schedule.push(self.me as u8);
+        g
+    }
+
+    fn lock(&self) -> KR<KG<'s, E>> {
+        let mut g = self.acquire();
+        if g.abort {
+            return Err(Unwind::Abort);
+        }
+        if g.step >= g.max_steps {
+            let msg = format!("no progress after {} steps: an actor polls forever", g.step);
+            return Err(g.fail(Some(self.me), ViolationKind::Livelock, None, msg));
+        }
+        Ok(g)
+    }
+
+    /// A scheduling point before a step on `objs`, followed by the kernel lock.
+    pub fn sp(&self, objs: &[Obj]) -> KR<KG<'s, E>> {
+        if !self.sys.engine.switch_point(self.me, objs) {
+            return Err(self.replay_ended());
+        }
+        self.lock()
+    }
+
+    /// The kernel lock without a scheduling point: plain accesses under a held token.
+    pub fn k(&self) -> KR<KG<'s, E>> {
+        if !self.sys.engine.silent(self.me) {
+            return Err(self.replay_ended());
+        }
+        self.lock()
+    }
+
+    /// The engine refused to go on (a replayed schedule ran out): stop every actor.
+    fn replay_ended(&self) -> Unwind {
+        let mut g = self.sys.kernel.lock();
+        if !g.abort {
+            g.abort = true;
+            g.replay_ended = true;
+            for a in 0..g.actors.len() {
+                g.pending_unpark.push(a);
+            }
+        }
+        let list = std::mem::take(&mut g.pending_unpark);
+        drop(g);
+        let t = self.sys.threads.lock();
+        for h in list.iter().filter_map(|a| t.get(*a).cloned().flatten()) {
+            self.sys.engine.unpark(&h);
+        }
+        drop(t);
+        self.sys.engine.abort();
+        Unwind::Abort
+    }
+
+    pub fn ev(&self, g: &mut KG<'s, E>, site: &'static Site, what: What) {
+        g.record(self.me, site, what);
+    }
+
+    /// One step: scheduling point, record, run `f` on the kernel.
+    pub fn step<T>(&self, site: &'static Site, objs: &[Obj], what: What, f: impl FnOnce(&mut Kernel) -> KR<T>) -> KR<T> {
+        let mut g = self.sp(objs)?;
+        g.record(self.me, site, what);
+        f(&mut g)
+    }
+
+    fn take_all(k: &mut Kernel, me: ActorId) {
+        let toks: Vec<(Tok, bool)> = k.actors[me].toks.iter().map(|(t, _, s)| (*t, *s)).collect();
+        for (t, shared) in toks {
+            let st = k.tokens.entry(t).or_default();
+            if shared {
+                if !st.shared.contains(&me) {
+                    st.shared.push(me);
+                }
+            } else {
+                st.excl = Some(me);
+            }
+        }
+        k.actors[me].toks_live = true;
+    }
+
+    /// Everything the actor holds is released because it blocks (lwkt_switch).
+    pub fn release_all(k: &mut Kernel, me: ActorId) -> Vec<Tok> {
+        let mut lost = Vec::new();
+        if !k.actors[me].toks_live {
+            return lost;
+        }
+        let toks: Vec<Tok> = k.actors[me].toks.iter().map(|(t, _, _)| *t).collect();
+        for t in toks {
+            Self::drop_token(k, me, t);
+            lost.push(t);
+        }
+        k.actors[me].toks_live = false;
+        lost
+    }
+
+    pub(crate) fn drop_token(k: &mut Kernel, me: ActorId, t: Tok) {
+        if let Some(st) = k.tokens.get_mut(&t) {
+            if st.excl == Some(me) {
+                st.excl = None;
+            }
+            st.shared.retain(|h| *h != me);
+        }
+        for (i, a) in k.actors.iter().enumerate() {
+            if a.run == Run::TokenWait && i != me {
+                k.pending_unpark.push(i);
+            }
+        }
+    }
+
+    /// Wait until this actor may run again: woken (or never asleep) and all its tokens
+    /// re-acquired. Detects the end of the execution and deadlocks on the way.
+    pub fn block(&self, mut g: KG<'s, E>, site: &'static Site) -> KR<KG<'s, E>> {
+        let me = self.me;
+        loop {
+            if g.abort {
+                return Err(Unwind::Abort);
+            }
+            match g.actors[me].run {
+                Run::Running => return Ok(g),
+                Run::TokenWait if g.tokens_free(me) => {
+                    Self::take_all(&mut g, me);
+                    g.actors[me].run = Run::Running;
+                    let toks: Vec<Tok> = g.actors[me].toks.iter().map(|(t, _, _)| *t).collect();
+                    if !toks.is_empty() {
+                        g.record(me, site, What::TokReacquired(toks));
+                    }
+                    return Ok(g);
+                }
+                Run::Idle if g.shutdown => return Err(Unwind::Shutdown),
+                Run::Timed(_) if g.runnable(me) => {
+                    g.actors[me].run = Run::TokenWait;
+                    continue;
+                }
+                _ => {}
+            }
+            if !(0..g.actors.len()).any(|a| g.runnable(a)) {
+                let live: Vec<ActorId> = (0..g.actors.len()).filter(|a| g.actors[*a].run != Run::Finished).collect();
+                if live.iter().all(|a| g.actors[*a].run == Run::Idle) {
+                    g.shutdown = true;
+                    g.pending_unpark.extend(live);
+                    continue;
+                }
+                let msg = self.describe_blocked(&g);
+                return Err(g.fail(Some(me), ViolationKind::Deadlock, Some(site), msg));
+            }
+            drop(g);
+            self.sys.engine.park(me);
+            // Taking tokens back is a step on them.
+            let want: Vec<Obj> = self.my_tokens().into_iter().map(Obj::Tok).collect();
+            g = if want.is_empty() { self.k()? } else { self.sp(&want)? };
+        }
+    }
+
+    /// The tokens this actor holds or waits for (only the actor itself changes them).
+    pub fn my_tokens(&self) -> Vec<Tok> {
+        self.sys.kernel.lock().actors[self.me].toks.iter().map(|(t, _, _)| *t).collect()
+    }
+
+    /// The process whose signals reach this actor's sleeps.
+    pub fn my_pid(&self) -> Option<crate::flags::Pid> {
+        let k = self.sys.kernel.lock();
+        match k.actors[self.me].kind {
+            ActorKind::Lwp(l) => Some(k.lwps[l].pid),
+            ActorKind::Reaper(_) => None,
+        }
+    }
+
+    fn describe_blocked(&self, k: &Kernel) -> String {
+        let mut parts = Vec::new();
+        for a in &k.actors {
+            let what = match a.run {
+                Run::Finished => continue,
+                Run::Idle => "idle".to_string(),
+                Run::Sleeping => match a.wchan {
+                    Some(i) => format!("asleep in tsleep \"{}\" on {i} at kern_exit.c:{} ({})", a.wmesg, a.line, a.func),
+                    None => format!("asleep \"{}\"", a.wmesg),
+                },
+                Run::Timed(_) => format!("in a timed sleep \"{}\"", a.wmesg),
+                Run::TokenWait => {
+                    let held: Vec<String> = a.toks.iter().map(|(t, _, _)| t.to_string()).collect();
+                    format!("waiting for tokens [{}] at kern_exit.c:{}", held.join(", "), a.line)
+                }
+                Run::Running => "running".into(),
+            };
+            parts.push(format!("{}: {what}", a.label));
+        }
+        format!(
+            "every remaining actor is blocked and nothing can wake them (a lost wakeup): {}",
+            parts.join("; ")
+        )
+    }
+
+    /// Called once by an actor whose code has ended.
+    pub fn finish(&self) {
+        if !self.sys.engine.silent(self.me) {
+            self.replay_ended();
+            self.sys.engine.finished(self.me);
+            return;
+        }
+        let mut g = self.acquire();
+        g.actors[self.me].run = Run::Finished;
+        g.actors[self.me].wchan = None;
+        let lost = Self::release_all(&mut g, self.me);
+        g.actors[self.me].toks.clear();
+        let _ = lost;
+        // Everyone still parked re-checks for the end of the execution or a deadlock.
+        for a in 0..g.actors.len() {
+            if g.actors[a].run != Run::Finished {
+                g.pending_unpark.push(a);
+            }
+        }
+        drop(g);
+        self.sys.engine.finished(self.me);
+    }
+}

@@ -1,0 +1,38 @@
+//! The execution engine the model runs on. The model never names loom, shuttle or OS threads:
+//! it only asks the engine for a scheduling point, to park and unpark actors, and to yield in
+//! polling loops. All kernel state lives behind one lock that is only taken between two
+//! scheduling points, so the order in which actors take it decides an execution completely.
+
+pub use crate::trace::Obj;
+
+pub type ActorId = usize;
+
+pub trait Engine: Send + Sync + 'static {
+    /// Handle used to unpark an actor's engine thread.
+    type Thread: Clone + Send + Sync + 'static;
+
+    /// A point where the engine may switch to another actor, before a step that touches
+    /// `objs`. Returns false when the engine wants the execution to stop (a replayed schedule
+    /// that has run out).
+    fn switch_point(&self, me: ActorId, objs: &[Obj]) -> bool;
+    /// The kernel lock is about to be taken without a scheduling point (plain accesses under
+    /// a held token). Only an engine that imposes an order on every acquisition waits here.
+    fn silent(&self, _me: ActorId) -> bool {
+        true
+    }
+    /// The kernel lock was released by `me`.
+    fn released(&self, _me: ActorId) {}
+    /// The calling engine thread (actor `me`).
+    fn current(&self, me: ActorId) -> Self::Thread;
+    /// Block the calling actor until unparked (spurious returns are allowed).
+    fn park(&self, me: ActorId);
+    fn unpark(&self, t: &Self::Thread);
+    /// Called before the actors start with every object a scheduling point may name and
+    /// the number of actors.
+    fn prepare(&mut self, _objs: &[Obj], _actors: usize) {}
+    /// Called once when the model stops an execution early (violation), so an engine that
+    /// holds actors back can release them.
+    fn abort(&self) {}
+    /// The actor will take no more steps.
+    fn finished(&self, _me: ActorId) {}
+}

@@ -1,0 +1,130 @@
+//! Constants of the 2014 kernel that the modeled code reads or writes.
+//! Bit values are the model's own; only their distinctness matters, except for the
+//! `p_lock` layout (sys/proc.h) and the wait-status encodings, which are the kernel's.
+
+pub type Pid = u32;
+
+// p_flags
+pub const P_CONTROLT: u64 = 0x0000_0002;
+pub const P_PPWAIT: u64 = 0x0000_0010;
+pub const P_PROFIL: u64 = 0x0000_0020;
+pub const P_TRACED: u64 = 0x0000_0800;
+pub const P_WAITED: u64 = 0x0000_1000;
+pub const P_WEXIT: u64 = 0x0000_2000;
+pub const P_POSTEXIT: u64 = 0x0000_4000;
+pub const P_CONTINUED: u64 = 0x0010_0000;
+pub const P_MAYBETHREADED: u64 = 0x0020_0000;
+
+// sigacts ps_flag
+pub const PS_NOCLDWAIT: u64 = 0x0001;
+pub const PS_CLDSIGIGN: u64 = 0x0002;
+
+// lwp_mpflags
+pub const LWP_MP_WEXIT: u64 = 0x0000_0002;
+
+// td_flags (owned by the thread's cpu)
+pub const TDF_RUNNING: u64 = 0x0000_0001;
+pub const TDF_RUNQ: u64 = 0x0000_0002;
+pub const TDF_PREEMPT_LOCK: u64 = 0x0000_0004;
+pub const TDF_EXITING: u64 = 0x0000_0400;
+pub const TDF_TSLEEPQ: u64 = 0x0000_0080;
+
+// td_mpflags
+pub const TDF_MP_EXITWAIT: u64 = 0x0000_0004;
+pub const TDF_MP_EXITSIG: u64 = 0x0000_0008;
+
+// p_lock layout (sys/proc.h)
+pub const PLOCK_ZOMB: u64 = 0x2000_0000;
+pub const PLOCK_WAITING: u64 = 0x4000_0000;
+pub const PLOCK_MASK: u64 = 0x1FFF_FFFF;
+
+// p_stat
+pub const SIDL: u64 = 1;
+pub const SACTIVE: u64 = 2;
+pub const SSTOP: u64 = 3;
+pub const SZOMB: u64 = 4;
+
+// signals
+pub const SIGKILL: i32 = 9;
+pub const SIGSTOP: i32 = 17;
+pub const SIGCONT: i32 = 19;
+pub const SIGCHLD: i32 = 20;
+
+// errno
+pub const EINTR: i32 = 4;
+pub const ECHILD: i32 = 10;
+pub const ENOMEM: i32 = 12;
+pub const EFAULT: i32 = 14;
+pub const EINVAL: i32 = 22;
+pub const EWOULDBLOCK: i32 = 35;
+pub const EALREADY: i32 = 37;
+
+// wait options
+pub const WNOHANG: u32 = 1;
+pub const WUNTRACED: u32 = 2;
+pub const WCONTINUED: u32 = 4;
+pub const WLINUXCLONE: u32 = 0x8000_0000;
+pub const WAIT_ANY: i32 = -1;
+
+// tsleep flags
+pub const PCATCH: u32 = 0x0100;
+pub const PINTERLOCKED: u32 = 0x0400;
+
+// extexit
+pub const EXTEXIT_PROC: u32 = 0;
+pub const EXTEXIT_LWP: u32 = 0x1_0000;
+pub const EXTEXIT_SIMPLE: u32 = 0;
+pub const EXTEXIT_SETINT: u32 = 1;
+
+pub fn extexit_action(how: u32) -> u32 {
+    how & 0xffff
+}
+pub fn extexit_who(how: u32) -> u32 {
+    how & 0xffff_0000
+}
+
+pub fn w_exitcode(ret: i32, sig: i32) -> i32 {
+    (ret << 8) | sig
+}
+pub fn w_stopcode(sig: i32) -> i32 {
+    (sig << 8) | 0o177
+}
+
+/// Human-readable decoding of a wait status, as a user-space test would print it.
+pub fn decode_status(st: i32) -> String {
+    if st & 0o177 == 0 {
+        format!("exited({})", (st >> 8) & 0xff)
+    } else if st & 0o177 == 0o177 {
+        format!("stopped({})", (st >> 8) & 0xff)
+    } else if st == SIGCONT {
+        "continued".to_string()
+    } else {
+        format!("signaled({})", st & 0o177)
+    }
+}
+
+pub fn errno_name(e: i32) -> &'static str {
+    match e {
+        0 => "0",
+        EINTR => "EINTR",
+        ECHILD => "ECHILD",
+        ENOMEM => "ENOMEM",
+        EFAULT => "EFAULT",
+        EINVAL => "EINVAL",
+        EWOULDBLOCK => "EWOULDBLOCK",
+        EALREADY => "EALREADY",
+        _ => "E?",
+    }
+}
+
+pub fn errno_from_name(s: &str) -> Option<i32> {
+    Some(match s {
+        "EINTR" => EINTR,
+        "ECHILD" => ECHILD,
+        "ENOMEM" => ENOMEM,
+        "EFAULT" => EFAULT,
+        "EINVAL" => EINVAL,
+        "EALREADY" => EALREADY,
+        _ => return None,
+    })
+}

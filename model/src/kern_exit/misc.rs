@@ -1,0 +1,146 @@
+//! proc_reparent, at_exit, rm_at_exit, reaplwps, reaplwp, deadlwp_init (kern_exit.c:1150-1268).
+
+use crate::cx::Cx;
+use crate::engine::Engine;
+use crate::flags::*;
+use crate::kernel::*;
+use crate::site::Site;
+use crate::trace::*;
+use crate::at;
+
+impl<'s, E: Engine> Cx<'s, E> {
+    pub fn proc_reparent(&self, call: &'static Site, child: Pid, parent: Pid) -> KR<()> {
+        const F: &str = "proc_reparent";
+        let me = self.me;
+        self.note(call, What::Text(format!("proc_reparent(pid {child}, pid {parent})")))?;
+        self.phold(at!(1155, "PHOLD"), parent)?;
+        loop {
+            // Deliberately read without the child's token; re-checked at 1161.
+            let opp = {
+                let mut g = self.sp(&[Obj::Tok(Tok::Proc(child))])?;
+                let opp = g.proc(me, child, at!(1156, "p_pptr"))?.pptr;
+                g.record(me, at!(1156, "p_pptr"), What::Text(format!("unlocked read: p_pptr of pid {child} = {opp:?}")));
+                opp.expect("reparented process has a parent")
+            };
+            if opp == parent {
+                break;
+            }
+            self.phold(at!(1157, "PHOLD"), opp)?;
+            self.lwkt_gettoken(at!(1158, "lwkt_gettoken"), Tok::Proc(opp))?;
+            self.lwkt_gettoken(at!(1159, "lwkt_gettoken"), Tok::Proc(child))?;
+            self.lwkt_gettoken(at!(1160, "lwkt_gettoken"), Tok::Proc(parent))?;
+            if *self.k()?.pptr(me, child, at!(1161, "p_pptr"))? != Some(opp) {
+                self.lwkt_reltoken(at!(1162, "lwkt_reltoken"), Tok::Proc(parent))?;
+                self.lwkt_reltoken(at!(1163, "lwkt_reltoken"), Tok::Proc(child))?;
+                self.lwkt_reltoken(at!(1164, "lwkt_reltoken"), Tok::Proc(opp))?;
+                self.prele(at!(1165, "PRELE"), opp)?;
+                continue;
+            }
+            {
+                let mut g = self.k()?;
+                let kids = g.children(me, opp, at!(1168, "LIST_REMOVE"))?;
+                let before = kids.len();
+                kids.retain(|c| *c != child);
+                if kids.len() + 1 != before {
+                    let msg = format!("LIST_REMOVE of pid {child} from pid {opp}'s p_children, where it is not");
+                    return Err(g.fail(Some(me), ViolationKind::ListCorruption, Some(at!(1168, "LIST_REMOVE")), msg));
+                }
+                g.children(me, parent, at!(1169, "LIST_INSERT_HEAD"))?.insert(0, child);
+                *g.pptr(me, child, at!(1170, "p_pptr"))? = Some(parent);
+                g.record(me, at!(1170, "p_pptr"), What::Text(format!("pid {child} moved from pid {opp} to pid {parent}")));
+            }
+            self.lwkt_reltoken(at!(1171, "lwkt_reltoken"), Tok::Proc(parent))?;
+            self.lwkt_reltoken(at!(1172, "lwkt_reltoken"), Tok::Proc(child))?;
+            self.lwkt_reltoken(at!(1173, "lwkt_reltoken"), Tok::Proc(opp))?;
+            // Deliberately read after dropping opp's token, as the seed does.
+            let empty = {
+                let mut g = self.sp(&[Obj::Tok(Tok::Proc(opp))])?;
+                let e = g.proc(me, opp, at!(1174, "LIST_EMPTY"))?.children.is_empty();
+                g.record(me, at!(1174, "LIST_EMPTY"), What::Text(format!("unlocked read: pid {opp} has no children left: {e}")));
+                e
+            };
+            if empty {
+                self.wakeup(at!(1175, "wakeup"), Ident::Proc(opp))?;
+            }
+            self.prele(at!(1176, "PRELE"), opp)?;
+            break;
+        }
+        self.prele(at!(1179, "PRELE"), parent)
+    }
+
+    /// With INVARIANTS, as a kernel built for testing has it.
+    pub fn at_exit(&self, function: u32) -> KR<i32> {
+        const F: &str = "at_exit";
+        if self.rm_at_exit(function)? != 0 {
+            self.note(at!(1200, "WARNING"), What::Text(format!("WARNING: exit callout entry ({function}) already present")))?;
+        }
+        let mut g = self.sp(&[Obj::ExitList])?;
+        g.allocs += 1;
+        let n = g.allocs;
+        if g.alloc_fail.contains(&n) {
+            g.record(self.me, at!(1205, "ENOMEM"), What::Text(format!("kmalloc(M_NOWAIT) #{n} fails: ENOMEM")));
+            return Ok(ENOMEM);
+        }
+        g.exit_list.push(function);
+        g.record(self.me, at!(1207, "TAILQ_INSERT_TAIL"), What::Text(format!("exit callout {function} registered")));
+        Ok(0)
+    }
+
+    pub fn rm_at_exit(&self, function: u32) -> KR<i32> {
+        const F: &str = "rm_at_exit";
+        let mut g = self.sp(&[Obj::ExitList])?;
+        if let Some(i) = g.exit_list.iter().position(|f| *f == function) {
+            g.exit_list.remove(i);
+            g.record(self.me, at!(1222, "TAILQ_REMOVE"), What::Text(format!("exit callout {function} removed")));
+            return Ok(1);
+        }
+        g.record(self.me, at!(1227, "return (0)"), What::Text(format!("exit callout {function} not present")));
+        Ok(0)
+    }
+
+    pub fn reaplwps(&self, cpu: u8) -> KR<()> {
+        const F: &str = "reaplwps";
+        let me = self.me;
+        self.lwkt_gettoken(at!(1240, "lwkt_gettoken"), Tok::Deadlwp(cpu))?;
+        loop {
+            let lp = {
+                let mut g = self.k()?;
+                let list = g.deadlwps(me, cpu, at!(1241, "LIST_FIRST"))?;
+                if list.is_empty() {
+                    break;
+                }
+                list.remove(0)
+            };
+            self.reaplwp(lp)?;
+        }
+        self.lwkt_reltoken(at!(1245, "lwkt_reltoken"), Tok::Deadlwp(cpu))
+    }
+
+    pub fn reaplwp(&self, lp: LwpId) -> KR<()> {
+        const F: &str = "reaplwp";
+        while !self.lwp_wait(lp)? {
+            self.note(at!(1251, "lwp_wait"), What::Note("lwp_wait says retry"))?;
+        }
+        self.lwp_dispose(lp)
+    }
+}
+
+/// deadlwp_init (SYSINIT at boot): per-cpu tokens, lists and reaper tasks.
+pub fn deadlwp_init(k: &mut Kernel) {
+    const F: &str = "deadlwp_init";
+    let sites: [&'static Site; 4] = [
+        at!(1262, "lwkt_token_init"),
+        at!(1263, "LIST_INIT"),
+        at!(1264, "kmalloc"),
+        at!(1266, "TASK_INIT"),
+    ];
+    k.deadlwp_list = vec![Vec::new(); k.ncpus as usize];
+    k.task_pending = vec![false; k.ncpus as usize];
+    for s in sites {
+        let w = (s.line / 64) as usize;
+        if w >= k.lines.len() {
+            k.lines.resize(w + 1, 0);
+        }
+        k.lines[w] |= 1 << (s.line % 64);
+    }
+}

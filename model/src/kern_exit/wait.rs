@@ -1,0 +1,342 @@
+//! lwp_wait, lwp_dispose, sys_wait4, kern_wait (kern_exit.c:718-1134).
+
+use crate::cx::Cx;
+use crate::engine::Engine;
+use crate::flags::*;
+use crate::kernel::*;
+use crate::prims::AOp;
+use crate::trace::*;
+use crate::variant::Switch;
+use crate::at;
+
+/// What kern_wait wrote through its pointer arguments (None: never written).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WaitOut {
+    pub res: Option<i32>,
+    pub status: Option<i32>,
+    pub rusage: Option<u64>,
+}
+
+/// What sys_wait4 returned to user space.
+#[derive(Clone, Copy, Debug)]
+pub struct Wait4Result {
+    pub error: i32,
+    pub pid: i32,
+    pub status: Option<i32>,
+}
+
+const TD_MASK: u64 = TDF_RUNNING | TDF_RUNQ | TDF_PREEMPT_LOCK | TDF_EXITING;
+
+impl<'s, E: Engine> Cx<'s, E> {
+    /// Ok(true) when the LWP is completely dead; Ok(false): the caller retries.
+    pub fn lwp_wait(&self, lp: LwpId) -> KR<bool> {
+        const F: &str = "lwp_wait";
+        self.note(at!(721, "lwp_thread"), What::Text(format!("lwp_wait({})", self.k()?.lwp_label(lp))))?;
+        loop {
+            let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
+            if mpflags & TDF_MP_EXITSIG != 0 {
+                break;
+            }
+            self.tsleep_interlock(at!(739, "tsleep_interlock"), Ident::Td(lp), 0)?;
+            let site = at!(740, "atomic_cmpset_int");
+            if self.atomic(site, Field::TdMpflags(lp), AOp::Cmpset(mpflags, mpflags | TDF_MP_EXITWAIT))?.1 {
+                self.tsleep(at!(742, "tsleep"), Ident::Td(lp), PINTERLOCKED, "lwpxt", false)?;
+            }
+        }
+        if self.load(at!(750, "lwp_lock"), Field::LwpLock(lp))? > 0 {
+            self.tsleep(at!(751, "tsleep"), Ident::Lwp(lp), 0, "lwpwait1", true)?;
+            return Ok(false);
+        }
+        if self.load(at!(754, "td_refs"), Field::TdRefs(lp))? != 0 {
+            self.tsleep(at!(755, "tsleep"), Ident::Td(lp), 0, "lwpwait2", true)?;
+            return Ok(false);
+        }
+        let flags = self.load(at!(768, "td_flags"), Field::TdFlags(lp))?;
+        if flags & TD_MASK != TDF_EXITING {
+            self.tsleep(at!(772, "tsleep"), Ident::Lwp(lp), 0, "lwpwait3", true)?;
+            return Ok(false);
+        }
+        let mut g = self.k()?;
+        let ok = flags & (TDF_RUNQ | TDF_TSLEEPQ) == 0;
+        g.kkassert(self.me, ok, at!(776, "KASSERT"), "(td->td_flags & (TDF_RUNQ|TDF_TSLEEPQ)) == 0")?;
+        Ok(true)
+    }
+
+    pub fn lwp_dispose(&self, lp: LwpId) -> KR<()> {
+        const F: &str = "lwp_dispose";
+        let me = self.me;
+        let p = {
+            let mut g = self.k()?;
+            let site = at!(792, "td_refs");
+            let refs = g.td(me, lp, site)?.td_refs;
+            g.kkassert(me, refs == 0, site, "td->td_refs == 0")?;
+            let site = at!(793, "TDF_EXITING");
+            let fl = g.td(me, lp, site)?.td_flags;
+            g.kkassert(me, fl & TD_MASK == TDF_EXITING, site, "(td->td_flags & (TDF_RUNNING|TDF_RUNQ|TDF_PREEMPT_LOCK|TDF_EXITING)) == TDF_EXITING")?;
+            g.lwp(me, lp, at!(798, "lwp_proc"))?.pid
+        };
+        self.prele(at!(798, "PRELE"), p)?;
+        let objs = [
+            Obj::Tok(Tok::Lwp(lp)),
+            Obj::Word(Field::LwpMpflags(lp)),
+            Obj::Word(Field::LwpLock(lp)),
+            Obj::Word(Field::TdFlags(lp)),
+            Obj::Word(Field::TdMpflags(lp)),
+            Obj::Word(Field::TdRefs(lp)),
+        ];
+        let mut g = self.sp(&objs)?;
+        g.td(me, lp, at!(804, "lwkt_free_thread"))?.td_freed = true;
+        g.lwps[lp].freed = true;
+        let label = g.lwp_label(lp);
+        g.record(me, at!(806, "kfree"), What::Text(format!("{label}: thread and struct lwp freed")));
+        Ok(())
+    }
+
+    pub fn sys_wait4(&self, pid: i32, options: u32, want_rusage: bool) -> KR<Wait4Result> {
+        const F: &str = "sys_wait4";
+        let init = self.k()?.variant.has(Switch::Wait4InitStatus);
+        let mut out = WaitOut::default();
+        if init {
+            out.status = Some(0);
+            out.rusage = Some(0);
+        }
+        let error = self.kern_wait(pid, options, &mut out)?;
+        let mut copied = None;
+        if error == 0 {
+            let Some(st) = out.status else {
+                let mut g = self.k()?;
+                let msg = "copyout(&status) of sys_wait4's local `status`, which kern_wait never wrote on this \
+                           path: user space receives uninitialized kernel stack"
+                    .to_string();
+                return Err(g.fail(Some(self.me), ViolationKind::CopyoutUnwritten, Some(at!(820, "copyout")), msg));
+            };
+            copied = Some(st);
+            self.note(at!(820, "copyout"), What::Text(format!("copyout status {st:#x} ({})", decode_status(st))))?;
+            if want_rusage && out.rusage.is_none() {
+                let mut g = self.k()?;
+                let msg = "copyout(&rusage) of a struct rusage kern_wait never wrote on this path".to_string();
+                return Err(g.fail(Some(self.me), ViolationKind::CopyoutUnwritten, Some(at!(822, "copyout")), msg));
+            }
+        }
+        Ok(Wait4Result { error, pid: out.res.unwrap_or(-1), status: copied })
+    }
+
+    pub fn kern_wait(&self, mut pid: i32, options: u32, out: &mut WaitOut) -> KR<i32> {
+        const F: &str = "kern_wait";
+        let me = self.me;
+        let (_, q) = self.cur()?;
+        if pid == 0 {
+            pid = -(self.k()?.procs[&q].pgid as i32);
+        }
+        if options & !(WUNTRACED | WNOHANG | WCONTINUED | WLINUXCLONE) != 0 {
+            self.note(at!(846, "EINVAL"), What::Returns(EINVAL))?;
+            return Ok(EINVAL);
+        }
+        let unlocked_sleep = self.k()?.variant.has(Switch::WaitUnlockedSleep);
+        let no_recheck = self.k()?.variant.has(Switch::NoWaitgenRecheck);
+        self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
+        let error = 'top: loop {
+            let mut nfound = 0;
+            let (mut waitgen, _) = self.atomic(at!(881, "atomic_fetchadd_long"), Field::PWaitgen(q), AOp::Add(0x8000_0000))?;
+            let mut idx = 0;
+            loop {
+                let p = {
+                    let mut g = self.k()?;
+                    let kids = g.children(me, q, at!(882, "LIST_FOREACH"))?;
+                    let Some(&p) = kids.get(idx) else { break };
+                    idx += 1;
+                    let pr = g.proc(me, p, at!(883, "p_pid"))?;
+                    if pid != WAIT_ANY && pr.pid as i32 != pid && pr.pgid as i32 != -pid {
+                        continue;
+                    }
+                    if (pr.sigparent != SIGCHLD) ^ (options & WLINUXCLONE != 0) {
+                        continue;
+                    }
+                    p
+                };
+                nfound += 1;
+                if self.load(at!(902, "SZOMB"), Field::PStat(p))? == SZOMB {
+                    if self.pholdzomb(at!(918, "PHOLDZOMB"), p)? {
+                        continue 'top;
+                    }
+                    self.lwkt_gettoken(at!(920, "lwkt_gettoken"), Tok::Proc(p))?;
+                    if *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
+                        self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
+                        self.prelezomb(at!(923, "PRELEZOMB"), p)?;
+                        continue 'top;
+                    }
+                    while *self.k()?.nthreads(me, p, at!(926, "p_nthreads"))? > 0 {
+                        self.tsleep(at!(927, "tsleep"), Ident::Nthreads(p), 0, "lwpzomb", true)?;
+                    }
+                    loop {
+                        let lp = {
+                            let mut g = self.k()?;
+                            let tree = g.lwp_tree(me, p, at!(939, "RB_ROOT"))?;
+                            if tree.is_empty() {
+                                break;
+                            }
+                            tree.remove(0)
+                        };
+                        self.reaplwp(lp)?;
+                    }
+                    {
+                        let mut g = self.k()?;
+                        let n = *g.nthreads(me, p, at!(943, "KKASSERT"))?;
+                        g.kkassert(me, n == 0, at!(943, "KKASSERT"), "p->p_nthreads == 0")?;
+                    }
+                    self.prele(at!(956, "PRELE"), p)?;
+                    self.pstall(at!(957, "PSTALL"), p, "reap3", 0)?;
+                    let (xstat, oppid) = {
+                        let mut g = self.k()?;
+                        let pr = g.proc(me, p, at!(963, "p_xstat"))?;
+                        (pr.xstat, pr.oppid)
+                    };
+                    out.res = Some(p as i32);
+                    out.status = Some(xstat);
+                    out.rusage = Some(1);
+                    self.note(at!(960, "p_pid"), What::Text(format!("reaps pid {p}: status {xstat:#x} ({})", decode_status(xstat))))?;
+                    if oppid != 0 {
+                        if let Some(t) = self.pfind(at!(971, "pfind"), oppid)? {
+                            self.phold(at!(972, "PHOLD"), p)?;
+                            self.k()?.proc(me, p, at!(973, "p_oppid"))?.oppid = 0;
+                            self.proc_reparent(at!(974, "proc_reparent"), p, t)?;
+                            self.ksignal(at!(975, "ksignal"), t, SIGCHLD)?;
+                            self.wakeup(at!(976, "wakeup"), Ident::Proc(t))?;
+                            self.prele(at!(978, "PRELE"), t)?;
+                            self.lwkt_reltoken(at!(979, "lwkt_reltoken"), Tok::Proc(p))?;
+                            self.prelezomb(at!(980, "PRELEZOMB"), p)?;
+                            break 'top 0;
+                        }
+                    }
+                    self.proc_remove_zombie(at!(990, "proc_remove_zombie"), p)?;
+                    self.lwkt_reltoken(at!(992, "lwkt_reltoken"), Tok::Proc(p))?;
+                    self.note(at!(993, "leavepgrp"), What::Note("leavepgrp, chgproccnt, crfree, p_args, p_sigacts: stubs"))?;
+                    self.k()?.proc(me, p, at!(995, "p_xstat"))?.xstat = 0;
+                    self.pstall(at!(1034, "PSTALL"), p, "reap4", 0)?;
+                    self.pstall(at!(1036, "PSTALL"), p, "reap5", 0)?;
+                    self.phold(at!(1043, "PHOLD"), p)?;
+                    self.prelezomb(at!(1044, "PRELEZOMB"), p)?;
+                    self.record_reap(q, p, xstat)?;
+                    {
+                        let mut g = self.sp(&free_objs(p))?;
+                        g.proc(me, p, at!(1045, "kfree"))?.freed = true;
+                        g.record(me, at!(1045, "kfree"), What::Freed("struct proc of pid", p as usize));
+                    }
+                    break 'top 0;
+                }
+                let (stat, flags) = {
+                    let st = self.load(at!(1050, "SSTOP"), Field::PStat(p))?;
+                    (st, self.load(at!(1050, "P_WAITED"), Field::PFlags(p))?)
+                };
+                if stat == SSTOP && flags & P_WAITED == 0 && (flags & P_TRACED != 0 || options & WUNTRACED != 0) {
+                    self.phold(at!(1052, "PHOLD"), p)?;
+                    self.lwkt_gettoken(at!(1053, "lwkt_gettoken"), Tok::Proc(p))?;
+                    if *self.k()?.pptr(me, p, at!(1054, "p_pptr"))? != Some(q) {
+                        self.lwkt_reltoken(at!(1055, "lwkt_reltoken"), Tok::Proc(p))?;
+                        self.prele(at!(1056, "PRELE"), p)?;
+                        continue 'top;
+                    }
+                    let st = self.load(at!(1059, "SSTOP"), Field::PStat(p))?;
+                    let fl = self.load(at!(1060, "P_WAITED"), Field::PFlags(p))?;
+                    if st != SSTOP || fl & P_WAITED != 0 || (fl & P_TRACED == 0 && options & WUNTRACED == 0) {
+                        self.lwkt_reltoken(at!(1063, "lwkt_reltoken"), Tok::Proc(p))?;
+                        self.prele(at!(1064, "PRELE"), p)?;
+                        continue 'top;
+                    }
+                    self.plain_set(at!(1068, "P_WAITED"), Field::PFlags(p), P_WAITED)?;
+                    let xstat = self.k()?.proc(me, p, at!(1072, "W_STOPCODE"))?.xstat;
+                    out.res = Some(p as i32);
+                    out.status = Some(w_stopcode(xstat));
+                    out.rusage = Some(0);
+                    self.lwkt_reltoken(at!(1077, "lwkt_reltoken"), Tok::Proc(p))?;
+                    self.prele(at!(1078, "PRELE"), p)?;
+                    break 'top 0;
+                }
+                if options & WCONTINUED != 0 && flags & P_CONTINUED != 0 {
+                    self.phold(at!(1082, "PHOLD"), p)?;
+                    self.lwkt_gettoken(at!(1083, "lwkt_gettoken"), Tok::Proc(p))?;
+                    if *self.k()?.pptr(me, p, at!(1084, "p_pptr"))? != Some(q) {
+                        self.lwkt_reltoken(at!(1085, "lwkt_reltoken"), Tok::Proc(p))?;
+                        self.prele(at!(1086, "PRELE"), p)?;
+                        continue 'top;
+                    }
+                    if self.load(at!(1089, "P_CONTINUED"), Field::PFlags(p))? & P_CONTINUED == 0 {
+                        self.lwkt_reltoken(at!(1090, "lwkt_reltoken"), Tok::Proc(p))?;
+                        self.prele(at!(1091, "PRELE"), p)?;
+                        continue 'top;
+                    }
+                    out.res = Some(p as i32);
+                    self.plain_clear(at!(1096, "P_CONTINUED"), Field::PFlags(p), P_CONTINUED)?;
+                    out.status = Some(SIGCONT);
+                    self.lwkt_reltoken(at!(1101, "lwkt_reltoken"), Tok::Proc(p))?;
+                    self.prele(at!(1102, "PRELE"), p)?;
+                    break 'top 0;
+                }
+            }
+            if nfound == 0 {
+                self.note(at!(1107, "ECHILD"), What::Returns(ECHILD))?;
+                break 'top ECHILD;
+            }
+            if options & WNOHANG != 0 {
+                out.res = Some(0);
+                self.note(at!(1111, "*res = 0"), What::Returns(0))?;
+                break 'top 0;
+            }
+            if unlocked_sleep {
+                self.lwkt_reltoken(at!(1117, "Wait for signal"), Tok::Proc(q))?;
+            }
+            let mut error = 0;
+            loop {
+                let cur = self.load(at!(1120, "p_waitgen"), Field::PWaitgen(q))?;
+                if waitgen & 0x7FFF_FFFF != cur & 0x7FFF_FFFF {
+                    break;
+                }
+                self.tsleep_interlock(at!(1121, "tsleep_interlock"), Ident::Proc(q), PCATCH)?;
+                let recheck = if no_recheck {
+                    true
+                } else {
+                    waitgen = self.atomic(at!(1122, "atomic_fetchadd_long"), Field::PWaitgen(q), AOp::Add(0x8000_0000))?.0;
+                    let cur = self.load(at!(1123, "p_waitgen"), Field::PWaitgen(q))?;
+                    waitgen & 0x7FFF_FFFF == cur & 0x7FFF_FFFF
+                };
+                if recheck {
+                    error = self.tsleep(at!(1124, "tsleep"), Ident::Proc(q), PCATCH | PINTERLOCKED, "wait", false)?;
+                    break;
+                }
+            }
+            if unlocked_sleep {
+                self.lwkt_gettoken(at!(1127, "}"), Tok::Proc(q))?;
+            }
+            if error != 0 {
+                break 'top error;
+            }
+        };
+        self.lwkt_reltoken(at!(1130, "lwkt_reltoken"), Tok::Proc(q))?;
+        Ok(error)
+    }
+
+    fn record_reap(&self, q: Pid, p: Pid, status: i32) -> KR<()> {
+        let mut g = self.k()?;
+        if let Some(prev) = g.reaps.iter().find(|r| r.child == p) {
+            let msg = format!(
+                "pid {p} reaped twice: first by pid {} (status {:?}), again by pid {q} (status {status:#x})",
+                prev.waiter, prev.status
+            );
+            return Err(g.fail(Some(self.me), ViolationKind::DoubleReap, None, msg));
+        }
+        g.reaps.push(Reap { waiter: q, child: p, status: Some(status) });
+        Ok(())
+    }
+}
+
+/// Everything a use of the process could touch: freeing it conflicts with all of them.
+fn free_objs(p: Pid) -> [Obj; 6] {
+    [
+        Obj::Tok(Tok::Proc(p)),
+        Obj::Sig(p),
+        Obj::Word(Field::PFlags(p)),
+        Obj::Word(Field::PStat(p)),
+        Obj::Word(Field::PWaitgen(p)),
+        Obj::Word(Field::PLock(p)),
+    ]
+}

@@ -1,0 +1,337 @@
+//! Kernel objects and the state they live in: processes, LWPs with their threads, tokens,
+//! sleep queues (each actor's wait channel), the per-cpu dead-LWP lists and the exit list.
+
+use crate::engine::ActorId;
+use crate::flags::*;
+use crate::site::Site;
+use crate::trace::*;
+use crate::variant::Variant;
+use std::collections::BTreeMap;
+
+pub struct Proc {
+    pub pid: Pid,
+    pub pptr: Option<Pid>,
+    /// LIST_HEAD p_children: LIST_INSERT_HEAD order (newest first).
+    pub children: Vec<Pid>,
+    pub stat: u64,
+    pub flags: u64,
+    pub xstat: i32,
+    pub lock: u64,
+    pub waitgen: u64,
+    pub nthreads: i32,
+    pub lwp_tree: Vec<LwpId>,
+    pub pgid: Pid,
+    pub sigparent: i32,
+    pub oppid: Pid,
+    pub ps_flag: u64,
+    /// SIGCHLD has a handler (so it is posted and interrupts PCATCH sleeps).
+    pub sigchld_caught: bool,
+    /// A process-directed SIGKILL is pending (sigexit at the next user return).
+    pub killed: bool,
+    /// A caught SIGCHLD is pending.
+    pub sigchld: bool,
+    pub in_allproc: bool,
+    pub freed: bool,
+}
+
+pub struct Lwp {
+    pub tid: u32,
+    pub pid: Pid,
+    pub cpu: u8,
+    pub actor: ActorId,
+    pub mpflags: u64,
+    pub lock: u64,
+    pub sigkill: bool,
+    pub td_flags: u64,
+    pub td_mpflags: u64,
+    pub td_refs: u64,
+    pub freed: bool,
+    pub td_freed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Run {
+    Running,
+    /// Blocked in a contended lwkt_gettoken (or re-acquiring after a sleep).
+    TokenWait,
+    /// Descheduled in tsleep without timeout.
+    Sleeping,
+    /// In a timed tsleep begun at this step: it may time out once another actor has made
+    /// progress since, or at once if no other actor can run (a tick is long: other cpus
+    /// get to run first).
+    Timed(u32),
+    /// Waiting for work it may never get (idle reaper, init without children, an LWP whose
+    /// script is done): not a deadlock when everyone else is done.
+    Idle,
+    Finished,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    Lwp(LwpId),
+    Reaper(u8),
+}
+
+pub struct Actor {
+    pub kind: ActorKind,
+    pub label: String,
+    /// Tokens in acquisition order with recursion counts; `live` is false while blocked.
+    pub toks: Vec<(Tok, u32, bool)>,
+    pub toks_live: bool,
+    pub run: Run,
+    pub wchan: Option<Ident>,
+    pub wpcatch: bool,
+    pub interrupted: bool,
+    pub wmesg: &'static str,
+    /// Untimed sleeps on these idents are the actor's idle state (daemons, finished scripts).
+    pub idle_on: Vec<Ident>,
+    /// Current seed line (for steps inside stubs).
+    pub line: u32,
+    pub func: &'static str,
+}
+
+#[derive(Default)]
+pub struct TokState {
+    pub excl: Option<ActorId>,
+    pub shared: Vec<ActorId>,
+}
+
+/// What a finished wait(2) reported, for exactly-once checks and expectations.
+#[derive(Clone, Debug)]
+pub struct Reap {
+    pub waiter: Pid,
+    pub child: Pid,
+    pub status: Option<i32>,
+}
+
+pub struct Kernel {
+    pub procs: BTreeMap<Pid, Proc>,
+    pub lwps: Vec<Lwp>,
+    pub tokens: BTreeMap<Tok, TokState>,
+    pub actors: Vec<Actor>,
+    pub ncpus: u8,
+    pub deadlwp_list: Vec<Vec<LwpId>>,
+    pub task_pending: Vec<bool>,
+    pub exit_list: Vec<u32>,
+    /// kmalloc(M_NOWAIT) calls, counted from 1, that fail.
+    pub alloc_fail: Vec<u32>,
+    pub allocs: u32,
+    pub variant: Variant,
+    pub trace: Vec<Event>,
+    pub schedule: Vec<u8>,
+    pub step: u32,
+    pub max_steps: u32,
+    pub violation: Option<Violation>,
+    pub abort: bool,
+    /// The engine stopped the execution (a replayed schedule ran out).
+    pub replay_ended: bool,
+    /// The actor holding the kernel lock.
+    pub holder: ActorId,
+    pub shutdown: bool,
+    pub pending_unpark: Vec<ActorId>,
+    pub reaps: Vec<Reap>,
+    /// Callback ids each exit1 ran, per pid.
+    pub callbacks_run: Vec<(Pid, u32)>,
+    pub lines: Vec<u64>,
+}
+
+pub type KR<T> = Result<T, Unwind>;
+
+/// Why an actor stops running its code early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unwind {
+    /// A violation was found or a replay stopped: every actor returns.
+    Abort,
+    /// The LWP's thread switched out for the last time (lwp_exit never returns).
+    ThreadGone,
+    /// Idle daemons stop at the end of the execution.
+    Shutdown,
+}
+
+impl Kernel {
+    pub fn label(&self, a: ActorId) -> String {
+        self.actors.get(a).map(|x| x.label.clone()).unwrap_or_else(|| format!("actor{a}"))
+    }
+
+    pub fn record(&mut self, me: ActorId, site: &'static Site, what: What) {
+        let line = if site.is_seed() { site.line } else { self.actors[me].line };
+        if site.is_seed() {
+            let w = (site.line / 64) as usize;
+            if w >= self.lines.len() {
+                self.lines.resize(w + 1, 0);
+            }
+            self.lines[w] |= 1 << (site.line % 64);
+            self.actors[me].line = site.line;
+            self.actors[me].func = site.func;
+        }
+        self.step += 1;
+        self.trace.push(Event { step: self.step, actor: me, site, line, what });
+    }
+
+    /// Raise a violation; the first one wins. Returns the unwind every actor then takes.
+    pub fn fail(&mut self, me: Option<ActorId>, kind: ViolationKind, site: Option<&'static Site>, msg: String) -> Unwind {
+        if self.violation.is_none() {
+            let (actor, func, line) = match me {
+                Some(a) => {
+                    let ac = &self.actors[a];
+                    let (f, l) = match site {
+                        Some(s) if s.is_seed() => (s.func, s.line),
+                        _ => (ac.func, ac.line),
+                    };
+                    (ac.label.clone(), f, l)
+                }
+                None => ("checker".to_string(), "", 0),
+            };
+            self.violation = Some(Violation { kind, actor, func, line, message: msg });
+        }
+        self.abort = true;
+        for a in 0..self.actors.len() {
+            self.pending_unpark.push(a);
+        }
+        Unwind::Abort
+    }
+
+    pub fn proc(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Proc> {
+        match self.procs.get(&pid) {
+            None => Err(self.fail(Some(me), ViolationKind::ModelError, Some(site), format!("no process with pid {pid}"))),
+            Some(p) if p.freed => Err(self.fail(
+                Some(me),
+                ViolationKind::UseAfterFree,
+                Some(site),
+                format!("struct proc of pid {pid} used after kfree(p, M_PROC) in {}", site.func),
+            )),
+            Some(_) => Ok(self.procs.get_mut(&pid).unwrap()),
+        }
+    }
+
+    pub fn lwp(&mut self, me: ActorId, l: LwpId, site: &'static Site) -> KR<&mut Lwp> {
+        if self.lwps[l].freed {
+            let (pid, tid) = (self.lwps[l].pid, self.lwps[l].tid);
+            return Err(self.fail(
+                Some(me),
+                ViolationKind::UseAfterFree,
+                Some(site),
+                format!("struct lwp (pid {pid} lwp {tid}) used after lwp_dispose freed it, in {}", site.func),
+            ));
+        }
+        Ok(&mut self.lwps[l])
+    }
+
+    pub fn holds(&self, me: ActorId, t: Tok) -> bool {
+        let a = &self.actors[me];
+        a.toks_live && a.toks.iter().any(|(x, _, _)| *x == t)
+    }
+
+    /// ASSERT_LWKT_TOKEN_HELD for a token-protected field.
+    pub fn need(&mut self, me: ActorId, t: Tok, field: &str, site: &'static Site) -> KR<()> {
+        if self.holds(me, t) {
+            return Ok(());
+        }
+        let msg = format!("{field} accessed without holding {t} (ASSERT_LWKT_TOKEN_HELD)");
+        Err(self.fail(Some(me), ViolationKind::DataRace, Some(site), msg))
+    }
+
+    pub fn kkassert(&mut self, me: ActorId, ok: bool, site: &'static Site, what: &str) -> KR<()> {
+        if ok {
+            return Ok(());
+        }
+        let msg = format!("KKASSERT({what}) failed");
+        Err(self.fail(Some(me), ViolationKind::Kkassert, Some(site), msg))
+    }
+
+    pub fn word(&mut self, me: ActorId, f: Field, site: &'static Site) -> KR<&mut u64> {
+        Ok(match f {
+            Field::PFlags(p) => &mut self.proc(me, p, site)?.flags,
+            Field::PStat(p) => &mut self.proc(me, p, site)?.stat,
+            Field::PWaitgen(p) => &mut self.proc(me, p, site)?.waitgen,
+            Field::PLock(p) => &mut self.proc(me, p, site)?.lock,
+            Field::LwpMpflags(l) => &mut self.lwp(me, l, site)?.mpflags,
+            Field::LwpLock(l) => &mut self.lwp(me, l, site)?.lock,
+            Field::TdFlags(l) => &mut self.td(me, l, site)?.td_flags,
+            Field::TdMpflags(l) => &mut self.td(me, l, site)?.td_mpflags,
+            Field::TdRefs(l) => &mut self.td(me, l, site)?.td_refs,
+        })
+    }
+
+    /// The thread part of an LWP (freed by lwkt_free_thread in lwp_dispose).
+    pub fn td(&mut self, me: ActorId, l: LwpId, site: &'static Site) -> KR<&mut Lwp> {
+        if self.lwps[l].td_freed {
+            let (pid, tid) = (self.lwps[l].pid, self.lwps[l].tid);
+            return Err(self.fail(
+                Some(me),
+                ViolationKind::UseAfterFree,
+                Some(site),
+                format!("thread of pid {pid} lwp {tid} used after lwkt_free_thread, in {}", site.func),
+            ));
+        }
+        Ok(&mut self.lwps[l])
+    }
+
+    pub fn lwp_label(&self, l: LwpId) -> String {
+        format!("pid {} lwp {}", self.lwps[l].pid, self.lwps[l].tid)
+    }
+
+    /// Token-checked accessors for the lists the seed protects with tokens.
+    pub fn children(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Vec<Pid>> {
+        self.need(me, Tok::Proc(pid), "p_children", site)?;
+        Ok(&mut self.proc(me, pid, site)?.children)
+    }
+    pub fn lwp_tree(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Vec<LwpId>> {
+        self.need(me, Tok::Proc(pid), "p_lwp_tree", site)?;
+        Ok(&mut self.proc(me, pid, site)?.lwp_tree)
+    }
+    pub fn nthreads(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut i32> {
+        self.need(me, Tok::Proc(pid), "p_nthreads", site)?;
+        Ok(&mut self.proc(me, pid, site)?.nthreads)
+    }
+    pub fn pptr(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Option<Pid>> {
+        self.need(me, Tok::Proc(pid), "p_pptr", site)?;
+        Ok(&mut self.proc(me, pid, site)?.pptr)
+    }
+    pub fn deadlwps(&mut self, me: ActorId, cpu: u8, site: &'static Site) -> KR<&mut Vec<LwpId>> {
+        self.need(me, Tok::Deadlwp(cpu), "deadlwp_list", site)?;
+        Ok(&mut self.deadlwp_list[cpu as usize])
+    }
+
+    pub fn covered(&self, line: u32) -> bool {
+        self.lines.get((line / 64) as usize).is_some_and(|w| w & (1 << (line % 64)) != 0)
+    }
+
+    pub fn actor_of_lwp(&self, l: LwpId) -> ActorId {
+        self.lwps[l].actor
+    }
+
+    pub fn tokens_free(&self, me: ActorId) -> bool {
+        self.actors[me].toks.iter().all(|(t, _, shared)| match self.tokens.get(t) {
+            None => true,
+            Some(s) => s.excl.is_none_or(|h| h == me) && (*shared || s.shared.iter().all(|h| *h == me)),
+        })
+    }
+
+    /// Can run now without anybody else's help (a timed sleeper only waits for time).
+    fn strictly_runnable(&self, a: ActorId) -> bool {
+        match self.actors[a].run {
+            Run::Running => true,
+            Run::TokenWait => self.tokens_free(a),
+            _ => false,
+        }
+    }
+
+    pub fn runnable(&self, a: ActorId) -> bool {
+        match self.actors[a].run {
+            Run::Timed(at) => {
+                self.step > at || !(0..self.actors.len()).any(|b| b != a && self.strictly_runnable(b))
+            }
+            _ => self.strictly_runnable(a),
+        }
+    }
+
+    /// Timed sleepers whose timeout may now fire.
+    pub fn timeouts_due(&mut self) {
+        for a in 0..self.actors.len() {
+            if matches!(self.actors[a].run, Run::Timed(_)) && self.runnable(a) {
+                self.pending_unpark.push(a);
+            }
+        }
+    }
+}

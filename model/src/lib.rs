@@ -1,0 +1,23 @@
+//! kexit's model of DragonFly BSD's `sys/kern/kern_exit.c` (2014-10-16): kernel primitives
+//! with the kernel's semantics and one Rust function per C function, generic over the
+//! execution engine (loom, shuttle, OS threads, schedule replay).
+
+pub mod cx;
+pub mod engine;
+pub mod flags;
+pub mod hold;
+pub mod kern_exit;
+pub mod kernel;
+pub mod prims;
+pub mod site;
+pub mod spec;
+pub mod stubs;
+pub mod trace;
+pub mod variant;
+pub mod world;
+
+pub use engine::{ActorId, Engine};
+pub use spec::Spec;
+pub use trace::{Violation, ViolationKind};
+pub use variant::Variant;
+pub use world::{execute, Outcome};

@@ -1,0 +1,308 @@
+//! LWKT tokens, tsleep/wakeup and atomics, as the 2014 kernel behaves
+//! (lwkt_token.c, kern_synch.c; see docs/model.md for what is simplified).
+
+use crate::cx::Cx;
+use crate::engine::{ActorId, Engine};
+use crate::flags::*;
+use crate::kernel::*;
+use crate::site::Site;
+use crate::trace::*;
+
+#[derive(Clone, Copy, Debug)]
+pub enum AOp {
+    Set(u64),
+    Clear(u64),
+    Add(i64),
+    /// atomic_cmpset: (expected, new).
+    Cmpset(u64, u64),
+}
+
+impl<'s, E: Engine> Cx<'s, E> {
+    pub fn lwkt_gettoken(&self, site: &'static Site, t: Tok) -> KR<()> {
+        self.gettoken(site, t, false)
+    }
+    pub fn lwkt_gettoken_shared(&self, site: &'static Site, t: Tok) -> KR<()> {
+        self.gettoken(site, t, true)
+    }
+
+    fn gettoken(&self, site: &'static Site, t: Tok, shared: bool) -> KR<()> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Tok(t)])?;
+        if let Some(e) = g.actors[me].toks.iter_mut().find(|(x, _, _)| *x == t) {
+            e.1 += 1;
+            g.record(me, site, What::TokRecursed(t));
+            return Ok(());
+        }
+        let st = g.tokens.entry(t).or_default();
+        let holder = match st.excl {
+            Some(h) if h != me => Some(h),
+            _ if !shared => st.shared.iter().copied().find(|h| *h != me),
+            _ => None,
+        };
+        g.actors[me].toks.push((t, 1, shared));
+        match holder {
+            None => {
+                let st = g.tokens.get_mut(&t).unwrap();
+                if shared {
+                    st.shared.push(me);
+                } else {
+                    st.excl = Some(me);
+                }
+                g.record(me, site, What::TokAcquired(t, shared));
+                Ok(())
+            }
+            Some(h) => {
+                g.record(me, site, What::TokContended(t, h));
+                g.actors[me].toks.pop();
+                // Blocking releases everything held: a step on each of those tokens.
+                let held: Vec<Obj> = g.actors[me].toks.iter().map(|(x, _, _)| Obj::Tok(*x)).collect();
+                if !held.is_empty() {
+                    drop(g);
+                    g = self.sp(&held)?;
+                }
+                let lost = Self::release_all(&mut g, me);
+                if !lost.is_empty() {
+                    g.record(me, site, What::TokLostByBlocking(lost));
+                }
+                g.actors[me].toks.push((t, 1, shared));
+                g.actors[me].run = Run::TokenWait;
+                let _g = self.block(g, site)?;
+                Ok(())
+            }
+        }
+    }
+
+    pub fn lwkt_reltoken(&self, site: &'static Site, t: Tok) -> KR<()> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Tok(t)])?;
+        let Some(i) = g.actors[me].toks.iter().position(|(x, _, _)| *x == t) else {
+            let msg = format!("lwkt_reltoken of {t}, which is not held");
+            return Err(g.fail(Some(me), ViolationKind::Kkassert, Some(site), msg));
+        };
+        g.record(me, site, What::TokReleased(t));
+        let a = &mut g.actors[me];
+        a.toks[i].1 -= 1;
+        if a.toks[i].1 == 0 {
+            a.toks.remove(i);
+            Self::drop_token(&mut g, me, t);
+        }
+        Ok(())
+    }
+
+    pub fn holds(&self, t: Tok) -> KR<bool> {
+        Ok(self.k()?.holds(self.me, t))
+    }
+
+    /// Pending signal that interrupts a PCATCH sleep (CURSIG).
+    pub fn sig_pending(k: &Kernel, me: ActorId) -> bool {
+        match k.actors[me].kind {
+            ActorKind::Lwp(l) => {
+                let lp = &k.lwps[l];
+                lp.sigkill || k.procs.get(&lp.pid).is_some_and(|p| p.killed || p.sigchld)
+            }
+            _ => false,
+        }
+    }
+
+    /// Objects a sleep touches: its ident, the tokens it releases, and the signal state
+    /// of its process (PCATCH).
+    fn sleep_objs(&self, ident: Ident, with_tokens: bool) -> Vec<Obj> {
+        let mut objs = vec![Obj::Ident(ident)];
+        if with_tokens {
+            objs.extend(self.my_tokens().into_iter().map(Obj::Tok));
+        }
+        if let Some(p) = self.my_pid() {
+            objs.push(Obj::Sig(p));
+        }
+        objs
+    }
+
+    pub fn tsleep_interlock(&self, site: &'static Site, ident: Ident, flags: u32) -> KR<()> {
+        let me = self.me;
+        let mut g = self.sp(&self.sleep_objs(ident, false))?;
+        let a = &mut g.actors[me];
+        a.wchan = Some(ident);
+        a.wpcatch = flags & PCATCH != 0;
+        a.interrupted = false;
+        g.record(me, site, What::Interlock(ident));
+        Ok(())
+    }
+
+    /// tsleep(ident, flags, wmesg, timo). A timed sleep may return without a wakeup; the
+    /// kernel's tokens are released only once the thread is queued, and re-acquired before
+    /// it returns.
+    pub fn tsleep(&self, site: &'static Site, ident: Ident, flags: u32, wmesg: &'static str, timed: bool) -> KR<i32> {
+        self.sleep(site, ident, flags, wmesg, timed)
+    }
+
+    /// An untimed sleep on one of the actor's `idle_on` idents is its idle state (a daemon
+    /// waiting for work, an LWP whose script is done): when every actor left is idle the
+    /// execution ends and the sleep returns Err(Shutdown).
+    fn sleep(&self, site: &'static Site, ident: Ident, flags: u32, wmesg: &'static str, timed: bool) -> KR<i32> {
+        let me = self.me;
+        let pcatch = flags & PCATCH != 0;
+        let mut g = self.sp(&self.sleep_objs(ident, true))?;
+        if pcatch && Self::sig_pending(&g, me) {
+            g.actors[me].wchan = None;
+            g.record(me, site, What::Woke { ident, why: WakeWhy::SignalPending });
+            return Ok(EINTR);
+        }
+        if flags & PINTERLOCKED != 0 {
+            if g.actors[me].wchan != Some(ident) {
+                let why = if g.actors[me].interrupted { WakeWhy::Signal } else { WakeWhy::Interlocked };
+                g.record(me, site, What::Woke { ident, why });
+                return Ok(if why == WakeWhy::Signal { EINTR } else { 0 });
+            }
+        } else {
+            g.actors[me].wchan = Some(ident);
+            g.actors[me].interrupted = false;
+        }
+        {
+            let a = &mut g.actors[me];
+            a.wpcatch = pcatch;
+            a.wmesg = wmesg;
+        }
+        g.record(me, site, What::Sleep { ident, wmesg, timed, pcatch });
+        let lost = Self::release_all(&mut g, me);
+        if !lost.is_empty() {
+            g.record(me, site, What::TokLostByBlocking(lost));
+        }
+        let idle = g.actors[me].idle_on.contains(&ident);
+        let step = g.step;
+        g.actors[me].run = if timed {
+            Run::Timed(step)
+        } else if idle {
+            Run::Idle
+        } else {
+            Run::Sleeping
+        };
+        g = self.block(g, site)?;
+        let why = if g.actors[me].wchan == Some(ident) {
+            g.actors[me].wchan = None;
+            WakeWhy::Timeout
+        } else if g.actors[me].interrupted {
+            WakeWhy::Signal
+        } else {
+            WakeWhy::Wakeup
+        };
+        g.actors[me].interrupted = false;
+        g.record(me, site, What::Woke { ident, why });
+        Ok(match why {
+            WakeWhy::Timeout => EWOULDBLOCK,
+            WakeWhy::Signal => EINTR,
+            _ => 0,
+        })
+    }
+
+    pub fn wakeup(&self, site: &'static Site, ident: Ident) -> KR<()> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Ident(ident)])?;
+        let mut woken = Vec::new();
+        for a in 0..g.actors.len() {
+            if g.actors[a].wchan == Some(ident) {
+                wake(&mut g, a);
+                woken.push(a);
+            }
+        }
+        g.record(me, site, What::Wakeup { ident, woken });
+        Ok(())
+    }
+
+    pub fn atomic(&self, site: &'static Site, f: Field, op: AOp) -> KR<(u64, bool)> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Word(f)])?;
+        let w = g.word(me, f, site)?;
+        let old = *w;
+        let (new, ok) = match op {
+            AOp::Set(b) => (old | b, true),
+            AOp::Clear(b) => (old & !b, true),
+            AOp::Add(d) => (old.wrapping_add(d as u64), true),
+            AOp::Cmpset(exp, new) => {
+                if old == exp {
+                    (new, true)
+                } else {
+                    (old, false)
+                }
+            }
+        };
+        *w = new;
+        let what = match op {
+            AOp::Cmpset(exp, _) if !ok => What::CmpsetFailed { field: f, expected: exp, found: old },
+            _ => What::Atomic { field: f, old, new },
+        };
+        g.record(me, site, what);
+        Ok((old, ok))
+    }
+
+    /// A compare-and-set retry loop collapsed into its one successful step: `f` maps the old
+    /// value to the new one (None: leave it). Returns the old value.
+    pub fn update(&self, site: &'static Site, f: Field, upd: impl FnOnce(u64) -> Option<u64>) -> KR<u64> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Word(f)])?;
+        let w = g.word(me, f, site)?;
+        let old = *w;
+        let what = match upd(old) {
+            Some(new) => {
+                *w = new;
+                What::Atomic { field: f, old, new }
+            }
+            None => What::Load { field: f, val: old },
+        };
+        g.record(me, site, what);
+        Ok(old)
+    }
+
+    pub fn load(&self, site: &'static Site, f: Field) -> KR<u64> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Word(f)])?;
+        let val = *g.word(me, f, site)?;
+        g.record(me, site, What::Load { field: f, val });
+        Ok(val)
+    }
+
+    pub fn store(&self, site: &'static Site, f: Field, new: u64) -> KR<()> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Word(f)])?;
+        let w = g.word(me, f, site)?;
+        let old = *w;
+        *w = new;
+        g.record(me, site, What::Store { field: f, old, new });
+        Ok(())
+    }
+
+    /// `x |= bits` / `x &= ~bits` on a shared word written as plain C: a load and a store,
+    /// each its own step, so a concurrent atomic update in between can be lost.
+    pub fn plain_set(&self, site: &'static Site, f: Field, bits: u64) -> KR<()> {
+        let v = self.load(site, f)?;
+        self.store(site, f, v | bits)
+    }
+    pub fn plain_clear(&self, site: &'static Site, f: Field, bits: u64) -> KR<()> {
+        let v = self.load(site, f)?;
+        self.store(site, f, v & !bits)
+    }
+
+    pub fn note(&self, site: &'static Site, what: What) -> KR<()> {
+        let mut g = self.k()?;
+        g.record(self.me, site, what);
+        Ok(())
+    }
+}
+
+/// Remove an actor from its wait channel and make it runnable (it re-acquires its tokens).
+pub fn wake(k: &mut Kernel, a: ActorId) {
+    let ac = &mut k.actors[a];
+    ac.wchan = None;
+    if matches!(ac.run, Run::Sleeping | Run::Idle | Run::Timed(_)) {
+        ac.run = Run::TokenWait;
+        k.pending_unpark.push(a);
+    }
+}
+
+/// A signal for this actor: a PCATCH sleep returns EINTR.
+pub fn interrupt(k: &mut Kernel, a: ActorId) {
+    let ac = &k.actors[a];
+    if ac.wchan.is_some() && ac.wpcatch {
+        k.actors[a].interrupted = true;
+        wake(k, a);
+    }
+}

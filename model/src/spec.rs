@@ -1,0 +1,222 @@
+//! What a scenario describes: processes, their LWPs' scripts and what each call must return.
+//! The scenarios crate reads it from TOML; it lives here so the model can run it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "one")]
+    pub ncpus: u8,
+    /// Run init (pid 1) as an actor that reaps whatever is reparented to it.
+    #[serde(default)]
+    pub init_waits: bool,
+    /// Cpus that run a reaper thread; default: the cpus of every multi-LWP process.
+    #[serde(default)]
+    pub reapers: Option<Vec<u8>>,
+    pub procs: Vec<ProcSpec>,
+    /// kmalloc(M_NOWAIT) calls (counted from 1) that fail.
+    #[serde(default)]
+    pub alloc_fail: Vec<u32>,
+    /// Exit callouts registered before the scenario starts.
+    #[serde(default)]
+    pub exit_callbacks: Vec<u32>,
+    #[serde(default = "max_steps")]
+    pub max_steps: u32,
+    /// Loom preemption bound used by default when the unbounded search takes too long.
+    #[serde(default)]
+    pub loom_bound: Option<usize>,
+    /// A violation the seed itself shows here (a finding, see docs/findings.md).
+    #[serde(default)]
+    pub known_finding: Option<KnownFinding>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KnownFinding {
+    pub id: String,
+    /// Violation kind slug, e.g. "copyout-unwritten".
+    pub kind: String,
+    /// Variants in which the finding is fixed.
+    #[serde(default)]
+    pub fixed_by: Vec<String>,
+}
+
+fn one() -> u8 {
+    1
+}
+fn max_steps() -> u32 {
+    3000
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProcSpec {
+    pub pid: u32,
+    #[serde(default)]
+    pub parent: u32,
+    #[serde(default)]
+    pub pgid: Option<u32>,
+    #[serde(default)]
+    pub lwps: Vec<LwpSpec>,
+    #[serde(default)]
+    pub traced: bool,
+    #[serde(default)]
+    pub oppid: u32,
+    #[serde(default)]
+    pub nocldwait: bool,
+    #[serde(default)]
+    pub cldsigign: bool,
+    /// P_PPWAIT: the parent is a vfork parent waiting for this child to exec or exit.
+    #[serde(default)]
+    pub ppwait: bool,
+    #[serde(default)]
+    pub stopped: bool,
+    #[serde(default)]
+    pub continued: bool,
+    #[serde(default)]
+    pub sigchld_caught: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LwpSpec {
+    #[serde(default)]
+    pub cpu: u8,
+    #[serde(default)]
+    pub script: Vec<Op>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    Exit {
+        code: i32,
+    },
+    Extexit {
+        who: u32,
+        action: u32,
+        status: i32,
+        #[serde(default = "yes")]
+        addr_ok: bool,
+        #[serde(default)]
+        expect_errno: Option<String>,
+    },
+    Wait {
+        pid: i32,
+        #[serde(default)]
+        options: Vec<WaitOpt>,
+        #[serde(default)]
+        rusage: bool,
+        #[serde(default)]
+        expect: Option<Expect>,
+    },
+    Kill {
+        pid: u32,
+        #[serde(default = "sigkill")]
+        sig: i32,
+    },
+    Exec,
+    AtExit {
+        callback: u32,
+        #[serde(default)]
+        expect_errno: Option<String>,
+    },
+    RmAtExit {
+        callback: u32,
+        #[serde(default)]
+        expect_removed: Option<bool>,
+    },
+    /// Sleep in the kernel: PCATCH sleeps are ended by a signal, others time out.
+    Sleep {
+        #[serde(default)]
+        pcatch: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+fn sigkill() -> i32 {
+    9
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum WaitOpt {
+    Wnohang,
+    Wuntraced,
+    Wcontinued,
+    Wlinuxclone,
+    /// An undefined option bit (EINVAL).
+    Wbogus,
+}
+
+impl WaitOpt {
+    pub fn bits(self) -> u32 {
+        use crate::flags::*;
+        match self {
+            WaitOpt::Wnohang => WNOHANG,
+            WaitOpt::Wuntraced => WUNTRACED,
+            WaitOpt::Wcontinued => WCONTINUED,
+            WaitOpt::Wlinuxclone => WLINUXCLONE,
+            WaitOpt::Wbogus => 0x100,
+        }
+    }
+}
+
+/// What a wait must return: a pid (0 for WNOHANG with nothing to report) with a decoded
+/// status such as "exited(1)", "signaled(9)", "stopped(17)", "continued"; or an errno.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub pid: Option<i32>,
+    #[serde(default)]
+    pub status: Option<StatusExpect>,
+    #[serde(default)]
+    pub errno: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum StatusExpect {
+    One(String),
+    AnyOf(Vec<String>),
+}
+
+impl StatusExpect {
+    pub fn matches(&self, got: &str) -> bool {
+        match self {
+            StatusExpect::One(s) => s == got,
+            StatusExpect::AnyOf(v) => v.iter().any(|s| s == got),
+        }
+    }
+}
+
+impl Spec {
+    /// Engine threads the scenario needs besides the harness: one per scripted LWP, init if
+    /// it waits, one reaper per reaper cpu.
+    pub fn actor_count(&self) -> usize {
+        let lwps: usize = self.procs.iter().map(|p| p.lwps.len()).sum();
+        lwps + self.init_waits as usize + self.reaper_cpus().len()
+    }
+
+    pub fn reaper_cpus(&self) -> Vec<u8> {
+        if let Some(r) = &self.reapers {
+            return r.clone();
+        }
+        let mut cpus: Vec<u8> = self
+            .procs
+            .iter()
+            .filter(|p| p.lwps.len() > 1)
+            .flat_map(|p| p.lwps.iter().map(|l| l.cpu))
+            .collect();
+        cpus.sort_unstable();
+        cpus.dedup();
+        cpus
+    }
+}

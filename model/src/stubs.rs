@@ -1,0 +1,176 @@
+//! Documented stubs for the code outside the seed that the lifecycle calls: kern_proc.c's
+//! zombie-list moves and pfind, kern_sig.c's ksignal/lwpsignal and the user-return path,
+//! the taskqueue, and cpu_lwp_exit with lwkt_switch_return's final handshake. Each keeps only
+//! what kern_exit.c observes; its steps cite the seed line of the call.
+
+use crate::cx::Cx;
+use crate::engine::Engine;
+use crate::flags::*;
+use crate::kernel::*;
+use crate::prims::{interrupt, wake, AOp};
+use crate::site::Site;
+use crate::trace::*;
+
+impl<'s, E: Engine> Cx<'s, E> {
+    /// The LWP and process of the running actor (curthread->td_lwp, curproc).
+    pub fn cur(&self) -> KR<(LwpId, Pid)> {
+        let g = self.k()?;
+        match g.actors[self.me].kind {
+            ActorKind::Lwp(l) => Ok((l, g.lwps[l].pid)),
+            ActorKind::Reaper(_) => unreachable!("reaper has no process"),
+        }
+    }
+
+    /// kern_proc.c proc_move_allproc_zombie: PSTALL "reap1", proc_token, PSTALL "reap1a",
+    /// p_stat = SZOMB.
+    pub fn proc_move_allproc_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
+        self.note(site, What::Note("proc_move_allproc_zombie"))?;
+        self.pstall(site, p, "reap1", 0)?;
+        self.lwkt_gettoken(site, Tok::ProcList)?;
+        self.pstall(site, p, "reap1a", 0)?;
+        self.store(site, Field::PStat(p), SZOMB)?;
+        self.lwkt_reltoken(site, Tok::ProcList)
+    }
+
+    /// kern_proc.c proc_remove_zombie: PSTALL "reap2", proc_token, PSTALL "reap2a", unlink
+    /// from the process list and the parent's p_children, p_pptr = NULL.
+    pub fn proc_remove_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
+        self.note(site, What::Note("proc_remove_zombie"))?;
+        self.pstall(site, p, "reap2", 0)?;
+        self.lwkt_gettoken(site, Tok::ProcList)?;
+        self.pstall(site, p, "reap2a", 0)?;
+        {
+            let me = self.me;
+            let mut g = self.k()?;
+            let pp = g.pptr(me, p, site)?.take();
+            g.proc(me, p, site)?.in_allproc = false;
+            if let Some(pp) = pp {
+                let kids = g.children(me, pp, site)?;
+                let before = kids.len();
+                kids.retain(|c| *c != p);
+                if kids.len() + 1 != before {
+                    let msg = format!("pid {p} not found exactly once in the p_children of its parent pid {pp}");
+                    return Err(g.fail(Some(me), ViolationKind::ListCorruption, Some(site), msg));
+                }
+            }
+            g.record(me, site, What::Text(format!("unlinked pid {p} from allproc and its parent's p_children")));
+        }
+        self.lwkt_reltoken(site, Tok::ProcList)
+    }
+
+    /// kern_proc.c pfind: shared proc_token, skips zombies, returns the process held.
+    pub fn pfind(&self, site: &'static Site, pid: Pid) -> KR<Option<Pid>> {
+        self.lwkt_gettoken_shared(site, Tok::ProcList)?;
+        let found = {
+            let g = self.k()?;
+            g.procs.get(&pid).is_some_and(|p| !p.freed && p.in_allproc && p.stat != SZOMB)
+        };
+        if found {
+            self.phold(site, pid)?;
+        }
+        self.lwkt_reltoken(site, Tok::ProcList)?;
+        Ok(found.then_some(pid))
+    }
+
+    /// kern_sig.c ksignal: takes the target's p_token. SIGKILL is posted to the process
+    /// (each LWP dies at its next user return); SIGCHLD only when the target catches it.
+    /// Signals to a zombie are discarded.
+    pub fn ksignal(&self, site: &'static Site, p: Pid, sig: i32) -> KR<()> {
+        self.lwkt_gettoken(site, Tok::Proc(p))?;
+        {
+            let me = self.me;
+            let mut g = self.sp(&[Obj::Sig(p)])?;
+            let pr = g.proc(me, p, site)?;
+            let text = if pr.stat == SZOMB {
+                format!("ksignal(pid {p}, {sig}): zombie, discarded")
+            } else if sig == SIGKILL {
+                pr.killed = true;
+                interrupt_proc(&mut g, p);
+                format!("ksignal(pid {p}, SIGKILL): posted")
+            } else if sig == SIGCHLD && pr.sigchld_caught {
+                pr.sigchld = true;
+                interrupt_proc(&mut g, p);
+                format!("ksignal(pid {p}, SIGCHLD): posted to its handler")
+            } else {
+                format!("ksignal(pid {p}, {sig}): ignored by default")
+            };
+            g.record(me, site, What::Text(text));
+        }
+        self.lwkt_reltoken(site, Tok::Proc(p))
+    }
+
+    /// kern_sig.c lwpsignal(p, lp, SIGKILL): dropped when the LWP already has LWP_MP_WEXIT;
+    /// otherwise pending on the LWP, and a PCATCH sleep is woken.
+    pub fn lwpsignal_kill(&self, site: &'static Site, l: LwpId) -> KR<()> {
+        let me = self.me;
+        let pid = self.sys.kernel.lock().lwps[l].pid;
+        let mut g = self.sp(&[Obj::Sig(pid), Obj::Word(Field::LwpMpflags(l))])?;
+        let lp = g.lwp(me, l, site)?;
+        let text = if lp.mpflags & LWP_MP_WEXIT != 0 {
+            "lwpsignal SIGKILL: dropped, target already has LWP_MP_WEXIT"
+        } else {
+            lp.sigkill = true;
+            let a = g.actor_of_lwp(l);
+            interrupt(&mut g, a);
+            "lwpsignal SIGKILL: pending"
+        };
+        let label = g.lwp_label(l);
+        g.record(me, site, What::Text(format!("{text} ({label})")));
+        Ok(())
+    }
+
+    /// taskqueue_enqueue(taskqueue_thread[cpu], deadlwp_task[cpu]).
+    pub fn taskqueue_enqueue(&self, site: &'static Site, cpu: u8) -> KR<()> {
+        let me = self.me;
+        let mut g = self.sp(&[Obj::Ident(Ident::TaskQueue(cpu))])?;
+        g.task_pending[cpu as usize] = true;
+        let ident = Ident::TaskQueue(cpu);
+        for a in 0..g.actors.len() {
+            if g.actors[a].wchan == Some(ident) {
+                wake(&mut g, a);
+            }
+        }
+        g.record(me, site, What::Text(format!("taskqueue_enqueue: reaper task of cpu{cpu} pending")));
+        Ok(())
+    }
+
+    /// cpu_lwp_exit and the last switch-out: TDF_EXITING is set, the thread switches away
+    /// for good, and the next thread on that cpu runs lwkt_switch_return(prev): it clears
+    /// TDF_RUNNING, then sets TDF_MP_EXITSIG with a compare-and-set and wakes `prev` if
+    /// TDF_MP_EXITWAIT was set. From EXITSIG on the thread may be freed.
+    pub fn cpu_lwp_exit(&self, site: &'static Site, l: LwpId) -> KR<()> {
+        let me = self.me;
+        let pid = self.sys.kernel.lock().lwps[l].pid;
+        {
+            let mut g = self.sp(&[Obj::Sig(pid), Obj::Word(Field::TdFlags(l))])?;
+            g.actors[me].wchan = None;
+            let td = g.td(me, l, site)?;
+            let old = td.td_flags;
+            td.td_flags |= TDF_EXITING;
+            let new = td.td_flags;
+            g.record(me, site, What::Text("cpu_lwp_exit: off the sleep queues".into()));
+            g.record(me, site, What::Store { field: Field::TdFlags(l), old, new });
+            g.record(me, site, What::Note("final switch-out; lwkt_switch_return(prev) runs on this cpu"));
+        }
+        let f = self.load(site, Field::TdFlags(l))?;
+        self.store(site, Field::TdFlags(l), f & !TDF_RUNNING)?;
+        loop {
+            let m = self.load(site, Field::TdMpflags(l))?;
+            if self.atomic(site, Field::TdMpflags(l), AOp::Cmpset(m, m | TDF_MP_EXITSIG))?.1 {
+                if m & TDF_MP_EXITWAIT != 0 {
+                    self.wakeup(site, Ident::Td(l))?;
+                }
+                return Err(Unwind::ThreadGone);
+            }
+        }
+    }
+}
+
+fn interrupt_proc(k: &mut Kernel, p: Pid) {
+    for l in 0..k.lwps.len() {
+        if k.lwps[l].pid == p && !k.lwps[l].freed {
+            let a = k.lwps[l].actor;
+            interrupt(k, a);
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! Builds a kernel from a scenario, runs one execution on an engine, and checks the state
+//! the execution ends in.
+
+use crate::cx::{Cx, Sys};
+use crate::engine::{ActorId, Engine};
+use crate::flags::*;
+use crate::kern_exit::exit::INITPID;
+use crate::kern_exit::misc::deadlwp_init;
+use crate::kernel::*;
+use crate::spec::*;
+use crate::trace::*;
+use crate::variant::Variant;
+use crate::ext;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Everything one execution leaves behind.
+pub struct Outcome {
+    pub violation: Option<Violation>,
+    pub trace: Vec<Event>,
+    pub labels: Vec<String>,
+    /// The actor that took each kernel-lock acquisition, in order: replays the execution.
+    pub schedule: Vec<u8>,
+    pub lines: Vec<u64>,
+    pub steps: u32,
+    /// The final kernel state (kept by `run_bodies` for tests; dropped by `execute`).
+    pub kernel: Option<Kernel>,
+}
+
+pub type Spawner = dyn Fn(Box<dyn FnOnce() + Send>) -> Box<dyn FnOnce() + Send>;
+
+pub enum Body {
+    Script(LwpId, Vec<Op>),
+    Init(LwpId),
+    Reaper(u8),
+}
+
+pub fn empty_kernel(variant: &Variant) -> Kernel {
+    Kernel {
+        procs: BTreeMap::new(),
+        lwps: Vec::new(),
+        tokens: BTreeMap::new(),
+        actors: Vec::new(),
+        ncpus: 1,
+        deadlwp_list: Vec::new(),
+        task_pending: Vec::new(),
+        exit_list: Vec::new(),
+        alloc_fail: Vec::new(),
+        allocs: 0,
+        variant: variant.clone(),
+        trace: Vec::with_capacity(256),
+        schedule: Vec::with_capacity(512),
+        step: 0,
+        max_steps: 3000,
+        violation: None,
+        abort: false,
+        replay_ended: false,
+        holder: 0,
+        shutdown: false,
+        pending_unpark: Vec::new(),
+        reaps: Vec::new(),
+        callbacks_run: Vec::new(),
+        lines: Vec::new(),
+    }
+}
+
+pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
+    let mut k = empty_kernel(variant);
+    k.ncpus = spec.ncpus.max(1);
+    k.exit_list = spec.exit_callbacks.clone();
+    k.alloc_fail = spec.alloc_fail.clone();
+    k.max_steps = spec.max_steps;
+    deadlwp_init(&mut k);
+    let mut bodies = Vec::new();
+    let mut procs: Vec<ProcSpec> = spec.procs.clone();
+    if !procs.iter().any(|p| p.pid == INITPID) {
+        procs.insert(0, ProcSpec { pid: INITPID, ..Default::default() });
+    }
+    for ps in &procs {
+        let mut flags = P_MAYBETHREADED;
+        if ps.traced {
+            flags |= P_TRACED;
+        }
+        if ps.ppwait {
+            flags |= P_PPWAIT;
+        }
+        if ps.continued {
+            flags |= P_CONTINUED;
+        }
+        let mut ps_flag = 0;
+        if ps.nocldwait {
+            ps_flag |= PS_NOCLDWAIT;
+        }
+        if ps.cldsigign {
+            ps_flag |= PS_CLDSIGIGN;
+        }
+        let init_actor = ps.pid == INITPID && spec.init_waits;
+        let nlwps = if init_actor { 1 } else { ps.lwps.len() };
+        let mut tree = Vec::new();
+        for t in 0..nlwps {
+            let l = k.lwps.len();
+            let cpu = ps.lwps.get(t).map_or(0, |x| x.cpu) % k.ncpus;
+            let actor = k.actors.len();
+            let label = if ps.pid == INITPID { "init".to_string() } else { format!("pid {} lwp {}", ps.pid, t + 1) };
+            let idle_on = if init_actor { vec![Ident::Proc(INITPID), Ident::User(l)] } else { vec![Ident::User(l)] };
+            k.actors.push(new_actor(ActorKind::Lwp(l), label, idle_on));
+            k.lwps.push(Lwp {
+                tid: t as u32 + 1,
+                pid: ps.pid,
+                cpu,
+                actor,
+                mpflags: 0,
+                lock: 0,
+                sigkill: false,
+                td_flags: TDF_RUNNING,
+                td_mpflags: 0,
+                td_refs: 0,
+                freed: false,
+                td_freed: false,
+            });
+            tree.push(l);
+            bodies.push(if init_actor { Body::Init(l) } else { Body::Script(l, ps.lwps[t].script.clone()) });
+        }
+        k.procs.insert(
+            ps.pid,
+            Proc {
+                pid: ps.pid,
+                pptr: (ps.pid != INITPID).then_some(if ps.parent == 0 { INITPID } else { ps.parent }),
+                children: Vec::new(),
+                stat: if ps.stopped { SSTOP } else { SACTIVE },
+                flags,
+                xstat: if ps.stopped { SIGSTOP } else { 0 },
+                lock: 0,
+                waitgen: 0,
+                nthreads: nlwps as i32,
+                lwp_tree: tree,
+                pgid: ps.pgid.unwrap_or(ps.pid),
+                sigparent: SIGCHLD,
+                oppid: ps.oppid,
+                ps_flag,
+                sigchld_caught: ps.sigchld_caught || ps.pid == INITPID,
+                killed: false,
+                sigchld: false,
+                in_allproc: true,
+                freed: false,
+            },
+        );
+    }
+    // p_children in LIST_INSERT_HEAD order: the last forked child first.
+    let pids: Vec<Pid> = k.procs.keys().copied().collect();
+    for pid in pids {
+        if let Some(pp) = k.procs[&pid].pptr {
+            k.procs.get_mut(&pp).expect("validated parent").children.insert(0, pid);
+        }
+    }
+    for cpu in spec.reaper_cpus() {
+        let label = format!("reaper cpu{cpu}");
+        k.actors.push(new_actor(ActorKind::Reaper(cpu), label, vec![Ident::TaskQueue(cpu)]));
+        bodies.push(Body::Reaper(cpu));
+    }
+    (k, bodies)
+}
+
+/// Every object a scheduling point can name in this kernel.
+pub fn all_objects(k: &Kernel) -> Vec<Obj> {
+    let mut v = vec![Obj::Tok(Tok::ProcList), Obj::ExitList];
+    for &p in k.procs.keys() {
+        for f in [Field::PFlags(p), Field::PStat(p), Field::PWaitgen(p), Field::PLock(p)] {
+            v.push(Obj::Word(f));
+        }
+        v.extend([Obj::Tok(Tok::Proc(p)), Obj::Sig(p)]);
+        v.extend([Ident::Proc(p), Ident::Nthreads(p), Ident::PLock(p)].map(Obj::Ident));
+    }
+    for l in 0..k.lwps.len() {
+        for f in [Field::LwpMpflags(l), Field::LwpLock(l), Field::TdFlags(l), Field::TdMpflags(l), Field::TdRefs(l)] {
+            v.push(Obj::Word(f));
+        }
+        v.push(Obj::Tok(Tok::Lwp(l)));
+        v.extend([Ident::Lwp(l), Ident::Td(l), Ident::User(l)].map(Obj::Ident));
+    }
+    for c in 0..k.ncpus {
+        v.extend([Obj::Tok(Tok::Deadlwp(c)), Obj::Ident(Ident::TaskQueue(c))]);
+    }
+    v
+}
+
+fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
+    Actor {
+        kind,
+        label,
+        toks: Vec::new(),
+        toks_live: true,
+        run: Run::Running,
+        wchan: None,
+        wpcatch: false,
+        interrupted: false,
+        wmesg: "",
+        idle_on,
+        line: 0,
+        func: "",
+    }
+}
+
+/// The code an actor runs; it ends by unwinding (thread exit, shutdown or abort).
+pub type ActorBody<E> = Box<dyn for<'a, 's> FnOnce(&'a Cx<'s, E>) -> KR<()> + Send>;
+
+/// Run one execution of `spec` on `engine`; `spawn` starts an engine thread and returns its
+/// join function.
+pub fn execute<E: Engine>(spec: &Spec, variant: &Variant, engine: E, spawn: &Spawner) -> Outcome {
+    let (kernel, bodies) = build(spec, variant);
+    let bodies: Vec<ActorBody<E>> = bodies
+        .into_iter()
+        .map(|b| -> ActorBody<E> {
+            match b {
+                Body::Script(l, ops) => Box::new(move |cx| run_script(cx, l, &ops)),
+                Body::Init(l) => Box::new(move |cx| run_init(cx, l)),
+                Body::Reaper(cpu) => Box::new(move |cx| run_reaper(cx, cpu)),
+            }
+        })
+        .collect();
+    let mut out = run_bodies(kernel, bodies, engine, spawn);
+    if out.violation.is_none() {
+        let mut k = out.kernel.take().expect("kernel");
+        final_checks(&mut k, spec);
+        out.violation = k.violation.clone();
+    }
+    out.kernel = None;
+    out
+}
+
+/// Run `bodies` (one per actor of `kernel`) to the end on `engine`.
+pub fn run_bodies<E: Engine>(kernel: Kernel, bodies: Vec<ActorBody<E>>, mut engine: E, spawn: &Spawner) -> Outcome {
+    let n = kernel.actors.len();
+    engine.prepare(&all_objects(&kernel), n);
+    assert_eq!(n, bodies.len(), "one body per actor");
+    let sys = Arc::new(Sys { engine, kernel: Mutex::new(kernel), threads: Mutex::new(vec![None; n]) });
+    let mut joins = Vec::new();
+    for (me, body) in bodies.into_iter().enumerate() {
+        let sys = sys.clone();
+        joins.push(spawn(Box::new(move || run_actor(&sys, me, body))));
+    }
+    for j in joins {
+        j();
+    }
+    let mut k = sys.kernel.lock();
+    let kernel = std::mem::replace(&mut *k, empty_kernel(&Variant::default()));
+    let mut out = Outcome {
+        violation: kernel.violation.clone(),
+        trace: Vec::new(),
+        labels: kernel.actors.iter().map(|a| a.label.clone()).collect(),
+        schedule: Vec::new(),
+        lines: kernel.lines.clone(),
+        steps: kernel.step,
+        kernel: None,
+    };
+    let mut kernel = kernel;
+    out.trace = std::mem::take(&mut kernel.trace);
+    out.schedule = std::mem::take(&mut kernel.schedule);
+    out.kernel = Some(kernel);
+    out
+}
+
+fn run_actor<E: Engine>(sys: &Sys<E>, me: ActorId, body: ActorBody<E>) {
+    sys.threads.lock()[me] = Some(sys.engine.current(me));
+    let cx = Cx { sys, me };
+    let r = body(&cx);
+    debug_assert!(r.is_err(), "actor bodies end by unwinding");
+    cx.finish();
+}
+
+fn run_script<E: Engine>(cx: &Cx<'_, E>, l: LwpId, ops: &[Op]) -> KR<()> {
+    for op in ops {
+        do_op(cx, op)?;
+        cx.userret()?;
+    }
+    // The script is done: the LWP stays in user mode (pause(2)) until it is killed.
+    loop {
+        cx.tsleep(ext!("kern_sig.c", "sys_pause"), Ident::User(l), PCATCH, "pause", false)?;
+        cx.userret()?;
+    }
+}
+
+fn run_init<E: Engine>(cx: &Cx<'_, E>, l: LwpId) -> KR<()> {
+    loop {
+        let r = cx.sys_wait4(WAIT_ANY, 0, false)?;
+        if r.error == ECHILD {
+            cx.tsleep(ext!("init", "sigsuspend"), Ident::User(l), PCATCH, "sigsusp", false)?;
+        }
+        let mut g = cx.sp(&[Obj::Sig(INITPID)])?;
+        if let Some(p) = g.procs.get_mut(&INITPID) {
+            p.sigchld = false;
+        }
+    }
+}
+
+fn run_reaper<E: Engine>(cx: &Cx<'_, E>, cpu: u8) -> KR<()> {
+    let site = ext!("subr_taskqueue.c", "taskqueue_thread_loop");
+    loop {
+        cx.tsleep_interlock(site, Ident::TaskQueue(cpu), 0)?;
+        let pending = {
+            let mut g = cx.k()?;
+            std::mem::replace(&mut g.task_pending[cpu as usize], false)
+        };
+        if pending {
+            cx.reaplwps(cpu)?;
+        } else {
+            cx.tsleep(site, Ident::TaskQueue(cpu), PINTERLOCKED, "tqthr", false)?;
+        }
+    }
+}
+
+fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
+    let me = cx.me;
+    match op {
+        Op::Exit { code } => cx.sys_exit(*code),
+        Op::Extexit { who, action, status, addr_ok, expect_errno } => {
+            let err = cx.sys_extexit(who | action, *status, *addr_ok)?;
+            expect_errno_is(cx, "extexit", err, expect_errno.as_deref())
+        }
+        Op::Wait { pid, options, rusage, expect } => {
+            let opts = options.iter().fold(0, |a, o| a | o.bits());
+            let r = cx.sys_wait4(*pid, opts, *rusage)?;
+            let got = if r.error != 0 {
+                format!("error {}", errno_name(r.error))
+            } else if r.pid == 0 {
+                "0".to_string()
+            } else {
+                format!("pid {} {}", r.pid, r.status.map(decode_status).unwrap_or_default())
+            };
+            cx.note(ext!("libc", "wait4"), What::Text(format!("wait4({pid}) returns {got}")))?;
+            let Some(e) = expect else { return Ok(()) };
+            let ok = match &e.errno {
+                Some(name) => r.error != 0 && errno_name(r.error) == name,
+                None => {
+                    r.error == 0
+                        && e.pid.is_none_or(|p| p == r.pid)
+                        && e.status.as_ref().is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
+                }
+            };
+            if ok {
+                return Ok(());
+            }
+            let mut g = cx.k()?;
+            let msg = format!("wait4({pid}) returned {got}, the scenario expects {}", describe_expect(e));
+            Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg))
+        }
+        Op::Kill { pid, sig } => {
+            let site = ext!("kern_sig.c", "kern_kill");
+            if let Some(p) = cx.pfind(site, *pid)? {
+                cx.ksignal(site, p, *sig)?;
+                cx.prele(site, p)?;
+            }
+            Ok(())
+        }
+        Op::Exec => {
+            let site = ext!("kern_exec.c", "exec_new_vmspace");
+            let (_, p) = cx.cur()?;
+            cx.lwkt_gettoken(site, Tok::Proc(p))?;
+            let err = cx.killalllwps(true)?;
+            cx.note(site, What::Text(format!("exec: killalllwps(1) returns {}", errno_name(err))))?;
+            cx.lwkt_reltoken(site, Tok::Proc(p))
+        }
+        Op::AtExit { callback, expect_errno } => {
+            let err = cx.at_exit(*callback)?;
+            expect_errno_is(cx, "at_exit", err, expect_errno.as_deref())
+        }
+        Op::RmAtExit { callback, expect_removed } => {
+            let n = cx.rm_at_exit(*callback)?;
+            if expect_removed.is_some_and(|want| want != (n == 1)) {
+                let mut g = cx.k()?;
+                let msg = format!("rm_at_exit({callback}) returned {n}, the scenario expects {}", !(n == 1) as u8);
+                return Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg));
+            }
+            Ok(())
+        }
+        Op::Sleep { pcatch } => {
+            let (l, _) = cx.cur()?;
+            let flags = if *pcatch { PCATCH } else { 0 };
+            cx.tsleep(ext!("user", "syscall sleep"), Ident::User(l), flags, "usleep", !pcatch)?;
+            Ok(())
+        }
+    }
+}
+
+fn expect_errno_is<E: Engine>(cx: &Cx<'_, E>, call: &str, err: i32, want: Option<&str>) -> KR<()> {
+    let want_code = match want {
+        None => return Ok(()),
+        Some(name) => errno_from_name(name).unwrap_or(0),
+    };
+    if err == want_code {
+        return Ok(());
+    }
+    let mut g = cx.k()?;
+    let msg = format!("{call} returned {}, the scenario expects {}", errno_name(err), want.unwrap_or("0"));
+    Err(g.fail(Some(cx.me), ViolationKind::UnexpectedResult, None, msg))
+}
+
+fn describe_expect(e: &Expect) -> String {
+    if let Some(er) = &e.errno {
+        return format!("error {er}");
+    }
+    let mut s = match e.pid {
+        Some(0) => "0".to_string(),
+        Some(p) => format!("pid {p}"),
+        None => "any pid".to_string(),
+    };
+    match &e.status {
+        Some(StatusExpect::One(x)) => s += &format!(" {x}"),
+        Some(StatusExpect::AnyOf(v)) => s += &format!(" one of {}", v.join(" | ")),
+        None => {}
+    }
+    s
+}
+
+/// The state every execution must end in.
+pub fn final_checks(k: &mut Kernel, _spec: &Spec) {
+    let mut problems: Vec<(ViolationKind, String)> = Vec::new();
+    let init_waits = k.actors.iter().any(|a| a.label == "init");
+    for (pid, p) in &k.procs {
+        if p.freed {
+            continue;
+        }
+        for c in &p.children {
+            match k.procs.get(c) {
+                Some(cp) if cp.freed => problems.push((ViolationKind::ListCorruption, format!("freed pid {c} still on pid {pid}'s p_children"))),
+                Some(cp) if cp.pptr != Some(*pid) => problems.push((
+                    ViolationKind::ListCorruption,
+                    format!("pid {c} is on pid {pid}'s p_children but its p_pptr is {:?}", cp.pptr),
+                )),
+                _ => {}
+            }
+        }
+        if let Some(pp) = p.pptr {
+            let n = k.procs.get(&pp).map_or(0, |q| q.children.iter().filter(|c| **c == *pid).count());
+            if n != 1 {
+                problems.push((ViolationKind::ListCorruption, format!("pid {pid} has p_pptr {pp} but appears {n} times on its p_children")));
+            }
+        }
+        if p.stat == SZOMB {
+            if init_waits && p.pptr == Some(INITPID) {
+                problems.push((
+                    ViolationKind::Deadlock,
+                    format!("zombie pid {pid} was never reaped although its parent init was waiting (lost wakeup)"),
+                ));
+            }
+        } else if p.nthreads == 0 && *pid != INITPID {
+            problems.push((ViolationKind::ProcessLeftBehind, format!("pid {pid} has no threads left but is not a zombie (p_stat {})", p.stat)));
+        }
+    }
+    for (cpu, list) in k.deadlwp_list.iter().enumerate() {
+        if !list.is_empty() {
+            problems.push((ViolationKind::ProcessLeftBehind, format!("{} LWP(s) left on deadlwp_list[cpu{cpu}], never reaped", list.len())));
+        }
+    }
+    for l in &k.lwps {
+        let exited = l.td_flags & TDF_EXITING != 0;
+        if exited && !l.freed {
+            let p = &k.procs[&l.pid];
+            let master_of_zombie = !p.freed && p.stat == SZOMB && p.lwp_tree.iter().any(|x| k.lwps[*x].tid == l.tid);
+            if !master_of_zombie {
+                problems.push((ViolationKind::ProcessLeftBehind, format!("pid {} lwp {} exited but was never reaped", l.pid, l.tid)));
+            }
+        }
+    }
+    if let Some((kind, msg)) = problems.into_iter().next() {
+        k.fail(None, kind, None, msg);
+    }
+}

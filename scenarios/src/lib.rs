@@ -1,0 +1,171 @@
+//! Scenario files (TOML) and the catalogue embedded from `scenarios/catalog/`.
+//! A scenario is read with serde into the model's `Spec`, then validated; every error names
+//! the file, line and column.
+
+use kexit_model::spec::{Op, Spec};
+use std::collections::BTreeMap;
+use std::fmt;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub spec: Spec,
+    /// `catalog/NAME.toml` for the embedded catalogue, the path otherwise.
+    pub origin: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// Where `needle` first appears (1-based line and column), or the top of the file.
+fn locate(text: &str, needles: &[String]) -> (usize, usize) {
+    for n in needles {
+        if let Some(i) = text.find(n.as_str()) {
+            return line_col(text, i);
+        }
+    }
+    (1, 1)
+}
+
+pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let spec: Spec = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        ScenarioError { file: file.to_string(), line, column, message: e.message().trim().to_string() }
+    })?;
+    validate(&spec).map_err(|(needles, message)| {
+        let (line, column) = locate(text, &needles);
+        ScenarioError { file: file.to_string(), line, column, message }
+    })?;
+    Ok(Scenario { spec, origin: file.to_string(), text: text.to_string() })
+}
+
+type Invalid = (Vec<String>, String);
+
+fn pid_needles(pid: u32) -> Vec<String> {
+    vec![format!("pid = {pid}"), format!("pid={pid}")]
+}
+
+/// Semantic checks serde cannot do. Errors carry text to locate in the file.
+pub fn validate(spec: &Spec) -> Result<(), Invalid> {
+    if spec.name.is_empty() {
+        return Err((vec!["name".into()], "scenario name is empty".into()));
+    }
+    let mut procs = BTreeMap::new();
+    for p in &spec.procs {
+        if p.pid == 0 {
+            return Err((pid_needles(0), "pid 0 is the kernel; use pids from 1".into()));
+        }
+        if procs.insert(p.pid, p).is_some() {
+            return Err((pid_needles(p.pid), format!("pid {} is declared twice", p.pid)));
+        }
+    }
+    for p in &spec.procs {
+        if p.pid == 1 {
+            if p.parent != 0 {
+                return Err((pid_needles(1), "init (pid 1) has no parent".into()));
+            }
+            if !p.lwps.is_empty() {
+                return Err((pid_needles(1), "init (pid 1) runs no script; set init_waits = true to let it reap".into()));
+            }
+            continue;
+        }
+        let parent = if p.parent == 0 { 1 } else { p.parent };
+        if parent != 1 && !procs.contains_key(&parent) {
+            let n = vec![format!("parent = {}", p.parent)];
+            return Err((n, format!("pid {} names parent {}, which is not declared", p.pid, p.parent)));
+        }
+        // parent cycle
+        let mut seen = vec![p.pid];
+        let mut cur = parent;
+        while cur != 1 {
+            if seen.contains(&cur) {
+                return Err((pid_needles(p.pid), format!("parent cycle through pid {cur}")));
+            }
+            seen.push(cur);
+            cur = procs.get(&cur).map_or(1, |q| if q.parent == 0 { 1 } else { q.parent });
+        }
+        if p.oppid != 0 && p.oppid != 1 && !procs.contains_key(&p.oppid) {
+            let n = vec![format!("oppid = {}", p.oppid)];
+            return Err((n, format!("pid {} names original parent {}, which is not declared", p.pid, p.oppid)));
+        }
+        for l in &p.lwps {
+            if l.cpu >= spec.ncpus.max(1) {
+                let n = vec![format!("cpu = {}", l.cpu)];
+                return Err((n, format!("pid {} has an LWP on cpu {}, but ncpus = {}", p.pid, l.cpu, spec.ncpus)));
+            }
+            for op in &l.script {
+                if let Op::Wait { expect: Some(e), .. } = op {
+                    if let Some(ep) = e.pid {
+                        if ep > 0 && !procs.contains_key(&(ep as u32)) {
+                            let n = vec![format!("pid = {ep} ,"), format!("pid = {ep},"), format!("pid = {ep} }}")];
+                            return Err((n, format!("expectation names pid {ep}, which is not declared")));
+                        }
+                    }
+                    if let Some(name) = &e.errno {
+                        if kexit_model::flags::errno_from_name(name).is_none() {
+                            let n = vec![format!("\"{name}\"")];
+                            return Err((n, format!("unknown errno {name:?} (ECHILD, EINVAL, EINTR, ...)")));
+                        }
+                    }
+                }
+                if let Op::Kill { pid, .. } = op {
+                    if *pid != 1 && !procs.contains_key(pid) {
+                        let n = vec!["\"kill\"".to_string()];
+                        return Err((n, format!("kill names pid {pid}, which is not declared")));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(r) = &spec.reapers {
+        if let Some(c) = r.iter().find(|c| **c >= spec.ncpus.max(1)) {
+            return Err((vec!["reapers".into()], format!("reaper on cpu {c}, but ncpus = {}", spec.ncpus)));
+        }
+    }
+    if spec.actor_count() == 0 {
+        return Err((vec!["[[procs]]".into()], "no LWP runs a script: nothing to explore".into()));
+    }
+    Ok(())
+}
+
+/// The embedded catalogue, parsed. Panics only if a catalogue file is invalid, which the
+/// catalogue test rules out.
+pub fn catalogue() -> Vec<Scenario> {
+    embedded::FILES
+        .iter()
+        .map(|(name, text)| parse(&format!("scenarios/catalog/{name}"), text).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+pub fn by_name(name: &str) -> Option<Scenario> {
+    catalogue().into_iter().find(|s| s.spec.name == name)
+}
+
+/// Every embedded file with its parse result (for the catalogue test).
+pub fn embedded_files() -> Vec<(&'static str, &'static str)> {
+    embedded::FILES.to_vec()
+}

@@ -1,0 +1,1 @@
+//! Host package for the workspace-level test suite in `tests/`.
