@@ -64,7 +64,8 @@ pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
     let mut out: Vec<Scenario> = Vec::new();
     for n in names {
         if n.ends_with(".toml") || n.contains('/') {
-            let text = std::fs::read_to_string(n).map_err(|e| format!("{n}: cannot read scenario file: {e}"))?;
+            let text = std::fs::read_to_string(n)
+                .map_err(|e| format!("{n}: cannot read scenario file: {e}"))?;
             out.push(kexit_scenarios::parse(n, &text).map_err(|e| e.to_string())?);
             continue;
         }
@@ -111,7 +112,9 @@ pub fn verdict(r: &RunResult, want: Option<ViolationKind>) -> Verdict {
         return Verdict::Error;
     }
     match (&r.found, want) {
-        (Some(f), Some(k)) if f.outcome.violation.as_ref().is_some_and(|v| v.kind == k) => Verdict::Caught,
+        (Some(f), Some(k)) if f.outcome.violation.as_ref().is_some_and(|v| v.kind == k) => {
+            Verdict::Caught
+        }
         (Some(_), _) => Verdict::Violation,
         (None, Some(_)) => Verdict::Missed,
         (None, None) => Verdict::Pass,
@@ -135,7 +138,8 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
 }
 
 pub fn main(a: CheckArgs) -> Result<u8, String> {
-    let variant = Variant::by_name(&a.variant).ok_or_else(|| format!("unknown variant {:?} (see `kexit variants`)", a.variant))?;
+    let variant = Variant::by_name(&a.variant)
+        .ok_or_else(|| format!("unknown variant {:?} (see `kexit variants`)", a.variant))?;
     let scenarios = resolve(&a.scenarios)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     if a.jobs == Some(0) {
@@ -143,20 +147,34 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     }
     if let Some(t) = a.time_limit {
         if !(t > 0.0 && t.is_finite()) {
-            return Err(format!("--time-limit {t}: expected a positive number of seconds"));
+            return Err(format!(
+                "--time-limit {t}: expected a positive number of seconds"
+            ));
         }
     }
     if a.iterations == Some(0) {
         return Err("--iterations must be at least 1".into());
     }
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut units = Vec::new();
     for (si, s) in scenarios.iter().enumerate() {
         let fits = s.spec.actor_count() <= LOOM_MAX_ACTORS;
         let engines: Vec<EngineKind> = match a.engine.map(|e| e.kind()) {
-            None => vec![if fits { EngineKind::Loom } else { EngineKind::Pct }],
+            None => vec![if fits {
+                EngineKind::Loom
+            } else {
+                EngineKind::Pct
+            }],
             Some(None) => {
-                let mut v = vec![EngineKind::Pct, EngineKind::Random, EngineKind::Urw, EngineKind::Dfs, EngineKind::Os];
+                let mut v = vec![
+                    EngineKind::Pct,
+                    EngineKind::Random,
+                    EngineKind::Urw,
+                    EngineKind::Dfs,
+                    EngineKind::Os,
+                ];
                 if fits {
                     v.insert(0, EngineKind::Loom);
                 }
@@ -176,11 +194,19 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                 iterations,
                 time_limit: a.time_limit.map(Duration::from_secs_f64),
                 seed: a.seed,
-                preemption_bound: if a.deep { a.preemption_bound } else { a.preemption_bound.or(s.spec.loom_bound) },
+                preemption_bound: if a.deep {
+                    a.preemption_bound
+                } else {
+                    a.preemption_bound.or(s.spec.loom_bound)
+                },
                 jobs,
                 pct_depth: 3,
             };
-            units.push(Unit { scenario: si, engine, budget });
+            units.push(Unit {
+                scenario: si,
+                engine,
+                budget,
+            });
         }
     }
     if let Some((i, n)) = shard {
@@ -202,17 +228,33 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     let mut results = Vec::new();
     let mut worst = 0u8;
     if !a.json {
-        println!("{:<26} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}", "scenario", "variant", "engine", "verdict", "executions", "exploration", "time", "exec/s");
+        println!(
+            "{:<26} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}",
+            "scenario",
+            "variant",
+            "engine",
+            "verdict",
+            "executions",
+            "exploration",
+            "time",
+            "exec/s"
+        );
     }
     for u in &units {
         let s = &scenarios[u.scenario];
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})").expect("template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})")
+                .expect("template"),
+        );
         bar.set_message(format!("{} on {}", s.spec.name, u.engine.name()));
         let started = Instant::now();
         let shown = std::sync::atomic::AtomicBool::new(false);
         let progress = |n: u64| {
-            if interactive && started.elapsed() > Duration::from_secs(1) && !shown.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if interactive
+                && started.elapsed() > Duration::from_secs(1)
+                && !shown.swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
             }
             bar.set_position(n);
@@ -226,8 +268,18 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         let mut seed = None;
         if let Some(f) = &r.found {
             let viol = f.outcome.violation.as_ref().expect("found has a violation");
-            let file = ScheduleFile::new(&s.spec, &s.origin, variant.name(), u.engine.name(), f.seed, viol, &f.outcome.schedule);
-            let path = file.save(&a.out).map_err(|e| format!("cannot write schedule file under {}: {e}", a.out.display()))?;
+            let file = ScheduleFile::new(
+                &s.spec,
+                &s.origin,
+                variant.name(),
+                u.engine.name(),
+                f.seed,
+                viol,
+                &f.outcome.schedule,
+            );
+            let path = file.save(&a.out).map_err(|e| {
+                format!("cannot write schedule file under {}: {e}", a.out.display())
+            })?;
             schedule_file = Some(path.display().to_string());
             violation = Some(viol.into());
             seed = f.seed;
@@ -246,10 +298,21 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             expected: want.map(|k| k.slug().to_string()),
             executions: r.executions,
             exhaustive: r.exhaustive,
-            preemption_bound: (u.engine == EngineKind::Loom).then_some(u.budget.preemption_bound).flatten(),
-            seeds: u.engine.seeded().then(|| (u.budget.seed, u.budget.seed.wrapping_add(r.executions.saturating_sub(1)))),
+            preemption_bound: (u.engine == EngineKind::Loom)
+                .then_some(u.budget.preemption_bound)
+                .flatten(),
+            seeds: u.engine.seeded().then(|| {
+                (
+                    u.budget.seed,
+                    u.budget.seed.wrapping_add(r.executions.saturating_sub(1)),
+                )
+            }),
             seconds: secs,
-            executions_per_second: if secs > 0.0 { r.executions as f64 / secs } else { 0.0 },
+            executions_per_second: if secs > 0.0 {
+                r.executions as f64 / secs
+            } else {
+                0.0
+            },
             violation,
             seed,
             schedule_file,

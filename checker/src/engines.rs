@@ -3,9 +3,9 @@
 //! exactly the model's scheduling points and nothing else.
 
 use kexit_model::engine::{ActorId, Engine, Obj};
-use std::collections::HashMap;
 use kexit_model::world::Spawner;
 use parking_lot::{Condvar, Mutex};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering::SeqCst;
 
 /// One loom atomic per kernel object the model names, created on first use, so loom's
@@ -25,14 +25,20 @@ impl Engine for LoomEngine {
     type Thread = loom::thread::Thread;
     fn switch_point(&self, _me: ActorId, objs: &[Obj]) -> bool {
         for o in objs {
-            self.objects.get(o).expect("object prepared").fetch_add(1, SeqCst);
+            self.objects
+                .get(o)
+                .expect("object prepared")
+                .fetch_add(1, SeqCst);
         }
         true
     }
     /// The atomics are created by the harness thread before it spawns the actors, so loom
     /// sees their initialization happen before every use.
     fn prepare(&mut self, objs: &[Obj], _actors: usize) {
-        self.objects = objs.iter().map(|o| (*o, loom::sync::atomic::AtomicUsize::new(0))).collect();
+        self.objects = objs
+            .iter()
+            .map(|o| (*o, loom::sync::atomic::AtomicUsize::new(0)))
+            .collect();
     }
     fn current(&self, _me: ActorId) -> Self::Thread {
         loom::thread::current()
@@ -61,9 +67,19 @@ pub struct ShuttleEngine {
     wait: Vec<std::sync::Mutex<shuttle::sync::mpsc::Receiver<()>>>,
 }
 
+impl Default for ShuttleEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ShuttleEngine {
     pub fn new() -> Self {
-        ShuttleEngine { point: shuttle::sync::atomic::AtomicUsize::new(0), wake: Vec::new(), wait: Vec::new() }
+        ShuttleEngine {
+            point: shuttle::sync::atomic::AtomicUsize::new(0),
+            wake: Vec::new(),
+            wait: Vec::new(),
+        }
     }
 }
 
@@ -142,7 +158,15 @@ struct Baton {
 
 impl ReplayEngine {
     pub fn new(schedule: Vec<u8>) -> Self {
-        ReplayEngine { state: Mutex::new(Baton { schedule, pos: 0, busy: false, stopped: false }), cv: Condvar::new() }
+        ReplayEngine {
+            state: Mutex::new(Baton {
+                schedule,
+                pos: 0,
+                busy: false,
+                stopped: false,
+            }),
+            cv: Condvar::new(),
+        }
     }
 
     fn turn(&self, me: ActorId) -> bool {

@@ -35,7 +35,11 @@ pub fn list(json: bool) -> Result<u8, String> {
     } else {
         println!("{:<26} {:>7}  {:<5} purpose", "scenario", "threads", "loom");
         for r in &rows {
-            let loom = if r.engines.contains(&"loom") { "yes" } else { "no" };
+            let loom = if r.engines.contains(&"loom") {
+                "yes"
+            } else {
+                "no"
+            };
             println!("{:<26} {:>7}  {:<5} {}", r.name, r.threads, loom, r.purpose);
         }
         println!("\n{} scenarios", rows.len());
@@ -52,7 +56,11 @@ pub fn variants(json: bool) -> Result<u8, String> {
         println!("{}\n    {}", v.name, v.description);
         println!("    upstream: {}", v.upstream);
         if !v.functions.is_empty() {
-            println!("    touches: {} (kern_exit.c:{})", v.functions.join(", "), v.lines);
+            println!(
+                "    touches: {} (kern_exit.c:{})",
+                v.functions.join(", "),
+                v.lines
+            );
         }
         if !v.exposed_by.is_empty() {
             println!("    exposed by: {} ({})", v.exposed_by.join(", "), v.expect);

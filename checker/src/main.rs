@@ -1,6 +1,6 @@
 use clap::Parser;
 use kexit_checker::cli::{Cli, Command};
-use kexit_checker::{check, replay, info};
+use kexit_checker::{check, info, replay};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -42,9 +42,19 @@ impl Pct {
     pub fn new(seed: u64, depth: usize, length_estimate: usize) -> Self {
         let mut rng = Rng::new(seed);
         let n = length_estimate.max(2);
-        let mut change_points: Vec<usize> = (0..depth.saturating_sub(1)).map(|_| 1 + rng.below(n - 1)).collect();
+        let mut change_points: Vec<usize> = (0..depth.saturating_sub(1))
+            .map(|_| 1 + rng.below(n - 1))
+            .collect();
         change_points.sort_unstable();
-        Pct { rng, seed, started: false, priorities: Vec::new(), change_points, steps: 0, low: 0 }
+        Pct {
+            rng,
+            seed,
+            started: false,
+            priorities: Vec::new(),
+            change_points,
+            steps: 0,
+            low: 0,
+        }
     }
 
     fn priority(&mut self, t: usize) -> u64 {
@@ -71,7 +81,12 @@ impl Scheduler for Pct {
         Some(Schedule::new(self.seed))
     }
 
-    fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, is_yielding: bool) -> Option<TaskId> {
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
         self.steps += 1;
         if let Some(cur) = current {
             let cur = usize::from(cur);
@@ -105,7 +120,11 @@ pub struct Random {
 
 impl Random {
     pub fn new(seed: u64) -> Self {
-        Random { rng: Rng::new(seed), seed, started: false }
+        Random {
+            rng: Rng::new(seed),
+            seed,
+            started: false,
+        }
     }
 }
 
@@ -117,7 +136,12 @@ impl Scheduler for Random {
         self.started = true;
         Some(Schedule::new(self.seed))
     }
-    fn next_task(&mut self, runnable: &[&Task], _current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        _current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
         Some(runnable[self.rng.below(runnable.len())].id())
     }
     fn next_u64(&mut self) -> u64 {

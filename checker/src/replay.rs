@@ -9,11 +9,21 @@ use kexit_model::Variant;
 pub fn main(a: ReplayArgs) -> Result<u8, String> {
     let f = ScheduleFile::load(&a.file)?;
     let scenario = if f.scenario_origin.starts_with("scenarios/catalog/") {
-        kexit_scenarios::by_name(&f.scenario)
-            .ok_or_else(|| format!("{}: scenario {:?} is not in this catalogue", a.file.display(), f.scenario))?
+        kexit_scenarios::by_name(&f.scenario).ok_or_else(|| {
+            format!(
+                "{}: scenario {:?} is not in this catalogue",
+                a.file.display(),
+                f.scenario
+            )
+        })?
     } else {
-        let text = std::fs::read_to_string(&f.scenario_origin)
-            .map_err(|e| format!("{}: cannot read scenario {}: {e}", a.file.display(), f.scenario_origin))?;
+        let text = std::fs::read_to_string(&f.scenario_origin).map_err(|e| {
+            format!(
+                "{}: cannot read scenario {}: {e}",
+                a.file.display(),
+                f.scenario_origin
+            )
+        })?;
         kexit_scenarios::parse(&f.scenario_origin, &text).map_err(|e| e.to_string())?
     };
     let hash = spec_hash(&scenario.spec);
@@ -26,12 +36,13 @@ pub fn main(a: ReplayArgs) -> Result<u8, String> {
             f.scenario_hash
         ));
     }
-    let variant =
-        Variant::by_name(&f.variant).ok_or_else(|| format!("{}: unknown variant {:?}", a.file.display(), f.variant))?;
+    let variant = Variant::by_name(&f.variant)
+        .ok_or_else(|| format!("{}: unknown variant {:?}", a.file.display(), f.variant))?;
     let source = match &a.source {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("--source {}: {e}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| format!("--source {}: {e}", p.display()))?;
             Some(text.lines().map(str::to_string).collect::<Vec<_>>())
         }
     };
@@ -55,7 +66,16 @@ pub fn main(a: ReplayArgs) -> Result<u8, String> {
             f.engine,
             f.seed.map(|s| format!(" seed {s}")).unwrap_or_default()
         );
-        print!("{}", render_trace(&out, &TraceOptions { source: source.as_deref(), focus: a.focus }));
+        print!(
+            "{}",
+            render_trace(
+                &out,
+                &TraceOptions {
+                    source: source.as_deref(),
+                    focus: a.focus
+                }
+            )
+        );
         if out.violation.is_none() {
             println!("\nno violation on replay");
         }

@@ -27,7 +27,11 @@ pub struct TraceOptions<'a> {
 fn keep(label: &str, focus: Option<u32>) -> bool {
     match focus {
         None => true,
-        Some(pid) => label == format!("pid {pid}") || label.starts_with(&format!("pid {pid} ")) || (pid == 1 && label == "init"),
+        Some(pid) => {
+            label == format!("pid {pid}")
+                || label.starts_with(&format!("pid {pid} "))
+                || (pid == 1 && label == "init")
+        }
     }
 }
 
@@ -77,7 +81,13 @@ pub fn render_trace(out: &Outcome, opt: &TraceOptions) -> String {
         let _ = writeln!(s, "{:>5}  {:<width$}  {:<34} {}", e.step, label, loc, what);
         if let Some(src) = opt.source {
             if file == "kern_exit.c" && line as usize <= src.len() && line > 0 {
-                let _ = writeln!(s, "{:>5}  {:<width$}  | {}", "", "", src[line as usize - 1].trim());
+                let _ = writeln!(
+                    s,
+                    "{:>5}  {:<width$}  | {}",
+                    "",
+                    "",
+                    src[line as usize - 1].trim()
+                );
             }
         }
     }

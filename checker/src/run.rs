@@ -56,7 +56,14 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { iterations: 10_000, time_limit: None, seed: 0, preemption_bound: None, jobs: 1, pct_depth: 3 }
+        Budget {
+            iterations: 10_000,
+            time_limit: None,
+            seed: 0,
+            preemption_bound: None,
+            jobs: 1,
+            pct_depth: 3,
+        }
     }
 }
 
@@ -105,7 +112,10 @@ impl Ctl {
         if self.stop.load(SeqCst) {
             return None;
         }
-        let over_time = self.budget.time_limit.is_some_and(|t| self.start.elapsed() >= t);
+        let over_time = self
+            .budget
+            .time_limit
+            .is_some_and(|t| self.start.elapsed() >= t);
         let n = self.executions.fetch_add(1, SeqCst);
         if n >= self.budget.iterations || over_time {
             self.executions.fetch_sub(1, SeqCst);
@@ -138,17 +148,27 @@ impl Ctl {
 /// Payload of the panic that ends a loom exploration early.
 struct StopExploration;
 
+/// Keeps the panic that stops a loom exploration from printing (installed once).
 pub fn install_quiet_panic_hook() {
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info.payload().is::<StopExploration>() {
-            return;
-        }
-        prev(info)
-    }));
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().is::<StopExploration>() {
+                return;
+            }
+            prev(info)
+        }));
+    });
 }
 
-pub fn run(spec: &Spec, variant: &Variant, engine: EngineKind, budget: &Budget, progress: &(dyn Fn(u64) + Sync)) -> RunResult {
+pub fn run(
+    spec: &Spec,
+    variant: &Variant,
+    engine: EngineKind,
+    budget: &Budget,
+    progress: &(dyn Fn(u64) + Sync),
+) -> RunResult {
     let ctl = Ctl::new(budget);
     let spec = Arc::new(spec.clone());
     let variant = Arc::new(variant.clone());
@@ -167,7 +187,15 @@ pub fn run(spec: &Spec, variant: &Variant, engine: EngineKind, budget: &Budget, 
             parallel(&ctl, progress, |_| {
                 while let Some(n) = ctl.claim() {
                     let seed = budget.seed.wrapping_add(n);
-                    if let Err(e) = shuttle_once(&spec, &variant, engine, seed, budget.pct_depth, estimate, &ctl) {
+                    if let Err(e) = shuttle_once(
+                        &spec,
+                        &variant,
+                        engine,
+                        seed,
+                        budget.pct_depth,
+                        estimate,
+                        &ctl,
+                    ) {
                         ctl.stop.store(true, SeqCst);
                         return Some(e);
                     }
@@ -182,7 +210,10 @@ pub fn run(spec: &Spec, variant: &Variant, engine: EngineKind, budget: &Budget, 
     RunResult {
         engine,
         executions: ctl.executions.load(SeqCst),
-        exhaustive: exhaustive && found.is_none() && error.is_none() && !ctl.budget_hit.load(SeqCst),
+        exhaustive: exhaustive
+            && found.is_none()
+            && error.is_none()
+            && !ctl.budget_hit.load(SeqCst),
         elapsed: ctl.start.elapsed(),
         found,
         lines,
@@ -191,13 +222,19 @@ pub fn run(spec: &Spec, variant: &Variant, engine: EngineKind, budget: &Budget, 
 }
 
 /// Runs `work` on `jobs` OS threads while the calling thread reports progress.
-fn parallel(ctl: &Arc<Ctl>, progress: &(dyn Fn(u64) + Sync), work: impl Fn(usize) -> Option<String> + Sync) -> Option<String> {
+fn parallel(
+    ctl: &Arc<Ctl>,
+    progress: &(dyn Fn(u64) + Sync),
+    work: impl Fn(usize) -> Option<String> + Sync,
+) -> Option<String> {
     let jobs = ctl.budget.jobs.max(1);
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..jobs).map(|j| {
-            let work = &work;
-            s.spawn(move || work(j))
-        }).collect();
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                let work = &work;
+                s.spawn(move || work(j))
+            })
+            .collect();
         while !handles.iter().all(|h| h.is_finished()) {
             progress(ctl.executions.load(SeqCst));
             std::thread::sleep(Duration::from_millis(50));
@@ -261,9 +298,19 @@ fn shuttle_once(
     let r = catch_unwind(AssertUnwindSafe(|| match engine {
         EngineKind::Pct => shuttle::Runner::new(Pct::new(seed, depth, estimate), config).run(body),
         EngineKind::Random => shuttle::Runner::new(Random::new(seed), config).run(body),
-        _ => shuttle::Runner::new(shuttle::scheduler::UrwRandomScheduler::new_from_seed(seed, 1), config).run(body),
+        _ => shuttle::Runner::new(
+            shuttle::scheduler::UrwRandomScheduler::new_from_seed(seed, 1),
+            config,
+        )
+        .run(body),
     }));
-    r.map(|_| ()).map_err(|p| format!("model panicked under {} seed {seed}: {}", engine.name(), panic_text(&p)))
+    r.map(|_| ()).map_err(|p| {
+        format!(
+            "model panicked under {} seed {seed}: {}",
+            engine.name(),
+            panic_text(&p)
+        )
+    })
 }
 
 /// DFS with a wrapper that stops it when the harness says so; exhaustive when DFS itself ends.
@@ -296,9 +343,18 @@ impl<S: shuttle::scheduler::Scheduler> shuttle::scheduler::Scheduler for Stoppab
     }
 }
 
-fn run_dfs(spec: &Arc<Spec>, variant: &Arc<Variant>, ctl: &Arc<Ctl>, exhaustive: &mut bool) -> Option<String> {
+fn run_dfs(
+    spec: &Arc<Spec>,
+    variant: &Arc<Variant>,
+    ctl: &Arc<Ctl>,
+    exhaustive: &mut bool,
+) -> Option<String> {
     let exhausted = Arc::new(AtomicBool::new(false));
-    let sched = Stoppable { inner: shuttle::scheduler::DfsScheduler::new(None, false), ctl: ctl.clone(), exhausted: exhausted.clone() };
+    let sched = Stoppable {
+        inner: shuttle::scheduler::DfsScheduler::new(None, false),
+        ctl: ctl.clone(),
+        exhausted: exhausted.clone(),
+    };
     let (s, v, c) = (spec.clone(), variant.clone(), ctl.clone());
     let r = catch_unwind(AssertUnwindSafe(|| {
         shuttle::Runner::new(sched, shuttle_config()).run(move || {
@@ -307,10 +363,17 @@ fn run_dfs(spec: &Arc<Spec>, variant: &Arc<Variant>, ctl: &Arc<Ctl>, exhaustive:
         })
     }));
     *exhaustive = exhausted.load(SeqCst);
-    r.err().map(|p| format!("model panicked under dfs: {}", panic_text(&p)))
+    r.err()
+        .map(|p| format!("model panicked under dfs: {}", panic_text(&p)))
 }
 
-fn run_loom(spec: &Arc<Spec>, variant: &Arc<Variant>, ctl: &Arc<Ctl>, exhaustive: &mut bool) -> Option<String> {
+fn run_loom(
+    spec: &Arc<Spec>,
+    variant: &Arc<Variant>,
+    ctl: &Arc<Ctl>,
+    exhaustive: &mut bool,
+) -> Option<String> {
+    install_quiet_panic_hook();
     if spec.actor_count() > LOOM_MAX_ACTORS {
         return Some(format!(
             "scenario needs {} model threads plus the harness; loom allows {} in all",
@@ -359,5 +422,10 @@ fn run_loom(spec: &Arc<Spec>, variant: &Arc<Variant>, ctl: &Arc<Ctl>, exhaustive
 
 /// Re-runs one execution from its recorded schedule.
 pub fn replay(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
-    execute(spec, variant, ReplayEngine::new(schedule.to_vec()), &*os_spawn())
+    execute(
+        spec,
+        variant,
+        ReplayEngine::new(schedule.to_vec()),
+        &*os_spawn(),
+    )
 }

@@ -66,7 +66,10 @@ fn hex(b: &[u8]) -> String {
 }
 
 pub fn encode(schedule: &[u8]) -> String {
-    schedule.iter().map(|a| char::from_digit(*a as u32, 36).expect("at most 36 actors")).collect()
+    schedule
+        .iter()
+        .map(|a| char::from_digit(*a as u32, 36).expect("at most 36 actors"))
+        .collect()
 }
 
 pub fn decode(s: &str) -> Option<Vec<u8>> {
@@ -74,7 +77,15 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
 }
 
 impl ScheduleFile {
-    pub fn new(spec: &Spec, origin: &str, variant: &str, engine: &str, seed: Option<u64>, v: &Violation, schedule: &[u8]) -> Self {
+    pub fn new(
+        spec: &Spec,
+        origin: &str,
+        variant: &str,
+        engine: &str,
+        seed: Option<u64>,
+        v: &Violation,
+        schedule: &[u8],
+    ) -> Self {
         let mut f = ScheduleFile {
             format: FORMAT.into(),
             kexit: KEXIT_VERSION.into(),
@@ -94,6 +105,11 @@ impl ScheduleFile {
         f
     }
 
+    /// Recomputes the checksum after a field was changed on purpose.
+    pub fn resign(&mut self) {
+        self.checksum = self.compute_checksum();
+    }
+
     fn compute_checksum(&self) -> String {
         let mut c = self.clone();
         c.checksum = String::new();
@@ -102,8 +118,23 @@ impl ScheduleFile {
     }
 
     pub fn file_name(&self) -> String {
-        let variant: String = self.variant.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-        format!("{}-{}-{}.schedule", self.scenario, variant, &self.checksum[..8])
+        let variant: String = self
+            .variant
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!(
+            "{}-{}-{}.schedule",
+            self.scenario,
+            variant,
+            &self.checksum[..8]
+        )
     }
 
     /// Writes DIR/failures/NAME atomically (temp file + rename); returns the path.
@@ -120,29 +151,45 @@ impl ScheduleFile {
 
     /// Reads and checks a file: format, checksum, versions. Errors are user-facing.
     pub fn load(path: &Path) -> Result<ScheduleFile, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|_| format!("{}: not a kexit schedule file (not text)", path.display()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{}: not a kexit schedule file (not text)", path.display()))?;
         let probe: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             if text.trim_start().starts_with('{') {
-                format!("{}: truncated or corrupted schedule file ({e})", path.display())
+                format!(
+                    "{}: truncated or corrupted schedule file ({e})",
+                    path.display()
+                )
             } else {
                 format!("{}: not a kexit schedule file", path.display())
             }
         })?;
         if probe.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(format!("{}: not a kexit schedule file (format is not {FORMAT})", path.display()));
+            return Err(format!(
+                "{}: not a kexit schedule file (format is not {FORMAT})",
+                path.display()
+            ));
         }
-        let f: ScheduleFile =
-            serde_json::from_value(probe).map_err(|e| format!("{}: corrupted schedule file: {e}", path.display()))?;
+        let f: ScheduleFile = serde_json::from_value(probe)
+            .map_err(|e| format!("{}: corrupted schedule file: {e}", path.display()))?;
         if f.checksum != f.compute_checksum() {
-            return Err(format!("{}: corrupted schedule file: checksum does not match its contents", path.display()));
+            return Err(format!(
+                "{}: corrupted schedule file: checksum does not match its contents",
+                path.display()
+            ));
         }
         if decode(&f.schedule).is_none() {
-            return Err(format!("{}: corrupted schedule file: bad schedule string", path.display()));
+            return Err(format!(
+                "{}: corrupted schedule file: bad schedule string",
+                path.display()
+            ));
         }
-        for (what, have, want) in
-            [("kexit", &f.kexit, KEXIT_VERSION), ("loom", &f.loom, LOOM_VERSION), ("shuttle", &f.shuttle, SHUTTLE_VERSION)]
-        {
+        for (what, have, want) in [
+            ("kexit", &f.kexit, KEXIT_VERSION),
+            ("loom", &f.loom, LOOM_VERSION),
+            ("shuttle", &f.shuttle, SHUTTLE_VERSION),
+        ] {
             if have != want {
                 return Err(format!(
                     "{}: recorded with {what} {have}, this kexit uses {what} {want}; re-run `kexit check` to record it again",

@@ -51,7 +51,9 @@ impl<E: Engine> Drop for KG<'_, E> {
         list.dedup();
         let handles: Vec<E::Thread> = {
             let t = self.sys.threads.lock();
-            list.iter().filter_map(|a| t.get(*a).cloned().flatten()).collect()
+            list.iter()
+                .filter_map(|a| t.get(*a).cloned().flatten())
+                .collect()
         };
         for h in &handles {
             self.sys.engine.unpark(h);
@@ -70,7 +72,10 @@ pub struct Cx<'s, E: Engine> {
 impl<'s, E: Engine> Cx<'s, E> {
     /// Take the kernel lock and log the acquisition (the engine has already let us run).
     fn acquire(&self) -> KG<'s, E> {
-        let mut g = KG { g: Some(self.sys.kernel.lock()), sys: self.sys };
+        let mut g = KG {
+            g: Some(self.sys.kernel.lock()),
+            sys: self.sys,
+        };
         g.holder = self.me;
         g.schedule.push(self.me as u8);
         g
@@ -130,7 +135,13 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// One step: scheduling point, record, run `f` on the kernel.
-    pub fn step<T>(&self, site: &'static Site, objs: &[Obj], what: What, f: impl FnOnce(&mut Kernel) -> KR<T>) -> KR<T> {
+    pub fn step<T>(
+        &self,
+        site: &'static Site,
+        objs: &[Obj],
+        what: What,
+        f: impl FnOnce(&mut Kernel) -> KR<T>,
+    ) -> KR<T> {
         let mut g = self.sp(objs)?;
         g.record(self.me, site, what);
         f(&mut g)
@@ -207,7 +218,9 @@ impl<'s, E: Engine> Cx<'s, E> {
                 _ => {}
             }
             if !(0..g.actors.len()).any(|a| g.runnable(a)) {
-                let live: Vec<ActorId> = (0..g.actors.len()).filter(|a| g.actors[*a].run != Run::Finished).collect();
+                let live: Vec<ActorId> = (0..g.actors.len())
+                    .filter(|a| g.actors[*a].run != Run::Finished)
+                    .collect();
                 if live.iter().all(|a| g.actors[*a].run == Run::Idle) {
                     g.shutdown = true;
                     g.pending_unpark.extend(live);
@@ -220,13 +233,21 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.sys.engine.park(me);
             // Taking tokens back is a step on them.
             let want: Vec<Obj> = self.my_tokens().into_iter().map(Obj::Tok).collect();
-            g = if want.is_empty() { self.k()? } else { self.sp(&want)? };
+            g = if want.is_empty() {
+                self.k()?
+            } else {
+                self.sp(&want)?
+            };
         }
     }
 
     /// The tokens this actor holds or waits for (only the actor itself changes them).
     pub fn my_tokens(&self) -> Vec<Tok> {
-        self.sys.kernel.lock().actors[self.me].toks.iter().map(|(t, _, _)| *t).collect()
+        self.sys.kernel.lock().actors[self.me]
+            .toks
+            .iter()
+            .map(|(t, _, _)| *t)
+            .collect()
     }
 
     /// The process whose signals reach this actor's sleeps.
@@ -245,13 +266,20 @@ impl<'s, E: Engine> Cx<'s, E> {
                 Run::Finished => continue,
                 Run::Idle => "idle".to_string(),
                 Run::Sleeping => match a.wchan {
-                    Some(i) => format!("asleep in tsleep \"{}\" on {i} at kern_exit.c:{} ({})", a.wmesg, a.line, a.func),
+                    Some(i) => format!(
+                        "asleep in tsleep \"{}\" on {i} at kern_exit.c:{} ({})",
+                        a.wmesg, a.line, a.func
+                    ),
                     None => format!("asleep \"{}\"", a.wmesg),
                 },
                 Run::Timed(_) => format!("in a timed sleep \"{}\"", a.wmesg),
                 Run::TokenWait => {
                     let held: Vec<String> = a.toks.iter().map(|(t, _, _)| t.to_string()).collect();
-                    format!("waiting for tokens [{}] at kern_exit.c:{}", held.join(", "), a.line)
+                    format!(
+                        "waiting for tokens [{}] at kern_exit.c:{}",
+                        held.join(", "),
+                        a.line
+                    )
                 }
                 Run::Running => "running".into(),
             };

@@ -18,9 +18,14 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// PRELE: -1; if WAITING was set, clear it and wake `&p->p_lock`.
     pub fn prele(&self, site: &'static Site, p: Pid) -> KR<()> {
-        let o = self.update(site, Field::PLock(p), |o| (o & PLOCK_MASK > 0).then(|| (o - 1) & !PLOCK_WAITING))?;
+        let o = self.update(site, Field::PLock(p), |o| {
+            (o & PLOCK_MASK > 0).then(|| (o - 1) & !PLOCK_WAITING)
+        })?;
         if o & PLOCK_MASK == 0 {
-            return Err(self.assert_fail(site, format!("(p_lock & PLOCK_MASK) > 0 in PRELE of pid {p} (p_lock {o:#x})")));
+            return Err(self.assert_fail(
+                site,
+                format!("(p_lock & PLOCK_MASK) > 0 in PRELE of pid {p} (p_lock {o:#x})"),
+            ));
         }
         if o & PLOCK_WAITING != 0 {
             self.wakeup(site, Ident::PLock(p))?;
@@ -30,7 +35,12 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     pub fn assert_fail(&self, site: &'static Site, msg: String) -> Unwind {
         match self.k() {
-            Ok(mut g) => g.fail(Some(self.me), ViolationKind::Kkassert, Some(site), format!("KKASSERT{msg}")),
+            Ok(mut g) => g.fail(
+                Some(self.me),
+                ViolationKind::Kkassert,
+                Some(site),
+                format!("KKASSERT{msg}"),
+            ),
             Err(u) => u,
         }
     }
@@ -43,7 +53,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                 return Ok(());
             }
             self.tsleep_interlock(site, Ident::PLock(p), 0)?;
-            if self.atomic(site, Field::PLock(p), AOp::Cmpset(o, o | PLOCK_WAITING))?.1 {
+            if self
+                .atomic(site, Field::PLock(p), AOp::Cmpset(o, o | PLOCK_WAITING))?
+                .1
+            {
                 self.tsleep(site, Ident::PLock(p), PINTERLOCKED, wmesg, false)?;
             }
         }
@@ -53,15 +66,23 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// Ok(true) when someone else has it: the caller slept "phldz" and must not touch `p`.
     pub fn pholdzomb(&self, site: &'static Site, p: Pid) -> KR<bool> {
         loop {
-            let o = self.update(site, Field::PLock(p), |o| (o & PLOCK_ZOMB == 0).then_some((o + 1) | PLOCK_ZOMB))?;
+            let o = self.update(site, Field::PLock(p), |o| {
+                (o & PLOCK_ZOMB == 0).then_some((o + 1) | PLOCK_ZOMB)
+            })?;
             if o & PLOCK_ZOMB == 0 {
                 return Ok(false);
             }
             if o & PLOCK_MASK == 0 {
-                return Err(self.assert_fail(site, format!("((o & PLOCK_MASK) > 0) in PHOLDZOMB of pid {p}")));
+                return Err(self.assert_fail(
+                    site,
+                    format!("((o & PLOCK_MASK) > 0) in PHOLDZOMB of pid {p}"),
+                ));
             }
             self.tsleep_interlock(site, Ident::PLock(p), 0)?;
-            if self.atomic(site, Field::PLock(p), AOp::Cmpset(o, o | PLOCK_WAITING))?.1 {
+            if self
+                .atomic(site, Field::PLock(p), AOp::Cmpset(o, o | PLOCK_WAITING))?
+                .1
+            {
                 self.tsleep(site, Ident::PLock(p), PINTERLOCKED, "phldz", false)?;
                 return Ok(true);
             }
@@ -71,9 +92,14 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// PRELEZOMB: -1 and clear ZOMB (and WAITING), waking waiters.
     pub fn prelezomb(&self, site: &'static Site, p: Pid) -> KR<()> {
         let ok = |o: u64| o & PLOCK_ZOMB != 0 && o & PLOCK_MASK > 0;
-        let o = self.update(site, Field::PLock(p), |o| ok(o).then(|| (o - 1) & !(PLOCK_ZOMB | PLOCK_WAITING)))?;
+        let o = self.update(site, Field::PLock(p), |o| {
+            ok(o).then(|| (o - 1) & !(PLOCK_ZOMB | PLOCK_WAITING))
+        })?;
         if !ok(o) {
-            return Err(self.assert_fail(site, format!("(p_lock & PLOCK_ZOMB) in PRELEZOMB of pid {p} (p_lock {o:#x})")));
+            return Err(self.assert_fail(
+                site,
+                format!("(p_lock & PLOCK_ZOMB) in PRELEZOMB of pid {p} (p_lock {o:#x})"),
+            ));
         }
         if o & PLOCK_WAITING != 0 {
             self.wakeup(site, Ident::PLock(p))?;

@@ -119,6 +119,7 @@ pub struct Kernel {
     pub variant: Variant,
     pub trace: Vec<Event>,
     pub schedule: Vec<u8>,
+    pub schedule_cut: Option<usize>,
     pub step: u32,
     pub max_steps: u32,
     pub violation: Option<Violation>,
@@ -150,11 +151,18 @@ pub enum Unwind {
 
 impl Kernel {
     pub fn label(&self, a: ActorId) -> String {
-        self.actors.get(a).map(|x| x.label.clone()).unwrap_or_else(|| format!("actor{a}"))
+        self.actors
+            .get(a)
+            .map(|x| x.label.clone())
+            .unwrap_or_else(|| format!("actor{a}"))
     }
 
     pub fn record(&mut self, me: ActorId, site: &'static Site, what: What) {
-        let line = if site.is_seed() { site.line } else { self.actors[me].line };
+        let line = if site.is_seed() {
+            site.line
+        } else {
+            self.actors[me].line
+        };
         if site.is_seed() {
             let w = (site.line / 64) as usize;
             if w >= self.lines.len() {
@@ -165,11 +173,23 @@ impl Kernel {
             self.actors[me].func = site.func;
         }
         self.step += 1;
-        self.trace.push(Event { step: self.step, actor: me, site, line, what });
+        self.trace.push(Event {
+            step: self.step,
+            actor: me,
+            site,
+            line,
+            what,
+        });
     }
 
     /// Raise a violation; the first one wins. Returns the unwind every actor then takes.
-    pub fn fail(&mut self, me: Option<ActorId>, kind: ViolationKind, site: Option<&'static Site>, msg: String) -> Unwind {
+    pub fn fail(
+        &mut self,
+        me: Option<ActorId>,
+        kind: ViolationKind,
+        site: Option<&'static Site>,
+        msg: String,
+    ) -> Unwind {
         if self.violation.is_none() {
             let (actor, func, line) = match me {
                 Some(a) => {
@@ -182,7 +202,15 @@ impl Kernel {
                 }
                 None => ("checker".to_string(), "", 0),
             };
-            self.violation = Some(Violation { kind, actor, func, line, message: msg });
+            self.violation = Some(Violation {
+                kind,
+                actor,
+                func,
+                line,
+                message: msg,
+            });
+            // What follows is only the other actors stopping: the schedule ends here.
+            self.schedule_cut = Some(self.schedule.len());
         }
         self.abort = true;
         for a in 0..self.actors.len() {
@@ -193,12 +221,20 @@ impl Kernel {
 
     pub fn proc(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Proc> {
         match self.procs.get(&pid) {
-            None => Err(self.fail(Some(me), ViolationKind::ModelError, Some(site), format!("no process with pid {pid}"))),
+            None => Err(self.fail(
+                Some(me),
+                ViolationKind::ModelError,
+                Some(site),
+                format!("no process with pid {pid}"),
+            )),
             Some(p) if p.freed => Err(self.fail(
                 Some(me),
                 ViolationKind::UseAfterFree,
                 Some(site),
-                format!("struct proc of pid {pid} used after kfree(p, M_PROC) in {}", site.func),
+                format!(
+                    "struct proc of pid {pid} used after kfree(p, M_PROC) in {}",
+                    site.func
+                ),
             )),
             Some(_) => Ok(self.procs.get_mut(&pid).unwrap()),
         }
@@ -211,7 +247,10 @@ impl Kernel {
                 Some(me),
                 ViolationKind::UseAfterFree,
                 Some(site),
-                format!("struct lwp (pid {pid} lwp {tid}) used after lwp_dispose freed it, in {}", site.func),
+                format!(
+                    "struct lwp (pid {pid} lwp {tid}) used after lwp_dispose freed it, in {}",
+                    site.func
+                ),
             ));
         }
         Ok(&mut self.lwps[l])
@@ -261,7 +300,10 @@ impl Kernel {
                 Some(me),
                 ViolationKind::UseAfterFree,
                 Some(site),
-                format!("thread of pid {pid} lwp {tid} used after lwkt_free_thread, in {}", site.func),
+                format!(
+                    "thread of pid {pid} lwp {tid} used after lwkt_free_thread, in {}",
+                    site.func
+                ),
             ));
         }
         Ok(&mut self.lwps[l])
@@ -294,7 +336,9 @@ impl Kernel {
     }
 
     pub fn covered(&self, line: u32) -> bool {
-        self.lines.get((line / 64) as usize).is_some_and(|w| w & (1 << (line % 64)) != 0)
+        self.lines
+            .get((line / 64) as usize)
+            .is_some_and(|w| w & (1 << (line % 64)) != 0)
     }
 
     pub fn actor_of_lwp(&self, l: LwpId) -> ActorId {
@@ -302,10 +346,15 @@ impl Kernel {
     }
 
     pub fn tokens_free(&self, me: ActorId) -> bool {
-        self.actors[me].toks.iter().all(|(t, _, shared)| match self.tokens.get(t) {
-            None => true,
-            Some(s) => s.excl.is_none_or(|h| h == me) && (*shared || s.shared.iter().all(|h| *h == me)),
-        })
+        self.actors[me]
+            .toks
+            .iter()
+            .all(|(t, _, shared)| match self.tokens.get(t) {
+                None => true,
+                Some(s) => {
+                    s.excl.is_none_or(|h| h == me) && (*shared || s.shared.iter().all(|h| *h == me))
+                }
+            })
     }
 
     /// Can run now without anybody else's help (a timed sleeper only waits for time).
@@ -320,7 +369,8 @@ impl Kernel {
     pub fn runnable(&self, a: ActorId) -> bool {
         match self.actors[a].run {
             Run::Timed(at) => {
-                self.step > at || !(0..self.actors.len()).any(|b| b != a && self.strictly_runnable(b))
+                self.step > at
+                    || !(0..self.actors.len()).any(|b| b != a && self.strictly_runnable(b))
             }
             _ => self.strictly_runnable(a),
         }

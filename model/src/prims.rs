@@ -55,7 +55,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                 g.record(me, site, What::TokContended(t, h));
                 g.actors[me].toks.pop();
                 // Blocking releases everything held: a step on each of those tokens.
-                let held: Vec<Obj> = g.actors[me].toks.iter().map(|(x, _, _)| Obj::Tok(*x)).collect();
+                let held: Vec<Obj> = g.actors[me]
+                    .toks
+                    .iter()
+                    .map(|(x, _, _)| Obj::Tok(*x))
+                    .collect();
                 if !held.is_empty() {
                     drop(g);
                     g = self.sp(&held)?;
@@ -131,25 +135,50 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// tsleep(ident, flags, wmesg, timo). A timed sleep may return without a wakeup; the
     /// kernel's tokens are released only once the thread is queued, and re-acquired before
     /// it returns.
-    pub fn tsleep(&self, site: &'static Site, ident: Ident, flags: u32, wmesg: &'static str, timed: bool) -> KR<i32> {
+    pub fn tsleep(
+        &self,
+        site: &'static Site,
+        ident: Ident,
+        flags: u32,
+        wmesg: &'static str,
+        timed: bool,
+    ) -> KR<i32> {
         self.sleep(site, ident, flags, wmesg, timed)
     }
 
     /// An untimed sleep on one of the actor's `idle_on` idents is its idle state (a daemon
     /// waiting for work, an LWP whose script is done): when every actor left is idle the
     /// execution ends and the sleep returns Err(Shutdown).
-    fn sleep(&self, site: &'static Site, ident: Ident, flags: u32, wmesg: &'static str, timed: bool) -> KR<i32> {
+    fn sleep(
+        &self,
+        site: &'static Site,
+        ident: Ident,
+        flags: u32,
+        wmesg: &'static str,
+        timed: bool,
+    ) -> KR<i32> {
         let me = self.me;
         let pcatch = flags & PCATCH != 0;
         let mut g = self.sp(&self.sleep_objs(ident, true))?;
         if pcatch && Self::sig_pending(&g, me) {
             g.actors[me].wchan = None;
-            g.record(me, site, What::Woke { ident, why: WakeWhy::SignalPending });
+            g.record(
+                me,
+                site,
+                What::Woke {
+                    ident,
+                    why: WakeWhy::SignalPending,
+                },
+            );
             return Ok(EINTR);
         }
         if flags & PINTERLOCKED != 0 {
             if g.actors[me].wchan != Some(ident) {
-                let why = if g.actors[me].interrupted { WakeWhy::Signal } else { WakeWhy::Interlocked };
+                let why = if g.actors[me].interrupted {
+                    WakeWhy::Signal
+                } else {
+                    WakeWhy::Interlocked
+                };
                 g.record(me, site, What::Woke { ident, why });
                 return Ok(if why == WakeWhy::Signal { EINTR } else { 0 });
             }
@@ -162,7 +191,16 @@ impl<'s, E: Engine> Cx<'s, E> {
             a.wpcatch = pcatch;
             a.wmesg = wmesg;
         }
-        g.record(me, site, What::Sleep { ident, wmesg, timed, pcatch });
+        g.record(
+            me,
+            site,
+            What::Sleep {
+                ident,
+                wmesg,
+                timed,
+                pcatch,
+            },
+        );
         let lost = Self::release_all(&mut g, me);
         if !lost.is_empty() {
             g.record(me, site, What::TokLostByBlocking(lost));
@@ -227,7 +265,11 @@ impl<'s, E: Engine> Cx<'s, E> {
         };
         *w = new;
         let what = match op {
-            AOp::Cmpset(exp, _) if !ok => What::CmpsetFailed { field: f, expected: exp, found: old },
+            AOp::Cmpset(exp, _) if !ok => What::CmpsetFailed {
+                field: f,
+                expected: exp,
+                found: old,
+            },
             _ => What::Atomic { field: f, old, new },
         };
         g.record(me, site, what);
@@ -236,7 +278,12 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// A compare-and-set retry loop collapsed into its one successful step: `f` maps the old
     /// value to the new one (None: leave it). Returns the old value.
-    pub fn update(&self, site: &'static Site, f: Field, upd: impl FnOnce(u64) -> Option<u64>) -> KR<u64> {
+    pub fn update(
+        &self,
+        site: &'static Site,
+        f: Field,
+        upd: impl FnOnce(u64) -> Option<u64>,
+    ) -> KR<u64> {
         let me = self.me;
         let mut g = self.sp(&[Obj::Word(f)])?;
         let w = g.word(me, f, site)?;

@@ -49,11 +49,19 @@ impl<'s, E: Engine> Cx<'s, E> {
                 let before = kids.len();
                 kids.retain(|c| *c != p);
                 if kids.len() + 1 != before {
-                    let msg = format!("pid {p} not found exactly once in the p_children of its parent pid {pp}");
+                    let msg = format!(
+                        "pid {p} not found exactly once in the p_children of its parent pid {pp}"
+                    );
                     return Err(g.fail(Some(me), ViolationKind::ListCorruption, Some(site), msg));
                 }
             }
-            g.record(me, site, What::Text(format!("unlinked pid {p} from allproc and its parent's p_children")));
+            g.record(
+                me,
+                site,
+                What::Text(format!(
+                    "unlinked pid {p} from allproc and its parent's p_children"
+                )),
+            );
         }
         self.lwkt_reltoken(site, Tok::ProcList)
     }
@@ -63,7 +71,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.lwkt_gettoken_shared(site, Tok::ProcList)?;
         let found = {
             let g = self.k()?;
-            g.procs.get(&pid).is_some_and(|p| !p.freed && p.in_allproc && p.stat != SZOMB)
+            g.procs
+                .get(&pid)
+                .is_some_and(|p| !p.freed && p.in_allproc && p.stat != SZOMB)
         };
         if found {
             self.phold(site, pid)?;
@@ -130,7 +140,13 @@ impl<'s, E: Engine> Cx<'s, E> {
                 wake(&mut g, a);
             }
         }
-        g.record(me, site, What::Text(format!("taskqueue_enqueue: reaper task of cpu{cpu} pending")));
+        g.record(
+            me,
+            site,
+            What::Text(format!(
+                "taskqueue_enqueue: reaper task of cpu{cpu} pending"
+            )),
+        );
         Ok(())
     }
 
@@ -148,15 +164,38 @@ impl<'s, E: Engine> Cx<'s, E> {
             let old = td.td_flags;
             td.td_flags |= TDF_EXITING;
             let new = td.td_flags;
-            g.record(me, site, What::Text("cpu_lwp_exit: off the sleep queues".into()));
-            g.record(me, site, What::Store { field: Field::TdFlags(l), old, new });
-            g.record(me, site, What::Note("final switch-out; lwkt_switch_return(prev) runs on this cpu"));
+            g.record(
+                me,
+                site,
+                What::Text("cpu_lwp_exit: off the sleep queues".into()),
+            );
+            g.record(
+                me,
+                site,
+                What::Store {
+                    field: Field::TdFlags(l),
+                    old,
+                    new,
+                },
+            );
+            g.record(
+                me,
+                site,
+                What::Note("final switch-out; lwkt_switch_return(prev) runs on this cpu"),
+            );
         }
         let f = self.load(site, Field::TdFlags(l))?;
         self.store(site, Field::TdFlags(l), f & !TDF_RUNNING)?;
         loop {
             let m = self.load(site, Field::TdMpflags(l))?;
-            if self.atomic(site, Field::TdMpflags(l), AOp::Cmpset(m, m | TDF_MP_EXITSIG))?.1 {
+            if self
+                .atomic(
+                    site,
+                    Field::TdMpflags(l),
+                    AOp::Cmpset(m, m | TDF_MP_EXITSIG),
+                )?
+                .1
+            {
                 if m & TDF_MP_EXITWAIT != 0 {
                     self.wakeup(site, Ident::Td(l))?;
                 }

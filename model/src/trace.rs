@@ -77,13 +77,39 @@ pub enum What {
     TokReacquired(Vec<Tok>),
     TokReleased(Tok),
     Interlock(Ident),
-    Sleep { ident: Ident, wmesg: &'static str, timed: bool, pcatch: bool },
-    Woke { ident: Ident, why: WakeWhy },
-    Wakeup { ident: Ident, woken: Vec<ActorId> },
-    Atomic { field: Field, old: u64, new: u64 },
-    CmpsetFailed { field: Field, expected: u64, found: u64 },
-    Load { field: Field, val: u64 },
-    Store { field: Field, old: u64, new: u64 },
+    Sleep {
+        ident: Ident,
+        wmesg: &'static str,
+        timed: bool,
+        pcatch: bool,
+    },
+    Woke {
+        ident: Ident,
+        why: WakeWhy,
+    },
+    Wakeup {
+        ident: Ident,
+        woken: Vec<ActorId>,
+    },
+    Atomic {
+        field: Field,
+        old: u64,
+        new: u64,
+    },
+    CmpsetFailed {
+        field: Field,
+        expected: u64,
+        found: u64,
+    },
+    Load {
+        field: Field,
+        val: u64,
+    },
+    Store {
+        field: Field,
+        old: u64,
+        new: u64,
+    },
     Note(&'static str),
     Text(String),
     Freed(&'static str, usize),
@@ -100,7 +126,9 @@ pub struct Event {
     pub what: What,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ViolationKind {
     Deadlock,
@@ -235,7 +263,11 @@ impl Field {
     fn hex(&self) -> bool {
         matches!(
             self,
-            Field::PFlags(_) | Field::PLock(_) | Field::LwpMpflags(_) | Field::TdFlags(_) | Field::TdMpflags(_)
+            Field::PFlags(_)
+                | Field::PLock(_)
+                | Field::LwpMpflags(_)
+                | Field::TdFlags(_)
+                | Field::TdMpflags(_)
         )
     }
     pub fn fmt_val(&self, v: u64) -> String {
@@ -251,15 +283,26 @@ impl Field {
 pub fn render_what(w: &What, label: &dyn Fn(ActorId) -> String) -> String {
     match w {
         What::TokAcquired(t, shared) => {
-            format!("lwkt_gettoken{} {t}: acquired", if *shared { "_shared" } else { "" })
+            format!(
+                "lwkt_gettoken{} {t}: acquired",
+                if *shared { "_shared" } else { "" }
+            )
         }
         What::TokRecursed(t) => format!("lwkt_gettoken {t}: already held (recursive)"),
-        What::TokContended(t, h) => format!("lwkt_gettoken {t}: contended, held by {}; blocks", label(*h)),
+        What::TokContended(t, h) => format!(
+            "lwkt_gettoken {t}: contended, held by {}; blocks",
+            label(*h)
+        ),
         What::TokLostByBlocking(ts) => format!("blocks: releases all tokens {}", list(ts)),
         What::TokReacquired(ts) => format!("resumes: re-acquired tokens {}", list(ts)),
         What::TokReleased(t) => format!("lwkt_reltoken {t}"),
         What::Interlock(i) => format!("tsleep_interlock on {i}: queued, still running"),
-        What::Sleep { ident, wmesg, timed, pcatch } => format!(
+        What::Sleep {
+            ident,
+            wmesg,
+            timed,
+            pcatch,
+        } => format!(
             "tsleep on {ident} \"{wmesg}\"{}{}",
             if *pcatch { " PCATCH" } else { "" },
             if *timed { " (timed)" } else { "" }
@@ -283,16 +326,28 @@ pub fn render_what(w: &What, label: &dyn Fn(ActorId) -> String) -> String {
             }
         }
         What::Atomic { field, old, new } => {
-            format!("atomic {field}: {} -> {}", field.fmt_val(*old), field.fmt_val(*new))
+            format!(
+                "atomic {field}: {} -> {}",
+                field.fmt_val(*old),
+                field.fmt_val(*new)
+            )
         }
-        What::CmpsetFailed { field, expected, found } => format!(
+        What::CmpsetFailed {
+            field,
+            expected,
+            found,
+        } => format!(
             "atomic_cmpset {field}: failed, expected {} found {}",
             field.fmt_val(*expected),
             field.fmt_val(*found)
         ),
         What::Load { field, val } => format!("load {field} = {}", field.fmt_val(*val)),
         What::Store { field, old, new } => {
-            format!("store {field}: {} -> {}", field.fmt_val(*old), field.fmt_val(*new))
+            format!(
+                "store {field}: {} -> {}",
+                field.fmt_val(*old),
+                field.fmt_val(*new)
+            )
         }
         What::Note(s) => s.to_string(),
         What::Text(s) => s.clone(),

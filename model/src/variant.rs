@@ -89,7 +89,10 @@ impl Default for Variant {
 
 impl Variant {
     pub fn by_name(name: &str) -> Option<Variant> {
-        VARIANTS.iter().find(|v| v.name == name).map(|info| Variant { info })
+        VARIANTS
+            .iter()
+            .find(|v| v.name == name)
+            .map(|info| Variant { info })
     }
     pub fn name(&self) -> &'static str {
         self.info.name

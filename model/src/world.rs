@@ -3,6 +3,7 @@
 
 use crate::cx::{Cx, Sys};
 use crate::engine::{ActorId, Engine};
+use crate::ext;
 use crate::flags::*;
 use crate::kern_exit::exit::INITPID;
 use crate::kern_exit::misc::deadlwp_init;
@@ -10,7 +11,6 @@ use crate::kernel::*;
 use crate::spec::*;
 use crate::trace::*;
 use crate::variant::Variant;
-use crate::ext;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,6 +51,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         variant: variant.clone(),
         trace: Vec::with_capacity(256),
         schedule: Vec::with_capacity(512),
+        schedule_cut: None,
         step: 0,
         max_steps: 3000,
         violation: None,
@@ -75,7 +76,13 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
     let mut bodies = Vec::new();
     let mut procs: Vec<ProcSpec> = spec.procs.clone();
     if !procs.iter().any(|p| p.pid == INITPID) {
-        procs.insert(0, ProcSpec { pid: INITPID, ..Default::default() });
+        procs.insert(
+            0,
+            ProcSpec {
+                pid: INITPID,
+                ..Default::default()
+            },
+        );
     }
     for ps in &procs {
         let mut flags = P_MAYBETHREADED;
@@ -102,8 +109,16 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
             let l = k.lwps.len();
             let cpu = ps.lwps.get(t).map_or(0, |x| x.cpu) % k.ncpus;
             let actor = k.actors.len();
-            let label = if ps.pid == INITPID { "init".to_string() } else { format!("pid {} lwp {}", ps.pid, t + 1) };
-            let idle_on = if init_actor { vec![Ident::Proc(INITPID), Ident::User(l)] } else { vec![Ident::User(l)] };
+            let label = if ps.pid == INITPID {
+                "init".to_string()
+            } else {
+                format!("pid {} lwp {}", ps.pid, t + 1)
+            };
+            let idle_on = if init_actor {
+                vec![Ident::Proc(INITPID), Ident::User(l)]
+            } else {
+                vec![Ident::User(l)]
+            };
             k.actors.push(new_actor(ActorKind::Lwp(l), label, idle_on));
             k.lwps.push(Lwp {
                 tid: t as u32 + 1,
@@ -120,13 +135,21 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 td_freed: false,
             });
             tree.push(l);
-            bodies.push(if init_actor { Body::Init(l) } else { Body::Script(l, ps.lwps[t].script.clone()) });
+            bodies.push(if init_actor {
+                Body::Init(l)
+            } else {
+                Body::Script(l, ps.lwps[t].script.clone())
+            });
         }
         k.procs.insert(
             ps.pid,
             Proc {
                 pid: ps.pid,
-                pptr: (ps.pid != INITPID).then_some(if ps.parent == 0 { INITPID } else { ps.parent }),
+                pptr: (ps.pid != INITPID).then_some(if ps.parent == 0 {
+                    INITPID
+                } else {
+                    ps.parent
+                }),
                 children: Vec::new(),
                 stat: if ps.stopped { SSTOP } else { SACTIVE },
                 flags,
@@ -151,12 +174,20 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
     let pids: Vec<Pid> = k.procs.keys().copied().collect();
     for pid in pids {
         if let Some(pp) = k.procs[&pid].pptr {
-            k.procs.get_mut(&pp).expect("validated parent").children.insert(0, pid);
+            k.procs
+                .get_mut(&pp)
+                .expect("validated parent")
+                .children
+                .insert(0, pid);
         }
     }
     for cpu in spec.reaper_cpus() {
         let label = format!("reaper cpu{cpu}");
-        k.actors.push(new_actor(ActorKind::Reaper(cpu), label, vec![Ident::TaskQueue(cpu)]));
+        k.actors.push(new_actor(
+            ActorKind::Reaper(cpu),
+            label,
+            vec![Ident::TaskQueue(cpu)],
+        ));
         bodies.push(Body::Reaper(cpu));
     }
     (k, bodies)
@@ -166,14 +197,25 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
 pub fn all_objects(k: &Kernel) -> Vec<Obj> {
     let mut v = vec![Obj::Tok(Tok::ProcList), Obj::ExitList];
     for &p in k.procs.keys() {
-        for f in [Field::PFlags(p), Field::PStat(p), Field::PWaitgen(p), Field::PLock(p)] {
+        for f in [
+            Field::PFlags(p),
+            Field::PStat(p),
+            Field::PWaitgen(p),
+            Field::PLock(p),
+        ] {
             v.push(Obj::Word(f));
         }
         v.extend([Obj::Tok(Tok::Proc(p)), Obj::Sig(p)]);
         v.extend([Ident::Proc(p), Ident::Nthreads(p), Ident::PLock(p)].map(Obj::Ident));
     }
     for l in 0..k.lwps.len() {
-        for f in [Field::LwpMpflags(l), Field::LwpLock(l), Field::TdFlags(l), Field::TdMpflags(l), Field::TdRefs(l)] {
+        for f in [
+            Field::LwpMpflags(l),
+            Field::LwpLock(l),
+            Field::TdFlags(l),
+            Field::TdMpflags(l),
+            Field::TdRefs(l),
+        ] {
             v.push(Obj::Word(f));
         }
         v.push(Obj::Tok(Tok::Lwp(l)));
@@ -230,11 +272,20 @@ pub fn execute<E: Engine>(spec: &Spec, variant: &Variant, engine: E, spawn: &Spa
 }
 
 /// Run `bodies` (one per actor of `kernel`) to the end on `engine`.
-pub fn run_bodies<E: Engine>(kernel: Kernel, bodies: Vec<ActorBody<E>>, mut engine: E, spawn: &Spawner) -> Outcome {
+pub fn run_bodies<E: Engine>(
+    kernel: Kernel,
+    bodies: Vec<ActorBody<E>>,
+    mut engine: E,
+    spawn: &Spawner,
+) -> Outcome {
     let n = kernel.actors.len();
     engine.prepare(&all_objects(&kernel), n);
     assert_eq!(n, bodies.len(), "one body per actor");
-    let sys = Arc::new(Sys { engine, kernel: Mutex::new(kernel), threads: Mutex::new(vec![None; n]) });
+    let sys = Arc::new(Sys {
+        engine,
+        kernel: Mutex::new(kernel),
+        threads: Mutex::new(vec![None; n]),
+    });
     let mut joins = Vec::new();
     for (me, body) in bodies.into_iter().enumerate() {
         let sys = sys.clone();
@@ -257,6 +308,9 @@ pub fn run_bodies<E: Engine>(kernel: Kernel, bodies: Vec<ActorBody<E>>, mut engi
     let mut kernel = kernel;
     out.trace = std::mem::take(&mut kernel.trace);
     out.schedule = std::mem::take(&mut kernel.schedule);
+    if let Some(cut) = kernel.schedule_cut {
+        out.schedule.truncate(cut);
+    }
     out.kernel = Some(kernel);
     out
 }
@@ -276,7 +330,13 @@ fn run_script<E: Engine>(cx: &Cx<'_, E>, l: LwpId, ops: &[Op]) -> KR<()> {
     }
     // The script is done: the LWP stays in user mode (pause(2)) until it is killed.
     loop {
-        cx.tsleep(ext!("kern_sig.c", "sys_pause"), Ident::User(l), PCATCH, "pause", false)?;
+        cx.tsleep(
+            ext!("kern_sig.c", "sys_pause"),
+            Ident::User(l),
+            PCATCH,
+            "pause",
+            false,
+        )?;
         cx.userret()?;
     }
 }
@@ -285,7 +345,13 @@ fn run_init<E: Engine>(cx: &Cx<'_, E>, l: LwpId) -> KR<()> {
     loop {
         let r = cx.sys_wait4(WAIT_ANY, 0, false)?;
         if r.error == ECHILD {
-            cx.tsleep(ext!("init", "sigsuspend"), Ident::User(l), PCATCH, "sigsusp", false)?;
+            cx.tsleep(
+                ext!("init", "sigsuspend"),
+                Ident::User(l),
+                PCATCH,
+                "sigsusp",
+                false,
+            )?;
         }
         let mut g = cx.sp(&[Obj::Sig(INITPID)])?;
         if let Some(p) = g.procs.get_mut(&INITPID) {
@@ -314,11 +380,22 @@ fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
     let me = cx.me;
     match op {
         Op::Exit { code } => cx.sys_exit(*code),
-        Op::Extexit { who, action, status, addr_ok, expect_errno } => {
+        Op::Extexit {
+            who,
+            action,
+            status,
+            addr_ok,
+            expect_errno,
+        } => {
             let err = cx.sys_extexit(who | action, *status, *addr_ok)?;
             expect_errno_is(cx, "extexit", err, expect_errno.as_deref())
         }
-        Op::Wait { pid, options, rusage, expect } => {
+        Op::Wait {
+            pid,
+            options,
+            rusage,
+            expect,
+        } => {
             let opts = options.iter().fold(0, |a, o| a | o.bits());
             let r = cx.sys_wait4(*pid, opts, *rusage)?;
             let got = if r.error != 0 {
@@ -326,23 +403,35 @@ fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             } else if r.pid == 0 {
                 "0".to_string()
             } else {
-                format!("pid {} {}", r.pid, r.status.map(decode_status).unwrap_or_default())
+                format!(
+                    "pid {} {}",
+                    r.pid,
+                    r.status.map(decode_status).unwrap_or_default()
+                )
             };
-            cx.note(ext!("libc", "wait4"), What::Text(format!("wait4({pid}) returns {got}")))?;
+            cx.note(
+                ext!("libc", "wait4"),
+                What::Text(format!("wait4({pid}) returns {got}")),
+            )?;
             let Some(e) = expect else { return Ok(()) };
             let ok = match &e.errno {
                 Some(name) => r.error != 0 && errno_name(r.error) == name,
                 None => {
                     r.error == 0
                         && e.pid.is_none_or(|p| p == r.pid)
-                        && e.status.as_ref().is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
+                        && e.status.as_ref().is_none_or(|s| {
+                            r.status.is_some_and(|st| s.matches(&decode_status(st)))
+                        })
                 }
             };
             if ok {
                 return Ok(());
             }
             let mut g = cx.k()?;
-            let msg = format!("wait4({pid}) returned {got}, the scenario expects {}", describe_expect(e));
+            let msg = format!(
+                "wait4({pid}) returned {got}, the scenario expects {}",
+                describe_expect(e)
+            );
             Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg))
         }
         Op::Kill { pid, sig } => {
@@ -358,18 +447,27 @@ fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             let (_, p) = cx.cur()?;
             cx.lwkt_gettoken(site, Tok::Proc(p))?;
             let err = cx.killalllwps(true)?;
-            cx.note(site, What::Text(format!("exec: killalllwps(1) returns {}", errno_name(err))))?;
+            cx.note(
+                site,
+                What::Text(format!("exec: killalllwps(1) returns {}", errno_name(err))),
+            )?;
             cx.lwkt_reltoken(site, Tok::Proc(p))
         }
-        Op::AtExit { callback, expect_errno } => {
+        Op::AtExit {
+            callback,
+            expect_errno,
+        } => {
             let err = cx.at_exit(*callback)?;
             expect_errno_is(cx, "at_exit", err, expect_errno.as_deref())
         }
-        Op::RmAtExit { callback, expect_removed } => {
+        Op::RmAtExit {
+            callback,
+            expect_removed,
+        } => {
             let n = cx.rm_at_exit(*callback)?;
-            if expect_removed.is_some_and(|want| want != (n == 1)) {
+            if let Some(want) = expect_removed.filter(|want| *want != (n == 1)) {
                 let mut g = cx.k()?;
-                let msg = format!("rm_at_exit({callback}) returned {n}, the scenario expects {}", !(n == 1) as u8);
+                let msg = format!("rm_at_exit({callback}) returned {n}, the scenario expects {}", want as u8);
                 return Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg));
             }
             Ok(())
@@ -377,7 +475,13 @@ fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
         Op::Sleep { pcatch } => {
             let (l, _) = cx.cur()?;
             let flags = if *pcatch { PCATCH } else { 0 };
-            cx.tsleep(ext!("user", "syscall sleep"), Ident::User(l), flags, "usleep", !pcatch)?;
+            cx.tsleep(
+                ext!("user", "syscall sleep"),
+                Ident::User(l),
+                flags,
+                "usleep",
+                !pcatch,
+            )?;
             Ok(())
         }
     }
@@ -392,7 +496,11 @@ fn expect_errno_is<E: Engine>(cx: &Cx<'_, E>, call: &str, err: i32, want: Option
         return Ok(());
     }
     let mut g = cx.k()?;
-    let msg = format!("{call} returned {}, the scenario expects {}", errno_name(err), want.unwrap_or("0"));
+    let msg = format!(
+        "{call} returned {}, the scenario expects {}",
+        errno_name(err),
+        want.unwrap_or("0")
+    );
     Err(g.fail(Some(cx.me), ViolationKind::UnexpectedResult, None, msg))
 }
 
@@ -423,18 +531,30 @@ pub fn final_checks(k: &mut Kernel, _spec: &Spec) {
         }
         for c in &p.children {
             match k.procs.get(c) {
-                Some(cp) if cp.freed => problems.push((ViolationKind::ListCorruption, format!("freed pid {c} still on pid {pid}'s p_children"))),
+                Some(cp) if cp.freed => problems.push((
+                    ViolationKind::ListCorruption,
+                    format!("freed pid {c} still on pid {pid}'s p_children"),
+                )),
                 Some(cp) if cp.pptr != Some(*pid) => problems.push((
                     ViolationKind::ListCorruption,
-                    format!("pid {c} is on pid {pid}'s p_children but its p_pptr is {:?}", cp.pptr),
+                    format!(
+                        "pid {c} is on pid {pid}'s p_children but its p_pptr is {:?}",
+                        cp.pptr
+                    ),
                 )),
                 _ => {}
             }
         }
         if let Some(pp) = p.pptr {
-            let n = k.procs.get(&pp).map_or(0, |q| q.children.iter().filter(|c| **c == *pid).count());
+            let n = k
+                .procs
+                .get(&pp)
+                .map_or(0, |q| q.children.iter().filter(|c| **c == *pid).count());
             if n != 1 {
-                problems.push((ViolationKind::ListCorruption, format!("pid {pid} has p_pptr {pp} but appears {n} times on its p_children")));
+                problems.push((
+                    ViolationKind::ListCorruption,
+                    format!("pid {pid} has p_pptr {pp} but appears {n} times on its p_children"),
+                ));
             }
         }
         if p.stat == SZOMB {
@@ -445,21 +565,37 @@ pub fn final_checks(k: &mut Kernel, _spec: &Spec) {
                 ));
             }
         } else if p.nthreads == 0 && *pid != INITPID {
-            problems.push((ViolationKind::ProcessLeftBehind, format!("pid {pid} has no threads left but is not a zombie (p_stat {})", p.stat)));
+            problems.push((
+                ViolationKind::ProcessLeftBehind,
+                format!(
+                    "pid {pid} has no threads left but is not a zombie (p_stat {})",
+                    p.stat
+                ),
+            ));
         }
     }
     for (cpu, list) in k.deadlwp_list.iter().enumerate() {
         if !list.is_empty() {
-            problems.push((ViolationKind::ProcessLeftBehind, format!("{} LWP(s) left on deadlwp_list[cpu{cpu}], never reaped", list.len())));
+            problems.push((
+                ViolationKind::ProcessLeftBehind,
+                format!(
+                    "{} LWP(s) left on deadlwp_list[cpu{cpu}], never reaped",
+                    list.len()
+                ),
+            ));
         }
     }
     for l in &k.lwps {
         let exited = l.td_flags & TDF_EXITING != 0;
         if exited && !l.freed {
             let p = &k.procs[&l.pid];
-            let master_of_zombie = !p.freed && p.stat == SZOMB && p.lwp_tree.iter().any(|x| k.lwps[*x].tid == l.tid);
+            let master_of_zombie =
+                !p.freed && p.stat == SZOMB && p.lwp_tree.iter().any(|x| k.lwps[*x].tid == l.tid);
             if !master_of_zombie {
-                problems.push((ViolationKind::ProcessLeftBehind, format!("pid {} lwp {} exited but was never reaped", l.pid, l.tid)));
+                problems.push((
+                    ViolationKind::ProcessLeftBehind,
+                    format!("pid {} lwp {} exited but was never reaped", l.pid, l.tid),
+                ));
             }
         }
     }

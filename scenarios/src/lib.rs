@@ -28,7 +28,11 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -54,13 +58,27 @@ fn locate(text: &str, needles: &[String]) -> (usize, usize) {
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let spec: Spec = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-        ScenarioError { file: file.to_string(), line, column, message: e.message().trim().to_string() }
+        ScenarioError {
+            file: file.to_string(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
     })?;
     validate(&spec).map_err(|(needles, message)| {
         let (line, column) = locate(text, &needles);
-        ScenarioError { file: file.to_string(), line, column, message }
+        ScenarioError {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        }
     })?;
-    Ok(Scenario { spec, origin: file.to_string(), text: text.to_string() })
+    Ok(Scenario {
+        spec,
+        origin: file.to_string(),
+        text: text.to_string(),
+    })
 }
 
 type Invalid = (Vec<String>, String);
@@ -77,10 +95,16 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
     let mut procs = BTreeMap::new();
     for p in &spec.procs {
         if p.pid == 0 {
-            return Err((pid_needles(0), "pid 0 is the kernel; use pids from 1".into()));
+            return Err((
+                pid_needles(0),
+                "pid 0 is the kernel; use pids from 1".into(),
+            ));
         }
         if procs.insert(p.pid, p).is_some() {
-            return Err((pid_needles(p.pid), format!("pid {} is declared twice", p.pid)));
+            return Err((
+                pid_needles(p.pid),
+                format!("pid {} is declared twice", p.pid),
+            ));
         }
     }
     for p in &spec.procs {
@@ -89,46 +113,85 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                 return Err((pid_needles(1), "init (pid 1) has no parent".into()));
             }
             if !p.lwps.is_empty() {
-                return Err((pid_needles(1), "init (pid 1) runs no script; set init_waits = true to let it reap".into()));
+                return Err((
+                    pid_needles(1),
+                    "init (pid 1) runs no script; set init_waits = true to let it reap".into(),
+                ));
             }
             continue;
         }
         let parent = if p.parent == 0 { 1 } else { p.parent };
         if parent != 1 && !procs.contains_key(&parent) {
             let n = vec![format!("parent = {}", p.parent)];
-            return Err((n, format!("pid {} names parent {}, which is not declared", p.pid, p.parent)));
+            return Err((
+                n,
+                format!(
+                    "pid {} names parent {}, which is not declared",
+                    p.pid, p.parent
+                ),
+            ));
         }
         // parent cycle
         let mut seen = vec![p.pid];
         let mut cur = parent;
         while cur != 1 {
             if seen.contains(&cur) {
-                return Err((pid_needles(p.pid), format!("parent cycle through pid {cur}")));
+                return Err((
+                    pid_needles(p.pid),
+                    format!("parent cycle through pid {cur}"),
+                ));
             }
             seen.push(cur);
-            cur = procs.get(&cur).map_or(1, |q| if q.parent == 0 { 1 } else { q.parent });
+            cur = procs
+                .get(&cur)
+                .map_or(1, |q| if q.parent == 0 { 1 } else { q.parent });
         }
         if p.oppid != 0 && p.oppid != 1 && !procs.contains_key(&p.oppid) {
             let n = vec![format!("oppid = {}", p.oppid)];
-            return Err((n, format!("pid {} names original parent {}, which is not declared", p.pid, p.oppid)));
+            return Err((
+                n,
+                format!(
+                    "pid {} names original parent {}, which is not declared",
+                    p.pid, p.oppid
+                ),
+            ));
         }
         for l in &p.lwps {
             if l.cpu >= spec.ncpus.max(1) {
                 let n = vec![format!("cpu = {}", l.cpu)];
-                return Err((n, format!("pid {} has an LWP on cpu {}, but ncpus = {}", p.pid, l.cpu, spec.ncpus)));
+                return Err((
+                    n,
+                    format!(
+                        "pid {} has an LWP on cpu {}, but ncpus = {}",
+                        p.pid, l.cpu, spec.ncpus
+                    ),
+                ));
             }
             for op in &l.script {
-                if let Op::Wait { expect: Some(e), .. } = op {
+                if let Op::Wait {
+                    expect: Some(e), ..
+                } = op
+                {
                     if let Some(ep) = e.pid {
                         if ep > 0 && !procs.contains_key(&(ep as u32)) {
-                            let n = vec![format!("pid = {ep} ,"), format!("pid = {ep},"), format!("pid = {ep} }}")];
-                            return Err((n, format!("expectation names pid {ep}, which is not declared")));
+                            let n = vec![
+                                format!("pid = {ep} ,"),
+                                format!("pid = {ep},"),
+                                format!("pid = {ep} }}"),
+                            ];
+                            return Err((
+                                n,
+                                format!("expectation names pid {ep}, which is not declared"),
+                            ));
                         }
                     }
                     if let Some(name) = &e.errno {
                         if kexit_model::flags::errno_from_name(name).is_none() {
                             let n = vec![format!("\"{name}\"")];
-                            return Err((n, format!("unknown errno {name:?} (ECHILD, EINVAL, EINTR, ...)")));
+                            return Err((
+                                n,
+                                format!("unknown errno {name:?} (ECHILD, EINVAL, EINTR, ...)"),
+                            ));
                         }
                     }
                 }
@@ -143,11 +206,17 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
     }
     if let Some(r) = &spec.reapers {
         if let Some(c) = r.iter().find(|c| **c >= spec.ncpus.max(1)) {
-            return Err((vec!["reapers".into()], format!("reaper on cpu {c}, but ncpus = {}", spec.ncpus)));
+            return Err((
+                vec!["reapers".into()],
+                format!("reaper on cpu {c}, but ncpus = {}", spec.ncpus),
+            ));
         }
     }
     if spec.actor_count() == 0 {
-        return Err((vec!["[[procs]]".into()], "no LWP runs a script: nothing to explore".into()));
+        return Err((
+            vec!["[[procs]]".into()],
+            "no LWP runs a script: nothing to explore".into(),
+        ));
     }
     Ok(())
 }
@@ -157,7 +226,9 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
 pub fn catalogue() -> Vec<Scenario> {
     embedded::FILES
         .iter()
-        .map(|(name, text)| parse(&format!("scenarios/catalog/{name}"), text).unwrap_or_else(|e| panic!("{e}")))
+        .map(|(name, text)| {
+            parse(&format!("scenarios/catalog/{name}"), text).unwrap_or_else(|e| panic!("{e}"))
+        })
         .collect()
 }
 

@@ -23,7 +23,10 @@ impl<'s, E: Engine> Cx<'s, E> {
         let (_, p) = self.cur()?;
         let action = extexit_action(how);
         let who = extexit_who(how);
-        self.note(at!(133, "switch (who)"), What::Text(format!("extexit(who {who:#x}, action {action})")))?;
+        self.note(
+            at!(133, "switch (who)"),
+            What::Text(format!("extexit(who {who:#x}, action {action})")),
+        )?;
         if who != EXTEXIT_PROC && who != EXTEXIT_LWP {
             self.note(at!(138, "EINVAL"), What::Returns(EINVAL))?;
             return Ok(EINVAL);
@@ -32,11 +35,17 @@ impl<'s, E: Engine> Cx<'s, E> {
             EXTEXIT_SIMPLE => {}
             EXTEXIT_SETINT => {
                 if !addr_ok {
-                    self.note(at!(145, "copyout"), What::Text("copyout: bad user address, EFAULT".into()))?;
+                    self.note(
+                        at!(145, "copyout"),
+                        What::Text("copyout: bad user address, EFAULT".into()),
+                    )?;
                     self.note(at!(147, "return (error)"), What::Returns(EFAULT))?;
                     return Ok(EFAULT);
                 }
-                self.note(at!(145, "copyout"), What::Text(format!("copyout status {status} to user memory")))?;
+                self.note(
+                    at!(145, "copyout"),
+                    What::Text(format!("copyout status {status} to user memory")),
+                )?;
             }
             _ => {
                 self.note(at!(150, "EINVAL"), What::Returns(EINVAL))?;
@@ -64,13 +73,21 @@ impl<'s, E: Engine> Cx<'s, E> {
             return Ok(EALREADY);
         }
         self.plain_set(at!(202, "P_WEXIT"), Field::PFlags(p), P_WEXIT)?;
-        self.atomic(at!(207, "atomic_set_int"), Field::LwpMpflags(lp), AOp::Set(LWP_MP_WEXIT))?;
+        self.atomic(
+            at!(207, "atomic_set_int"),
+            Field::LwpMpflags(lp),
+            AOp::Set(LWP_MP_WEXIT),
+        )?;
         let n = *self.k()?.nthreads(self.me, p, at!(208, "p_nthreads"))?;
         if n > 1 {
             self.killlwps(lp)?;
         }
         if forexec {
-            self.atomic(at!(217, "atomic_clear_int"), Field::LwpMpflags(lp), AOp::Clear(LWP_MP_WEXIT))?;
+            self.atomic(
+                at!(217, "atomic_clear_int"),
+                Field::LwpMpflags(lp),
+                AOp::Clear(LWP_MP_WEXIT),
+            )?;
             self.plain_clear(at!(218, "P_WEXIT"), Field::PFlags(p), P_WEXIT)?;
         }
         Ok(0)
@@ -89,7 +106,11 @@ impl<'s, E: Engine> Cx<'s, E> {
             let mp = self.load(at!(243, "LWP_MP_WEXIT"), Field::LwpMpflags(tlp))?;
             if mp & LWP_MP_WEXIT == 0 {
                 self.lwpsignal_kill(at!(244, "lwpsignal"), tlp)?;
-                self.atomic(at!(245, "atomic_set_int"), Field::LwpMpflags(tlp), AOp::Set(LWP_MP_WEXIT))?;
+                self.atomic(
+                    at!(245, "atomic_set_int"),
+                    Field::LwpMpflags(tlp),
+                    AOp::Set(LWP_MP_WEXIT),
+                )?;
             }
             self.lwkt_reltoken(at!(247, "lwkt_reltoken"), Tok::Lwp(tlp))?;
             self.lwprele(at!(248, "LWPRELE"), tlp)?;
@@ -98,7 +119,10 @@ impl<'s, E: Engine> Cx<'s, E> {
             cur = match tree.iter().position(|x| *x == tlp) {
                 Some(i) => tree.get(i + 1).copied(),
                 None => {
-                    let msg = format!("RB_NEXT on {} after it left p_lwp_tree during the loop body", g.lwp_label(tlp));
+                    let msg = format!(
+                        "RB_NEXT on {} after it left p_lwp_tree during the loop body",
+                        g.lwp_label(tlp)
+                    );
                     return Err(g.fail(Some(me), ViolationKind::ListCorruption, Some(site), msg));
                 }
             };
@@ -125,13 +149,21 @@ impl<'s, E: Engine> Cx<'s, E> {
                 rv & 0o177,
                 (rv >> 8) & 0xff
             );
-            return Err(g.fail(Some(me), ViolationKind::InitExited, Some(at!(281, "panic")), msg));
+            return Err(g.fail(
+                Some(me),
+                ViolationKind::InitExited,
+                Some(at!(281, "panic")),
+                msg,
+            ));
         }
         let error = self.killalllwps(false)?;
         if error != 0 {
             return self.lwp_exit(false, None);
         }
-        self.note(at!(298, "p_leader"), What::Note("task leader without peers: nothing to kill"))?;
+        self.note(
+            at!(298, "p_leader"),
+            What::Note("task leader without peers: nothing to kill"),
+        )?;
         self.plain_set(at!(319, "P_POSTEXIT"), Field::PFlags(p), P_POSTEXIT)?;
         {
             let mut g = self.sp(&[Obj::ExitList, Obj::Sig(p)])?;
@@ -140,29 +172,60 @@ impl<'s, E: Engine> Cx<'s, E> {
             let list = g.exit_list.clone();
             for cb in list {
                 g.callbacks_run.push((p, cb));
-                g.record(me, at!(334, "function"), What::Text(format!("exit callout {cb} runs")));
+                g.record(
+                    me,
+                    at!(334, "function"),
+                    What::Text(format!("exit callout {cb} runs")),
+                );
             }
             let pr = g.proc(me, p, at!(339, "SIGEMPTYSET"))?;
             pr.killed = false;
             pr.sigchld = false;
             g.lwp(me, lp, at!(340, "SIGEMPTYSET"))?.sigkill = false;
-            g.record(me, at!(354, "fdfree"), What::Note("fdfree, semexit, vmspace_relexit, acct: stubs (see docs/model.md)"));
+            g.record(
+                me,
+                at!(354, "fdfree"),
+                What::Note("fdfree, semexit, vmspace_relexit, acct: stubs (see docs/model.md)"),
+            );
         }
         let flags = self.load(at!(468, "P_PPWAIT"), Field::PFlags(p))?;
         if flags & P_PPWAIT != 0 {
-            self.atomic(at!(471, "atomic_clear_int"), Field::PFlags(p), AOp::Clear(P_PPWAIT))?;
-            let pp = self.k()?.pptr(me, p, at!(472, "p_pptr"))?.expect("live child has a parent");
+            self.atomic(
+                at!(471, "atomic_clear_int"),
+                Field::PFlags(p),
+                AOp::Clear(P_PPWAIT),
+            )?;
+            let pp = self
+                .k()?
+                .pptr(me, p, at!(472, "p_pptr"))?
+                .expect("live child has a parent");
             self.wakeup(at!(472, "wakeup"), Ident::Proc(pp))?;
         }
         self.proc_move_allproc_zombie(at!(488, "proc_move_allproc_zombie"), p)?;
-        let pp = self.k()?.pptr(me, p, at!(489, "p_pptr"))?.expect("zombie has a parent");
-        self.atomic(at!(490, "atomic_add_long"), Field::PWaitgen(pp), AOp::Add(1))?;
+        let pp = self
+            .k()?
+            .pptr(me, p, at!(489, "p_pptr"))?
+            .expect("zombie has a parent");
+        self.atomic(
+            at!(490, "atomic_add_long"),
+            Field::PWaitgen(pp),
+            AOp::Add(1),
+        )?;
 
-        let first = self.k()?.children(me, p, at!(499, "LIST_FIRST"))?.first().copied();
+        let first = self
+            .k()?
+            .children(me, p, at!(499, "LIST_FIRST"))?
+            .first()
+            .copied();
         if first.is_some() {
             self.lwkt_gettoken(at!(501, "lwkt_gettoken"), Tok::Proc(INITPID))?;
             loop {
-                let Some(q) = self.k()?.children(me, p, at!(502, "LIST_FIRST"))?.first().copied() else {
+                let Some(q) = self
+                    .k()?
+                    .children(me, p, at!(502, "LIST_FIRST"))?
+                    .first()
+                    .copied()
+                else {
                     break;
                 };
                 self.phold(at!(503, "PHOLD"), q)?;
@@ -174,11 +237,17 @@ impl<'s, E: Engine> Cx<'s, E> {
                 }
                 {
                     let mut g = self.k()?;
-                    g.children(me, p, at!(510, "LIST_REMOVE"))?.retain(|c| *c != q);
-                    g.children(me, INITPID, at!(511, "LIST_INSERT_HEAD"))?.insert(0, q);
+                    g.children(me, p, at!(510, "LIST_REMOVE"))?
+                        .retain(|c| *c != q);
+                    g.children(me, INITPID, at!(511, "LIST_INSERT_HEAD"))?
+                        .insert(0, q);
                     *g.pptr(me, q, at!(512, "p_pptr"))? = Some(INITPID);
                     g.proc(me, q, at!(513, "p_sigparent"))?.sigparent = SIGCHLD;
-                    g.record(me, at!(512, "initproc"), What::Text(format!("pid {q} moved to init's p_children")));
+                    g.record(
+                        me,
+                        at!(512, "initproc"),
+                        What::Text(format!("pid {q} moved to init's p_children")),
+                    );
                 }
                 let qf = self.load(at!(519, "P_TRACED"), Field::PFlags(q))?;
                 if qf & P_TRACED != 0 {
@@ -193,7 +262,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         let ps_flag = {
             let mut g = self.k()?;
-            let pp = g.pptr(me, p, at!(549, "p_pptr"))?.expect("zombie has a parent");
+            let pp = g
+                .pptr(me, p, at!(549, "p_pptr"))?
+                .expect("zombie has a parent");
             g.proc(me, pp, at!(549, "ps_flag"))?.ps_flag
         };
         if ps_flag & (PS_NOCLDWAIT | PS_CLDSIGIGN) != 0 {
@@ -201,7 +272,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         let (pp, sigparent) = {
             let mut g = self.k()?;
-            let pp = g.pptr(me, p, at!(553, "p_pptr"))?.expect("zombie has a parent");
+            let pp = g
+                .pptr(me, p, at!(553, "p_pptr"))?
+                .expect("zombie has a parent");
             (pp, g.proc(me, p, at!(555, "p_sigparent"))?.sigparent)
         };
         self.phold(at!(554, "PHOLD"), pp)?;
@@ -223,11 +296,27 @@ impl<'s, E: Engine> Cx<'s, E> {
         let (lp, p) = self.cur()?;
         {
             let mut g = self.k()?;
-            g.record(me, at!(600, "release_curproc"), What::Text(format!("lwp_exit(masterexit={})", masterexit as u8)));
-            g.need(me, Tok::Proc(p), "p_token", at!(606, "ASSERT_LWKT_TOKEN_HELD"))?;
+            g.record(
+                me,
+                at!(600, "release_curproc"),
+                What::Text(format!("lwp_exit(masterexit={})", masterexit as u8)),
+            );
+            g.need(
+                me,
+                Tok::Proc(p),
+                "p_token",
+                at!(606, "ASSERT_LWKT_TOKEN_HELD"),
+            )?;
         }
-        self.atomic(at!(607, "atomic_set_int"), Field::LwpMpflags(lp), AOp::Set(LWP_MP_WEXIT))?;
-        self.note(at!(621, "kqueue_terminate"), What::Note("vkernel, vmm, kqueue, ucred cleanup: stubs"))?;
+        self.atomic(
+            at!(607, "atomic_set_int"),
+            Field::LwpMpflags(lp),
+            AOp::Set(LWP_MP_WEXIT),
+        )?;
+        self.note(
+            at!(621, "kqueue_terminate"),
+            What::Note("vkernel, vmm, kqueue, ucred cleanup: stubs"),
+        )?;
         while self.load(at!(635, "lwp_lock"), Field::LwpLock(lp))? > 0 {
             self.tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)?;
         }
@@ -237,19 +326,30 @@ impl<'s, E: Engine> Cx<'s, E> {
             let cpu = self.k()?.lwps[lp].cpu;
             {
                 let mut g = self.k()?;
-                g.lwp_tree(me, p, at!(670, "lwp_rb_tree_RB_REMOVE"))?.retain(|x| *x != lp);
+                g.lwp_tree(me, p, at!(670, "lwp_rb_tree_RB_REMOVE"))?
+                    .retain(|x| *x != lp);
                 let n = g.nthreads(me, p, at!(671, "p_nthreads"))?;
                 *n -= 1;
                 let n = *n;
-                g.record(me, at!(671, "p_nthreads"), What::Text(format!("off p_lwp_tree; p_nthreads -> {n}")));
+                g.record(
+                    me,
+                    at!(671, "p_nthreads"),
+                    What::Text(format!("off p_lwp_tree; p_nthreads -> {n}")),
+                );
             }
             let flags = self.load(at!(672, "P_MAYBETHREADED"), Field::PFlags(p))?;
-            dowake = flags & P_MAYBETHREADED != 0 && *self.k()?.nthreads(me, p, at!(672, "p_nthreads"))? <= 1;
+            dowake = flags & P_MAYBETHREADED != 0
+                && *self.k()?.nthreads(me, p, at!(672, "p_nthreads"))? <= 1;
             self.lwkt_gettoken(at!(674, "lwkt_gettoken"), Tok::Deadlwp(cpu))?;
             {
                 let mut g = self.k()?;
-                g.deadlwps(me, cpu, at!(675, "LIST_INSERT_HEAD"))?.insert(0, lp);
-                g.record(me, at!(675, "deadlwp_list"), What::Text(format!("queued on deadlwp_list[cpu{cpu}]")));
+                g.deadlwps(me, cpu, at!(675, "LIST_INSERT_HEAD"))?
+                    .insert(0, lp);
+                g.record(
+                    me,
+                    at!(675, "deadlwp_list"),
+                    What::Text(format!("queued on deadlwp_list[cpu{cpu}]")),
+                );
             }
             self.taskqueue_enqueue(at!(676, "taskqueue_enqueue"), cpu)?;
             self.lwkt_reltoken(at!(677, "lwkt_reltoken"), Tok::Deadlwp(cpu))?;
@@ -259,10 +359,15 @@ impl<'s, E: Engine> Cx<'s, E> {
                 let n = g.nthreads(me, p, at!(679, "p_nthreads"))?;
                 *n -= 1;
                 let n = *n;
-                g.record(me, at!(679, "p_nthreads"), What::Text(format!("p_nthreads -> {n}")));
+                g.record(
+                    me,
+                    at!(679, "p_nthreads"),
+                    What::Text(format!("p_nthreads -> {n}")),
+                );
             }
             let flags = self.load(at!(680, "P_MAYBETHREADED"), Field::PFlags(p))?;
-            dowake = flags & P_MAYBETHREADED != 0 && *self.k()?.nthreads(me, p, at!(680, "p_nthreads"))? <= 1;
+            dowake = flags & P_MAYBETHREADED != 0
+                && *self.k()?.nthreads(me, p, at!(680, "p_nthreads"))? <= 1;
         }
         self.lwkt_reltoken(at!(689, "lwkt_reltoken"), Tok::Proc(p))?;
         if dowake {
@@ -289,7 +394,10 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.lwps[lp].sigkill || g.procs[&p].killed
         };
         if killed {
-            self.note(ext!("kern_sig.c", "sigexit"), What::Note("SIGKILL delivered: sigexit -> exit1"))?;
+            self.note(
+                ext!("kern_sig.c", "sigexit"),
+                What::Note("SIGKILL delivered: sigexit -> exit1"),
+            )?;
             return self.exit1(w_exitcode(0, SIGKILL));
         }
         Ok(())

@@ -1,25 +1,32 @@
 //! proc_reparent, at_exit, rm_at_exit, reaplwps, reaplwp, deadlwp_init (kern_exit.c:1150-1268).
 
+use crate::at;
 use crate::cx::Cx;
 use crate::engine::Engine;
 use crate::flags::*;
 use crate::kernel::*;
 use crate::site::Site;
 use crate::trace::*;
-use crate::at;
 
 impl<'s, E: Engine> Cx<'s, E> {
     pub fn proc_reparent(&self, call: &'static Site, child: Pid, parent: Pid) -> KR<()> {
         const F: &str = "proc_reparent";
         let me = self.me;
-        self.note(call, What::Text(format!("proc_reparent(pid {child}, pid {parent})")))?;
+        self.note(
+            call,
+            What::Text(format!("proc_reparent(pid {child}, pid {parent})")),
+        )?;
         self.phold(at!(1155, "PHOLD"), parent)?;
         loop {
             // Deliberately read without the child's token; re-checked at 1161.
             let opp = {
                 let mut g = self.sp(&[Obj::Tok(Tok::Proc(child))])?;
                 let opp = g.proc(me, child, at!(1156, "p_pptr"))?.pptr;
-                g.record(me, at!(1156, "p_pptr"), What::Text(format!("unlocked read: p_pptr of pid {child} = {opp:?}")));
+                g.record(
+                    me,
+                    at!(1156, "p_pptr"),
+                    What::Text(format!("unlocked read: p_pptr of pid {child} = {opp:?}")),
+                );
                 opp.expect("reparented process has a parent")
             };
             if opp == parent {
@@ -42,12 +49,24 @@ impl<'s, E: Engine> Cx<'s, E> {
                 let before = kids.len();
                 kids.retain(|c| *c != child);
                 if kids.len() + 1 != before {
-                    let msg = format!("LIST_REMOVE of pid {child} from pid {opp}'s p_children, where it is not");
-                    return Err(g.fail(Some(me), ViolationKind::ListCorruption, Some(at!(1168, "LIST_REMOVE")), msg));
+                    let msg = format!(
+                        "LIST_REMOVE of pid {child} from pid {opp}'s p_children, where it is not"
+                    );
+                    return Err(g.fail(
+                        Some(me),
+                        ViolationKind::ListCorruption,
+                        Some(at!(1168, "LIST_REMOVE")),
+                        msg,
+                    ));
                 }
-                g.children(me, parent, at!(1169, "LIST_INSERT_HEAD"))?.insert(0, child);
+                g.children(me, parent, at!(1169, "LIST_INSERT_HEAD"))?
+                    .insert(0, child);
                 *g.pptr(me, child, at!(1170, "p_pptr"))? = Some(parent);
-                g.record(me, at!(1170, "p_pptr"), What::Text(format!("pid {child} moved from pid {opp} to pid {parent}")));
+                g.record(
+                    me,
+                    at!(1170, "p_pptr"),
+                    What::Text(format!("pid {child} moved from pid {opp} to pid {parent}")),
+                );
             }
             self.lwkt_reltoken(at!(1171, "lwkt_reltoken"), Tok::Proc(parent))?;
             self.lwkt_reltoken(at!(1172, "lwkt_reltoken"), Tok::Proc(child))?;
@@ -55,8 +74,17 @@ impl<'s, E: Engine> Cx<'s, E> {
             // Deliberately read after dropping opp's token, as the seed does.
             let empty = {
                 let mut g = self.sp(&[Obj::Tok(Tok::Proc(opp))])?;
-                let e = g.proc(me, opp, at!(1174, "LIST_EMPTY"))?.children.is_empty();
-                g.record(me, at!(1174, "LIST_EMPTY"), What::Text(format!("unlocked read: pid {opp} has no children left: {e}")));
+                let e = g
+                    .proc(me, opp, at!(1174, "LIST_EMPTY"))?
+                    .children
+                    .is_empty();
+                g.record(
+                    me,
+                    at!(1174, "LIST_EMPTY"),
+                    What::Text(format!(
+                        "unlocked read: pid {opp} has no children left: {e}"
+                    )),
+                );
                 e
             };
             if empty {
@@ -72,17 +100,30 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn at_exit(&self, function: u32) -> KR<i32> {
         const F: &str = "at_exit";
         if self.rm_at_exit(function)? != 0 {
-            self.note(at!(1200, "WARNING"), What::Text(format!("WARNING: exit callout entry ({function}) already present")))?;
+            self.note(
+                at!(1200, "WARNING"),
+                What::Text(format!(
+                    "WARNING: exit callout entry ({function}) already present"
+                )),
+            )?;
         }
         let mut g = self.sp(&[Obj::ExitList])?;
         g.allocs += 1;
         let n = g.allocs;
         if g.alloc_fail.contains(&n) {
-            g.record(self.me, at!(1205, "ENOMEM"), What::Text(format!("kmalloc(M_NOWAIT) #{n} fails: ENOMEM")));
+            g.record(
+                self.me,
+                at!(1205, "ENOMEM"),
+                What::Text(format!("kmalloc(M_NOWAIT) #{n} fails: ENOMEM")),
+            );
             return Ok(ENOMEM);
         }
         g.exit_list.push(function);
-        g.record(self.me, at!(1207, "TAILQ_INSERT_TAIL"), What::Text(format!("exit callout {function} registered")));
+        g.record(
+            self.me,
+            at!(1207, "TAILQ_INSERT_TAIL"),
+            What::Text(format!("exit callout {function} registered")),
+        );
         Ok(0)
     }
 
@@ -91,10 +132,18 @@ impl<'s, E: Engine> Cx<'s, E> {
         let mut g = self.sp(&[Obj::ExitList])?;
         if let Some(i) = g.exit_list.iter().position(|f| *f == function) {
             g.exit_list.remove(i);
-            g.record(self.me, at!(1222, "TAILQ_REMOVE"), What::Text(format!("exit callout {function} removed")));
+            g.record(
+                self.me,
+                at!(1222, "TAILQ_REMOVE"),
+                What::Text(format!("exit callout {function} removed")),
+            );
             return Ok(1);
         }
-        g.record(self.me, at!(1227, "return (0)"), What::Text(format!("exit callout {function} not present")));
+        g.record(
+            self.me,
+            at!(1227, "return (0)"),
+            What::Text(format!("exit callout {function} not present")),
+        );
         Ok(0)
     }
 

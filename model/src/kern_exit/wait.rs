@@ -1,5 +1,6 @@
 //! lwp_wait, lwp_dispose, sys_wait4, kern_wait (kern_exit.c:718-1134).
 
+use crate::at;
 use crate::cx::Cx;
 use crate::engine::Engine;
 use crate::flags::*;
@@ -7,7 +8,6 @@ use crate::kernel::*;
 use crate::prims::AOp;
 use crate::trace::*;
 use crate::variant::Switch;
-use crate::at;
 
 /// What kern_wait wrote through its pointer arguments (None: never written).
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,7 +31,10 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// Ok(true) when the LWP is completely dead; Ok(false): the caller retries.
     pub fn lwp_wait(&self, lp: LwpId) -> KR<bool> {
         const F: &str = "lwp_wait";
-        self.note(at!(721, "lwp_thread"), What::Text(format!("lwp_wait({})", self.k()?.lwp_label(lp))))?;
+        self.note(
+            at!(721, "lwp_thread"),
+            What::Text(format!("lwp_wait({})", self.k()?.lwp_label(lp))),
+        )?;
         loop {
             let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
             if mpflags & TDF_MP_EXITSIG != 0 {
@@ -39,8 +42,21 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
             self.tsleep_interlock(at!(739, "tsleep_interlock"), Ident::Td(lp), 0)?;
             let site = at!(740, "atomic_cmpset_int");
-            if self.atomic(site, Field::TdMpflags(lp), AOp::Cmpset(mpflags, mpflags | TDF_MP_EXITWAIT))?.1 {
-                self.tsleep(at!(742, "tsleep"), Ident::Td(lp), PINTERLOCKED, "lwpxt", false)?;
+            if self
+                .atomic(
+                    site,
+                    Field::TdMpflags(lp),
+                    AOp::Cmpset(mpflags, mpflags | TDF_MP_EXITWAIT),
+                )?
+                .1
+            {
+                self.tsleep(
+                    at!(742, "tsleep"),
+                    Ident::Td(lp),
+                    PINTERLOCKED,
+                    "lwpxt",
+                    false,
+                )?;
             }
         }
         if self.load(at!(750, "lwp_lock"), Field::LwpLock(lp))? > 0 {
@@ -58,7 +74,12 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         let mut g = self.k()?;
         let ok = flags & (TDF_RUNQ | TDF_TSLEEPQ) == 0;
-        g.kkassert(self.me, ok, at!(776, "KASSERT"), "(td->td_flags & (TDF_RUNQ|TDF_TSLEEPQ)) == 0")?;
+        g.kkassert(
+            self.me,
+            ok,
+            at!(776, "KASSERT"),
+            "(td->td_flags & (TDF_RUNQ|TDF_TSLEEPQ)) == 0",
+        )?;
         Ok(true)
     }
 
@@ -70,7 +91,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             let site = at!(792, "td_refs");
             let refs = g.td(me, lp, site)?.td_refs;
             g.kkassert(me, refs == 0, site, "td->td_refs == 0")?;
-            let site = at!(793, "TDF_EXITING");
+            let site = at!(793, "TDF_RUNNING");
             let fl = g.td(me, lp, site)?.td_flags;
             g.kkassert(me, fl & TD_MASK == TDF_EXITING, site, "(td->td_flags & (TDF_RUNNING|TDF_RUNQ|TDF_PREEMPT_LOCK|TDF_EXITING)) == TDF_EXITING")?;
             g.lwp(me, lp, at!(798, "lwp_proc"))?.pid
@@ -88,7 +109,11 @@ impl<'s, E: Engine> Cx<'s, E> {
         g.td(me, lp, at!(804, "lwkt_free_thread"))?.td_freed = true;
         g.lwps[lp].freed = true;
         let label = g.lwp_label(lp);
-        g.record(me, at!(806, "kfree"), What::Text(format!("{label}: thread and struct lwp freed")));
+        g.record(
+            me,
+            at!(806, "kfree"),
+            What::Text(format!("{label}: thread and struct lwp freed")),
+        );
         Ok(())
     }
 
@@ -108,17 +133,35 @@ impl<'s, E: Engine> Cx<'s, E> {
                 let msg = "copyout(&status) of sys_wait4's local `status`, which kern_wait never wrote on this \
                            path: user space receives uninitialized kernel stack"
                     .to_string();
-                return Err(g.fail(Some(self.me), ViolationKind::CopyoutUnwritten, Some(at!(820, "copyout")), msg));
+                return Err(g.fail(
+                    Some(self.me),
+                    ViolationKind::CopyoutUnwritten,
+                    Some(at!(820, "copyout")),
+                    msg,
+                ));
             };
             copied = Some(st);
-            self.note(at!(820, "copyout"), What::Text(format!("copyout status {st:#x} ({})", decode_status(st))))?;
+            self.note(
+                at!(820, "copyout"),
+                What::Text(format!("copyout status {st:#x} ({})", decode_status(st))),
+            )?;
             if want_rusage && out.rusage.is_none() {
                 let mut g = self.k()?;
-                let msg = "copyout(&rusage) of a struct rusage kern_wait never wrote on this path".to_string();
-                return Err(g.fail(Some(self.me), ViolationKind::CopyoutUnwritten, Some(at!(822, "copyout")), msg));
+                let msg = "copyout(&rusage) of a struct rusage kern_wait never wrote on this path"
+                    .to_string();
+                return Err(g.fail(
+                    Some(self.me),
+                    ViolationKind::CopyoutUnwritten,
+                    Some(at!(822, "copyout")),
+                    msg,
+                ));
             }
         }
-        Ok(Wait4Result { error, pid: out.res.unwrap_or(-1), status: copied })
+        Ok(Wait4Result {
+            error,
+            pid: out.res.unwrap_or(-1),
+            status: copied,
+        })
     }
 
     pub fn kern_wait(&self, mut pid: i32, options: u32, out: &mut WaitOut) -> KR<i32> {
@@ -137,7 +180,11 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
             let mut nfound = 0;
-            let (mut waitgen, _) = self.atomic(at!(881, "atomic_fetchadd_long"), Field::PWaitgen(q), AOp::Add(0x8000_0000))?;
+            let (mut waitgen, _) = self.atomic(
+                at!(881, "atomic_fetchadd_long"),
+                Field::PWaitgen(q),
+                AOp::Add(0x8000_0000),
+            )?;
             let mut idx = 0;
             loop {
                 let p = {
@@ -145,7 +192,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                     let kids = g.children(me, q, at!(882, "LIST_FOREACH"))?;
                     let Some(&p) = kids.get(idx) else { break };
                     idx += 1;
-                    let pr = g.proc(me, p, at!(883, "p_pid"))?;
+                    let pr = g.proc(me, p, at!(883, "WAIT_ANY"))?;
                     if pid != WAIT_ANY && pr.pid as i32 != pid && pr.pgid as i32 != -pid {
                         continue;
                     }
@@ -194,7 +241,13 @@ impl<'s, E: Engine> Cx<'s, E> {
                     out.res = Some(p as i32);
                     out.status = Some(xstat);
                     out.rusage = Some(1);
-                    self.note(at!(960, "p_pid"), What::Text(format!("reaps pid {p}: status {xstat:#x} ({})", decode_status(xstat))))?;
+                    self.note(
+                        at!(960, "p_pid"),
+                        What::Text(format!(
+                            "reaps pid {p}: status {xstat:#x} ({})",
+                            decode_status(xstat)
+                        )),
+                    )?;
                     if oppid != 0 {
                         if let Some(t) = self.pfind(at!(971, "pfind"), oppid)? {
                             self.phold(at!(972, "PHOLD"), p)?;
@@ -210,7 +263,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                     }
                     self.proc_remove_zombie(at!(990, "proc_remove_zombie"), p)?;
                     self.lwkt_reltoken(at!(992, "lwkt_reltoken"), Tok::Proc(p))?;
-                    self.note(at!(993, "leavepgrp"), What::Note("leavepgrp, chgproccnt, crfree, p_args, p_sigacts: stubs"))?;
+                    self.note(
+                        at!(993, "leavepgrp"),
+                        What::Note("leavepgrp, chgproccnt, crfree, p_args, p_sigacts: stubs"),
+                    )?;
                     self.k()?.proc(me, p, at!(995, "p_xstat"))?.xstat = 0;
                     self.pstall(at!(1034, "PSTALL"), p, "reap4", 0)?;
                     self.pstall(at!(1036, "PSTALL"), p, "reap5", 0)?;
@@ -220,7 +276,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                     {
                         let mut g = self.sp(&free_objs(p))?;
                         g.proc(me, p, at!(1045, "kfree"))?.freed = true;
-                        g.record(me, at!(1045, "kfree"), What::Freed("struct proc of pid", p as usize));
+                        g.record(
+                            me,
+                            at!(1045, "kfree"),
+                            What::Freed("struct proc of pid", p as usize),
+                        );
                     }
                     break 'top 0;
                 }
@@ -228,7 +288,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                     let st = self.load(at!(1050, "SSTOP"), Field::PStat(p))?;
                     (st, self.load(at!(1050, "P_WAITED"), Field::PFlags(p))?)
                 };
-                if stat == SSTOP && flags & P_WAITED == 0 && (flags & P_TRACED != 0 || options & WUNTRACED != 0) {
+                if stat == SSTOP
+                    && flags & P_WAITED == 0
+                    && (flags & P_TRACED != 0 || options & WUNTRACED != 0)
+                {
                     self.phold(at!(1052, "PHOLD"), p)?;
                     self.lwkt_gettoken(at!(1053, "lwkt_gettoken"), Tok::Proc(p))?;
                     if *self.k()?.pptr(me, p, at!(1054, "p_pptr"))? != Some(q) {
@@ -238,7 +301,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                     }
                     let st = self.load(at!(1059, "SSTOP"), Field::PStat(p))?;
                     let fl = self.load(at!(1060, "P_WAITED"), Field::PFlags(p))?;
-                    if st != SSTOP || fl & P_WAITED != 0 || (fl & P_TRACED == 0 && options & WUNTRACED == 0) {
+                    if st != SSTOP
+                        || fl & P_WAITED != 0
+                        || (fl & P_TRACED == 0 && options & WUNTRACED == 0)
+                    {
                         self.lwkt_reltoken(at!(1063, "lwkt_reltoken"), Tok::Proc(p))?;
                         self.prele(at!(1064, "PRELE"), p)?;
                         continue 'top;
@@ -295,12 +361,24 @@ impl<'s, E: Engine> Cx<'s, E> {
                 let recheck = if no_recheck {
                     true
                 } else {
-                    waitgen = self.atomic(at!(1122, "atomic_fetchadd_long"), Field::PWaitgen(q), AOp::Add(0x8000_0000))?.0;
+                    waitgen = self
+                        .atomic(
+                            at!(1122, "atomic_fetchadd_long"),
+                            Field::PWaitgen(q),
+                            AOp::Add(0x8000_0000),
+                        )?
+                        .0;
                     let cur = self.load(at!(1123, "p_waitgen"), Field::PWaitgen(q))?;
                     waitgen & 0x7FFF_FFFF == cur & 0x7FFF_FFFF
                 };
                 if recheck {
-                    error = self.tsleep(at!(1124, "tsleep"), Ident::Proc(q), PCATCH | PINTERLOCKED, "wait", false)?;
+                    error = self.tsleep(
+                        at!(1124, "tsleep"),
+                        Ident::Proc(q),
+                        PCATCH | PINTERLOCKED,
+                        "wait",
+                        false,
+                    )?;
                     break;
                 }
             }
@@ -324,7 +402,11 @@ impl<'s, E: Engine> Cx<'s, E> {
             );
             return Err(g.fail(Some(self.me), ViolationKind::DoubleReap, None, msg));
         }
-        g.reaps.push(Reap { waiter: q, child: p, status: Some(status) });
+        g.reaps.push(Reap {
+            waiter: q,
+            child: p,
+            status: Some(status),
+        });
         Ok(())
     }
 }

@@ -1,0 +1,341 @@
+//! End-to-end tests of the `kexit` binary, run as a real process: exit codes, schedule files
+//! that replay byte for byte, and clear errors for bad input.
+
+use kexit_checker::schedule::ScheduleFile;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kexit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kexit"))
+        .args(args)
+        .output()
+        .expect("kexit runs")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kexit-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn schedules(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("failures"))
+        .map(|r| {
+            r.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "schedule"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn list_and_variants() {
+    let o = kexit(&["list"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("exit-vs-wait"));
+    let o = kexit(&["list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v.as_array().unwrap().len() >= 4);
+    let o = kexit(&["variants", "--json"]);
+    assert_eq!(code(&o), 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["name"] == "bug:wait-unlocked-sleep"));
+}
+
+#[test]
+fn passing_check_exits_0_with_a_table_and_json() {
+    let out = scratch("pass");
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "pct",
+        "--iterations",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("pass") && text(&o).contains("budget reached"));
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "pct",
+        "--iterations",
+        "300",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json on stdout");
+    assert_eq!(v["results"][0]["verdict"], "pass");
+    assert_eq!(v["results"][0]["executions"], 300);
+    assert!(schedules(&out).is_empty());
+}
+
+#[test]
+fn lost_wakeup_variant_is_saved_and_replays_identically_on_loom_and_pct() {
+    for engine in ["loom", "pct"] {
+        let out = scratch(&format!("variant-{engine}"));
+        let o = kexit(&[
+            "check",
+            "exit-vs-wait",
+            "--variant",
+            "bug:wait-unlocked-sleep",
+            "--engine",
+            engine,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        // The variant declares this violation, so catching it is the expected result.
+        assert_eq!(code(&o), 0, "{}", text(&o));
+        assert!(
+            text(&o).contains("caught") && text(&o).contains("lost wakeup"),
+            "{}",
+            text(&o)
+        );
+        let files = schedules(&out);
+        assert_eq!(files.len(), 1, "one schedule file for {engine}");
+        let f = files[0].to_str().unwrap();
+        let a = kexit(&["replay", f]);
+        let b = kexit(&["replay", f]);
+        assert_eq!(code(&a), 1, "replay reports the violation: {}", text(&a));
+        assert_eq!(a.stdout, b.stdout, "two replays print identical bytes");
+        let t = String::from_utf8_lossy(&a.stdout);
+        assert!(
+            t.contains("kern_exit.c:1124") && t.contains("reproduced"),
+            "{t}"
+        );
+        let j = kexit(&["replay", f, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&j.stdout).expect("json trace");
+        assert_eq!(v["reproduced"], true);
+        assert!(v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["line"].as_u64().is_some()));
+    }
+}
+
+#[test]
+fn unexpected_violation_exits_1() {
+    let dir = scratch("unexpected");
+    let scn = dir.join("wrong-status.toml");
+    std::fs::write(
+        &scn,
+        "name = \"wrong-status\"\n[[procs]]\npid = 2\nlwps = [ { script = [ { op = \"wait\", pid = -1, expect = { pid = 3, status = \"exited(5)\" } } ] } ]\n\
+         [[procs]]\npid = 3\nparent = 2\nlwps = [ { script = [ { op = \"exit\", code = 7 } ] } ]\n",
+    )
+    .unwrap();
+    let o = kexit(&[
+        "check",
+        scn.to_str().unwrap(),
+        "--engine",
+        "pct",
+        "--iterations",
+        "50",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(
+        text(&o).contains("VIOLATION") && text(&o).contains("exited(7)"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_message() {
+    let dir = scratch("bad");
+    let d = dir.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["check", "no-such-scenario"], "unknown scenario"),
+        (
+            vec!["check", "exit-vs-wait", "--engine", "spin"],
+            "invalid value",
+        ),
+        (
+            vec!["check", "exit-vs-wait", "--seed", "abc"],
+            "invalid value",
+        ),
+        (
+            vec!["check", "exit-vs-wait", "--variant", "bug:nope"],
+            "unknown variant",
+        ),
+        (vec!["check", "exit-vs-wait", "--shard", "3/2"], "--shard"),
+        (vec!["check", "exit-vs-wait", "--jobs", "0"], "--jobs"),
+        (
+            vec!["check", "exit-vs-wait", "--iterations", "0"],
+            "--iterations",
+        ),
+        (
+            vec!["check", "exit-vs-wait", "--time-limit", "0"],
+            "--time-limit",
+        ),
+        (
+            vec!["check", "/no/such/file.toml"],
+            "cannot read scenario file",
+        ),
+        (vec!["replay", "/no/such.schedule"], "cannot read"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, want) in cases {
+        let mut a = args.clone();
+        if a[0] == "check" {
+            a.extend(["--out", d]);
+        }
+        let o = kexit(&a);
+        assert_eq!(code(&o), 2, "{args:?}: {}", text(&o));
+        assert!(
+            text(&o).contains(want),
+            "{args:?}: expected {want:?} in {}",
+            text(&o)
+        );
+        assert!(
+            !text(&o).contains("panicked"),
+            "{args:?} panicked: {}",
+            text(&o)
+        );
+    }
+}
+
+#[test]
+fn damaged_or_mismatched_schedule_files_exit_2() {
+    let dir = scratch("damaged");
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--variant",
+        "bug:wait-unlocked-sleep",
+        "--engine",
+        "pct",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let good = schedules(&dir).pop().expect("a schedule");
+    let body = std::fs::read_to_string(&good).unwrap();
+    let write = |name: &str, content: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    };
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            write("truncated.schedule", &body[..body.len() / 2]),
+            "truncated or corrupted",
+        ),
+        (
+            write("text.schedule", "hello, world\n"),
+            "not a kexit schedule file",
+        ),
+        (
+            write("binary.schedule", "\u{0}\u{1}\u{2}"),
+            "not a kexit schedule",
+        ),
+        (
+            write(
+                "tampered.schedule",
+                &body.replacen("\"schedule\": \"0", "\"schedule\": \"1", 1),
+            ),
+            "checksum",
+        ),
+        (
+            write(
+                "other-format.schedule",
+                &body.replace("kexit-schedule/1", "kexit-schedule/9"),
+            ),
+            "format",
+        ),
+        (
+            write(
+                "old-kexit.schedule",
+                &resigned(&body, |f| f.kexit = "0.0.1".into()),
+            ),
+            "recorded with kexit 0.0.1",
+        ),
+        (
+            write(
+                "old-loom.schedule",
+                &resigned(&body, |f| f.loom = "0.6.0".into()),
+            ),
+            "recorded with loom 0.6.0",
+        ),
+        (
+            write(
+                "changed-scenario.schedule",
+                &resigned(&body, |f| f.scenario_hash = "0000000000000000".into()),
+            ),
+            "has changed",
+        ),
+        (
+            write(
+                "unknown-variant.schedule",
+                &resigned(&body, |f| f.variant = "bug:gone".into()),
+            ),
+            "unknown variant",
+        ),
+        (
+            write(
+                "unknown-scenario.schedule",
+                &resigned(&body, |f| f.scenario = "gone".into()),
+            ),
+            "not in this catalogue",
+        ),
+    ];
+    for (p, want) in cases {
+        let o = kexit(&["replay", p.to_str().unwrap()]);
+        assert_eq!(code(&o), 2, "{}: {}", p.display(), text(&o));
+        assert!(
+            text(&o).contains(want),
+            "{}: expected {want:?} in {}",
+            p.display(),
+            text(&o)
+        );
+    }
+}
+
+/// The file with one field changed and its checksum recomputed, as a newer or older kexit
+/// would have written it.
+fn resigned(body: &str, mutate: impl Fn(&mut ScheduleFile)) -> String {
+    let mut f: ScheduleFile = serde_json::from_str(body).unwrap();
+    mutate(&mut f);
+    f.resign();
+    serde_json::to_string_pretty(&f).unwrap()
+}
+
+#[test]
+fn finding_f1_schedule_in_docs_replays() {
+    let f =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/findings/F1-wnohang-status.schedule");
+    let o = kexit(&["replay", f.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("copyout of a value the kernel never wrote") && t.contains("kern_exit.c:820"),
+        "{t}"
+    );
+    assert!(t.contains("reproduced"), "{t}");
+}

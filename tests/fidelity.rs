@@ -1,0 +1,120 @@
+//! Every `at!(LINE, "token")` citation in model/ points at a seed line that contains the
+//! token it names. The seed comes from $KEXIT_SEED (default ../shared/seed/kern_exit.c);
+//! with KEXIT_REQUIRE_SEED=1 (as in .ci/run) a missing seed fails the test.
+
+use std::path::{Path, PathBuf};
+
+fn seed_path() -> PathBuf {
+    match std::env::var_os("KEXIT_SEED") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/kern_exit.c"),
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("model sources") {
+        let p = e.expect("dir entry").path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// (file, line in file, seed line, token) for each `at!(N, "tok")`.
+fn citations() -> Vec<(String, usize, usize, String)> {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("model/src"),
+        &mut files,
+    );
+    files.sort();
+    let mut v = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("readable");
+        for (i, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(pos) = rest.find("at!(") {
+                rest = &rest[pos + 4..];
+                let Some((num, after)) = rest.split_once(',') else {
+                    break;
+                };
+                let Ok(n) = num.trim().parse::<usize>() else {
+                    continue;
+                };
+                let Some(q1) = after.find('"') else { continue };
+                let Some(q2) = after[q1 + 1..].find('"') else {
+                    continue;
+                };
+                let tok = after[q1 + 1..q1 + 1 + q2].to_string();
+                v.push((f.display().to_string(), i + 1, n, tok));
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn every_citation_names_a_token_on_its_seed_line() {
+    let path = seed_path();
+    let seed = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            if std::env::var_os("KEXIT_REQUIRE_SEED").is_some() {
+                panic!(
+                    "seed {} is required (KEXIT_REQUIRE_SEED) but cannot be read: {e}",
+                    path.display()
+                );
+            }
+            println!(
+                "SKIPPED: seed {} not found ({e}); set KEXIT_SEED to check citations",
+                path.display()
+            );
+            return;
+        }
+    };
+    let lines: Vec<&str> = seed.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1271,
+        "the seed is kern_exit.c of 2014-10-16 (1271 lines)"
+    );
+    let cites = citations();
+    assert!(cites.len() > 200, "only {} citations found", cites.len());
+    let mut bad = Vec::new();
+    for (file, at, n, tok) in &cites {
+        let ok = *n >= 1 && *n <= lines.len() && lines[n - 1].contains(tok.as_str());
+        if !ok {
+            let text = lines
+                .get(n.wrapping_sub(1))
+                .copied()
+                .unwrap_or("<no such line>");
+            bad.push(format!(
+                "{file}:{at}: kern_exit.c:{n} does not contain {tok:?} (line is {text:?})"
+            ));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} bad citations:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn schedule_files_record_the_engine_versions_this_build_links() {
+    let lock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"))
+        .expect("Cargo.lock");
+    for (name, version) in [
+        ("loom", kexit_checker::schedule::LOOM_VERSION),
+        ("shuttle", kexit_checker::schedule::SHUTTLE_VERSION),
+    ] {
+        let entry = format!("name = \"{name}\"\nversion = \"{version}\"");
+        assert!(
+            lock.contains(&entry),
+            "Cargo.lock does not pin {name} {version}: update schedule.rs"
+        );
+    }
+}
