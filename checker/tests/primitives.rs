@@ -36,6 +36,8 @@ fn kernel(actors: usize) -> Kernel {
         exit_callbacks: vec![],
         max_steps: 500,
         loom_bound: None,
+        expect_reaped: vec![],
+        expect_zombies: vec![],
         known_finding: None,
     };
     build(&spec, &Variant::default()).0

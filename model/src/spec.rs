@@ -29,9 +29,25 @@ pub struct Spec {
     /// Loom preemption bound used by default when the unbounded search takes too long.
     #[serde(default)]
     pub loom_bound: Option<usize>,
+    /// Who must have reaped whom when the execution ends, with the status reported.
+    #[serde(default)]
+    pub expect_reaped: Vec<ReapExpect>,
+    /// Processes that must be left as zombies (nobody reaps them).
+    #[serde(default)]
+    pub expect_zombies: Vec<u32>,
     /// A violation the seed itself shows here (a finding, see docs/findings.md).
     #[serde(default)]
     pub known_finding: Option<KnownFinding>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReapExpect {
+    /// The reaper's pid.
+    pub by: u32,
+    pub pid: u32,
+    #[serde(default)]
+    pub status: Option<StatusExpect>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -522,8 +522,26 @@ fn describe_expect(e: &Expect) -> String {
 }
 
 /// The state every execution must end in.
-pub fn final_checks(k: &mut Kernel, _spec: &Spec) {
+pub fn final_checks(k: &mut Kernel, spec: &Spec) {
     let mut problems: Vec<(ViolationKind, String)> = Vec::new();
+    for e in &spec.expect_reaped {
+        let got = k.reaps.iter().find(|r| r.child == e.pid);
+        let ok = got.is_some_and(|r| {
+            r.waiter == e.by && e.status.as_ref().is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
+        });
+        if !ok {
+            let what = match got {
+                None => "it was never reaped".to_string(),
+                Some(r) => format!("it was reaped by pid {} with {}", r.waiter, r.status.map(decode_status).unwrap_or_default()),
+            };
+            problems.push((ViolationKind::UnexpectedResult, format!("the scenario expects pid {} reaped by pid {}, but {what}", e.pid, e.by)));
+        }
+    }
+    for z in &spec.expect_zombies {
+        if !k.procs.get(z).is_some_and(|p| !p.freed && p.stat == SZOMB) {
+            problems.push((ViolationKind::UnexpectedResult, format!("the scenario expects pid {z} left as a zombie")));
+        }
+    }
     let init_waits = k.actors.iter().any(|a| a.label == "init");
     for (pid, p) in &k.procs {
         if p.freed {

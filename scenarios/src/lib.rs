@@ -204,6 +204,19 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
             }
         }
     }
+    for e in &spec.expect_reaped {
+        for pid in [e.by, e.pid] {
+            if pid != 1 && !procs.contains_key(&pid) {
+                let n = vec![format!("pid = {}", e.pid), "expect_reaped".to_string()];
+                return Err((n, format!("expect_reaped names pid {pid}, which is not declared")));
+            }
+        }
+    }
+    for z in &spec.expect_zombies {
+        if !procs.contains_key(z) {
+            return Err((vec!["expect_zombies".into()], format!("expect_zombies names pid {z}, which is not declared")));
+        }
+    }
     if let Some(r) = &spec.reapers {
         if let Some(c) = r.iter().find(|c| **c >= spec.ncpus.max(1)) {
             return Err((
