@@ -57,7 +57,8 @@ pub struct ResultJson {
 }
 
 pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
-    let cat = kexit_scenarios::catalogue();
+    let cat =
+        kexit_scenarios::try_catalogue().map_err(|e| format!("invalid catalogue file: {e}"))?;
     if names.is_empty() {
         return Ok(cat);
     }
@@ -259,7 +260,17 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             }
             bar.set_position(n);
         };
-        let r = run::run(&s.spec, &variant, u.engine, &u.budget, &progress);
+        let r = if u.engine == EngineKind::Loom && !a.in_process {
+            let who = if s.origin.starts_with("scenarios/catalog/") {
+                s.spec.name.clone()
+            } else {
+                s.origin.clone()
+            };
+            progress(0);
+            crate::isolate::run_loom(&who, &s.spec, &variant, &u.budget)
+        } else {
+            run::run(&s.spec, &variant, u.engine, &u.budget, &progress)
+        };
         bar.finish_and_clear();
         let want = expected(s, &variant);
         let v = verdict(&r, want);
@@ -268,19 +279,22 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         let mut seed = None;
         if let Some(f) = &r.found {
             let viol = f.outcome.violation.as_ref().expect("found has a violation");
-            let file = ScheduleFile::new(
-                &s.spec,
-                &s.origin,
-                variant.name(),
-                u.engine.name(),
-                f.seed,
-                viol,
-                &f.outcome.schedule,
-            );
-            let path = file.save(&a.out).map_err(|e| {
-                format!("cannot write schedule file under {}: {e}", a.out.display())
-            })?;
-            schedule_file = Some(path.display().to_string());
+            // An aborted loom worker leaves no schedule to save.
+            if !f.outcome.schedule.is_empty() {
+                let file = ScheduleFile::new(
+                    &s.spec,
+                    &s.origin,
+                    variant.name(),
+                    u.engine.name(),
+                    f.seed,
+                    viol,
+                    &f.outcome.schedule,
+                );
+                let path = file.save(&a.out).map_err(|e| {
+                    format!("cannot write schedule file under {}: {e}", a.out.display())
+                })?;
+                schedule_file = Some(path.display().to_string());
+            }
             violation = Some(viol.into());
             seed = f.seed;
         }
@@ -369,11 +383,13 @@ fn print_row(r: &ResultJson, run: &RunResult) {
     if let Some(e) = &r.error {
         println!("    error: {e}");
     }
-    if let (Some(f), Some(path)) = (&run.found, &r.schedule_file) {
+    if let Some(f) = &run.found {
         let v = f.outcome.violation.as_ref().expect("violation");
         for l in v.to_string().lines() {
             println!("    {l}");
         }
+    }
+    if let Some(path) = &r.schedule_file {
         println!("    schedule: {path}");
         println!("    replay:   kexit replay {path}");
         if let Some(seed) = r.seed {

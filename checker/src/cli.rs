@@ -60,6 +60,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Internal: one loom exploration in a child process.
+    #[command(name = "__loom-worker", hide = true)]
+    LoomWorker(crate::isolate::WorkerArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -100,6 +103,9 @@ pub struct CheckArgs {
     /// Larger budgets: unbounded loom, 10x iterations.
     #[arg(long)]
     pub deep: bool,
+    /// Run loom in this process instead of a child process (a loom abort then ends kexit).
+    #[arg(long)]
+    pub in_process: bool,
 }
 
 #[derive(clap::Args, Debug)]

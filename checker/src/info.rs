@@ -15,7 +15,7 @@ struct ListRow {
 
 pub fn list(json: bool) -> Result<u8, String> {
     let mut rows = Vec::new();
-    for s in kexit_scenarios::catalogue() {
+    for s in kexit_scenarios::try_catalogue().map_err(|e| format!("invalid catalogue file: {e}"))? {
         let (k, _) = kexit_model::world::build(&s.spec, &kexit_model::Variant::default());
         let threads = s.spec.actor_count();
         let mut engines = vec!["pct", "random", "urw", "dfs", "os"];

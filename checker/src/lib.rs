@@ -4,6 +4,7 @@ pub mod check;
 pub mod cli;
 pub mod engines;
 pub mod info;
+pub mod isolate;
 pub mod pct;
 pub mod replay;
 pub mod report;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => replay::main(a),
         Command::List { json } => info::list(json),
         Command::Variants { json } => info::variants(json),
+        Command::LoomWorker(a) => kexit_checker::isolate::worker(a),
     };
     match r {
         Ok(code) => ExitCode::from(code),

@@ -339,3 +339,27 @@ fn finding_f1_schedule_in_docs_replays() {
     );
     assert!(t.contains("reproduced"), "{t}");
 }
+
+#[test]
+fn an_aborting_loom_exploration_becomes_that_scenarios_report() {
+    let dir = scratch("abort");
+    let o = Command::new(env!("CARGO_BIN_EXE_kexit"))
+        .args([
+            "check",
+            "exit-vs-wait",
+            "wnohang-running-child",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .env("KEXIT_WORKER_SELFTEST_ABORT", "1")
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert_eq!(code(&o), 1, "{t}");
+    assert_eq!(
+        t.matches("loom aborted the exploration").count(),
+        2,
+        "both scenarios report the abort: {t}"
+    );
+    assert!(t.contains("FAILED: 2 result(s)"), "{t}");
+}

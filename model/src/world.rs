@@ -467,7 +467,10 @@ fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             let n = cx.rm_at_exit(*callback)?;
             if let Some(want) = expect_removed.filter(|want| *want != (n == 1)) {
                 let mut g = cx.k()?;
-                let msg = format!("rm_at_exit({callback}) returned {n}, the scenario expects {}", want as u8);
+                let msg = format!(
+                    "rm_at_exit({callback}) returned {n}, the scenario expects {}",
+                    want as u8
+                );
                 return Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg));
             }
             Ok(())
@@ -527,19 +530,35 @@ pub fn final_checks(k: &mut Kernel, spec: &Spec) {
     for e in &spec.expect_reaped {
         let got = k.reaps.iter().find(|r| r.child == e.pid);
         let ok = got.is_some_and(|r| {
-            r.waiter == e.by && e.status.as_ref().is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
+            r.waiter == e.by
+                && e.status
+                    .as_ref()
+                    .is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
         });
         if !ok {
             let what = match got {
                 None => "it was never reaped".to_string(),
-                Some(r) => format!("it was reaped by pid {} with {}", r.waiter, r.status.map(decode_status).unwrap_or_default()),
+                Some(r) => format!(
+                    "it was reaped by pid {} with {}",
+                    r.waiter,
+                    r.status.map(decode_status).unwrap_or_default()
+                ),
             };
-            problems.push((ViolationKind::UnexpectedResult, format!("the scenario expects pid {} reaped by pid {}, but {what}", e.pid, e.by)));
+            problems.push((
+                ViolationKind::UnexpectedResult,
+                format!(
+                    "the scenario expects pid {} reaped by pid {}, but {what}",
+                    e.pid, e.by
+                ),
+            ));
         }
     }
     for z in &spec.expect_zombies {
         if !k.procs.get(z).is_some_and(|p| !p.freed && p.stat == SZOMB) {
-            problems.push((ViolationKind::UnexpectedResult, format!("the scenario expects pid {z} left as a zombie")));
+            problems.push((
+                ViolationKind::UnexpectedResult,
+                format!("the scenario expects pid {z} left as a zombie"),
+            ));
         }
     }
     let init_waits = k.actors.iter().any(|a| a.label == "init");

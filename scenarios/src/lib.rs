@@ -208,13 +208,19 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
         for pid in [e.by, e.pid] {
             if pid != 1 && !procs.contains_key(&pid) {
                 let n = vec![format!("pid = {}", e.pid), "expect_reaped".to_string()];
-                return Err((n, format!("expect_reaped names pid {pid}, which is not declared")));
+                return Err((
+                    n,
+                    format!("expect_reaped names pid {pid}, which is not declared"),
+                ));
             }
         }
     }
     for z in &spec.expect_zombies {
         if !procs.contains_key(z) {
-            return Err((vec!["expect_zombies".into()], format!("expect_zombies names pid {z}, which is not declared")));
+            return Err((
+                vec!["expect_zombies".into()],
+                format!("expect_zombies names pid {z}, which is not declared"),
+            ));
         }
     }
     if let Some(r) = &spec.reapers {
@@ -234,14 +240,32 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// The embedded catalogue, parsed. Panics only if a catalogue file is invalid, which the
-/// catalogue test rules out.
+/// The embedded catalogue, parsed; the first invalid file is an error.
+pub fn try_catalogue() -> Result<Vec<Scenario>, ScenarioError> {
+    let mut v: Vec<Scenario> = Vec::new();
+    for (name, text) in embedded::FILES {
+        let s = parse(&format!("scenarios/catalog/{name}"), text)?;
+        if let Some(other) = v.iter().find(|o| o.spec.name == s.spec.name) {
+            return Err(ScenarioError {
+                file: s.origin.clone(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "scenario name {:?} is also used by {}",
+                    s.spec.name, other.origin
+                ),
+            });
+        }
+        v.push(s);
+    }
+    Ok(v)
+}
+
+/// The embedded catalogue (valid files only; `try_catalogue` reports the invalid ones).
 pub fn catalogue() -> Vec<Scenario> {
     embedded::FILES
         .iter()
-        .map(|(name, text)| {
-            parse(&format!("scenarios/catalog/{name}"), text).unwrap_or_else(|e| panic!("{e}"))
-        })
+        .filter_map(|(name, text)| parse(&format!("scenarios/catalog/{name}"), text).ok())
         .collect()
 }
 
