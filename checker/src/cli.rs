@@ -60,6 +60,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the catalogue and print which modeled seed lines it reaches, per function.
+    Coverage {
+        /// PCT executions per scenario.
+        #[arg(long, default_value_t = 2000)]
+        iterations: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Describe a scenario: actors, scripts, expectations, the seed lines it reaches.
+    Explain { name: String },
     /// Internal: one loom exploration in a child process.
     #[command(name = "__loom-worker", hide = true)]
     LoomWorker(crate::isolate::WorkerArgs),

@@ -68,3 +68,126 @@ pub fn variants(json: bool) -> Result<u8, String> {
     }
     Ok(0)
 }
+
+/// `kexit explain NAME`.
+pub fn explain(name: &str) -> Result<u8, String> {
+    let s = crate::check::resolve(&[name.to_string()])?
+        .into_iter()
+        .next()
+        .ok_or("no scenario")?;
+    let spec = &s.spec;
+    println!("{} ({})\n  {}\n", spec.name, s.origin, spec.description);
+    let comment: Vec<&str> = s
+        .text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect();
+    if !comment.is_empty() {
+        println!("  {}\n", comment.join("\n  "));
+    }
+    let (k, _) = kexit_model::world::build(spec, &kexit_model::Variant::default());
+    println!(
+        "actors ({}; loom {}):",
+        k.actors.len(),
+        if spec.actor_count() <= LOOM_MAX_ACTORS {
+            "fits"
+        } else {
+            "does not fit, shuttle and OS threads only"
+        }
+    );
+    for p in &spec.procs {
+        let mut flags = Vec::new();
+        for (on, f) in [
+            (p.traced, "traced"),
+            (p.nocldwait, "PS_NOCLDWAIT"),
+            (p.cldsigign, "PS_CLDSIGIGN"),
+            (p.ppwait, "P_PPWAIT"),
+            (p.stopped, "stopped"),
+            (p.continued, "P_CONTINUED"),
+        ] {
+            if on {
+                flags.push(f.to_string());
+            }
+        }
+        if p.oppid != 0 {
+            flags.push(format!("original parent {}", p.oppid));
+        }
+        println!(
+            "  pid {} (parent {}, pgid {}){}",
+            p.pid,
+            if p.parent == 0 { 1 } else { p.parent },
+            p.pgid.unwrap_or(p.pid),
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", flags.join(", "))
+            }
+        );
+        for (i, l) in p.lwps.iter().enumerate() {
+            let ops: Vec<String> = l
+                .script
+                .iter()
+                .map(|o| serde_json::to_string(o).expect("json"))
+                .collect();
+            println!("    lwp {} on cpu{}: {}", i + 1, l.cpu, ops.join(" ; "));
+        }
+    }
+    if spec.init_waits {
+        println!("  init reaps whatever is reparented to it");
+    }
+    for c in spec.reaper_cpus() {
+        println!("  reaper on cpu{c}");
+    }
+    println!("\nchecked: every invariant (deadlock, KKASSERT, use after free, token ownership, double reap, leftovers, lists, copyout)");
+    for e in &spec.expect_reaped {
+        println!(
+            "  expects pid {} reaped by pid {}{}",
+            e.pid,
+            e.by,
+            e.status
+                .as_ref()
+                .map(|s| format!(" with {s:?}"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(f) = &spec.known_finding {
+        println!(
+            "  known finding {} on the seed: {} (fixed by {})",
+            f.id,
+            f.kind,
+            f.fixed_by.join(", ")
+        );
+    }
+    if let Some(b) = spec.loom_bound {
+        println!("  loom preemption bound {b}");
+    }
+    let budget = crate::run::Budget {
+        iterations: 300,
+        ..Default::default()
+    };
+    let r = crate::run::run(
+        spec,
+        &kexit_model::Variant::default(),
+        crate::run::EngineKind::Pct,
+        &budget,
+        &|_| {},
+    );
+    let mut by_fn: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for (f, l) in kexit_model::site::MODELED_LINES {
+        let w = (*l / 64) as usize;
+        if r.lines.get(w).is_some_and(|b| b & (1 << (l % 64)) != 0)
+            && by_fn.get(f).is_none_or(|v| !v.contains(l))
+        {
+            by_fn.entry(f).or_default().push(*l);
+        }
+    }
+    println!("\nseed lines it reaches (300 PCT executions):");
+    for f in crate::coverage::FUNCTIONS {
+        if let Some(v) = by_fn.get(f) {
+            let ls: Vec<String> = v.iter().map(|l| l.to_string()).collect();
+            println!("  {f}: {}", ls.join(" "));
+        }
+    }
+    Ok(0)
+}

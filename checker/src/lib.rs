@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod engines;
 pub mod info;
 pub mod isolate;

@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         Command::List { json } => info::list(json),
         Command::Variants { json } => info::variants(json),
         Command::LoomWorker(a) => kexit_checker::isolate::worker(a),
+        Command::Coverage { iterations, json } => kexit_checker::coverage::main(iterations, json),
+        Command::Explain { name } => info::explain(&name),
     };
     match r {
         Ok(code) => ExitCode::from(code),

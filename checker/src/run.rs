@@ -185,22 +185,7 @@ pub fn run(
         EngineKind::Pct | EngineKind::Random | EngineKind::Urw => {
             let estimate = calibrate(&spec, &variant);
             parallel(&ctl, progress, |_| {
-                while let Some(n) = ctl.claim() {
-                    let seed = budget.seed.wrapping_add(n);
-                    if let Err(e) = shuttle_once(
-                        &spec,
-                        &variant,
-                        engine,
-                        seed,
-                        budget.pct_depth,
-                        estimate,
-                        &ctl,
-                    ) {
-                        ctl.stop.store(true, SeqCst);
-                        return Some(e);
-                    }
-                }
-                None
+                shuttle_seeds(&spec, &variant, engine, budget.pct_depth, estimate, &ctl)
             })
         }
     };
@@ -280,34 +265,79 @@ fn calibrate(spec: &Arc<Spec>, variant: &Arc<Variant>) -> usize {
     (len.load(SeqCst) as usize * 2).max(10)
 }
 
-fn shuttle_once(
+/// One scheduler per execution, each from its own seed (base + execution number), inside one
+/// shuttle run so the run's thread stacks are reused between executions.
+struct PerSeed {
+    ctl: Arc<Ctl>,
+    engine: EngineKind,
+    depth: usize,
+    estimate: usize,
+    current: Arc<AtomicU64>,
+    inner: Option<Box<dyn shuttle::scheduler::Scheduler + Send>>,
+}
+
+impl shuttle::scheduler::Scheduler for PerSeed {
+    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
+        let n = self.ctl.claim()?;
+        let seed = self.ctl.budget.seed.wrapping_add(n);
+        self.current.store(seed, SeqCst);
+        let mut inner: Box<dyn shuttle::scheduler::Scheduler + Send> = match self.engine {
+            EngineKind::Pct => Box::new(Pct::new(seed, self.depth, self.estimate)),
+            EngineKind::Random => Box::new(Random::new(seed)),
+            _ => Box::new(shuttle::scheduler::UrwRandomScheduler::new_from_seed(
+                seed, 1,
+            )),
+        };
+        let s = inner.new_execution();
+        self.inner = Some(inner);
+        s
+    }
+    fn next_task(
+        &mut self,
+        runnable: &[&shuttle::scheduler::Task],
+        current: Option<shuttle::scheduler::TaskId>,
+        is_yielding: bool,
+    ) -> Option<shuttle::scheduler::TaskId> {
+        self.inner
+            .as_mut()?
+            .next_task(runnable, current, is_yielding)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.inner.as_mut().map_or(0, |s| s.next_u64())
+    }
+}
+
+fn shuttle_seeds(
     spec: &Arc<Spec>,
     variant: &Arc<Variant>,
     engine: EngineKind,
-    seed: u64,
     depth: usize,
     estimate: usize,
     ctl: &Arc<Ctl>,
-) -> Result<(), String> {
-    let (s, v, c) = (spec.clone(), variant.clone(), ctl.clone());
+) -> Option<String> {
+    let current = Arc::new(AtomicU64::new(0));
+    let sched = PerSeed {
+        ctl: ctl.clone(),
+        engine,
+        depth,
+        estimate,
+        current: current.clone(),
+        inner: None,
+    };
+    let (s, v, c, cur) = (spec.clone(), variant.clone(), ctl.clone(), current.clone());
     let body = move || {
         let out = execute(&s, &v, ShuttleEngine::new(), &*shuttle_spawn());
-        c.done(out, Some(seed));
+        c.done(out, Some(cur.load(SeqCst)));
     };
-    let config = shuttle_config();
-    let r = catch_unwind(AssertUnwindSafe(|| match engine {
-        EngineKind::Pct => shuttle::Runner::new(Pct::new(seed, depth, estimate), config).run(body),
-        EngineKind::Random => shuttle::Runner::new(Random::new(seed), config).run(body),
-        _ => shuttle::Runner::new(
-            shuttle::scheduler::UrwRandomScheduler::new_from_seed(seed, 1),
-            config,
-        )
-        .run(body),
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        shuttle::Runner::new(sched, shuttle_config()).run(body)
     }));
-    r.map(|_| ()).map_err(|p| {
+    r.err().map(|p| {
+        ctl.stop.store(true, SeqCst);
         format!(
-            "model panicked under {} seed {seed}: {}",
+            "model panicked under {} seed {}: {}",
             engine.name(),
+            current.load(SeqCst),
             panic_text(&p)
         )
     })

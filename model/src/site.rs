@@ -47,3 +47,5 @@ macro_rules! ext {
         &SITE
     }};
 }
+
+include!(concat!(env!("OUT_DIR"), "/sites.rs"));

@@ -186,10 +186,6 @@ pub fn deadlwp_init(k: &mut Kernel) {
     k.deadlwp_list = vec![Vec::new(); k.ncpus as usize];
     k.task_pending = vec![false; k.ncpus as usize];
     for s in sites {
-        let w = (s.line / 64) as usize;
-        if w >= k.lines.len() {
-            k.lines.resize(w + 1, 0);
-        }
-        k.lines[w] |= 1 << (s.line % 64);
+        k.cover(s);
     }
 }
