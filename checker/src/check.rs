@@ -97,28 +97,41 @@ fn glob(pat: &str, s: &str) -> bool {
 }
 
 /// The violation a (scenario, variant) pair must show, if any.
-pub fn expected(s: &Scenario, v: &Variant) -> Option<ViolationKind> {
+/// The violation kinds a (scenario, variant) pair must show one of (empty: none).
+pub fn expected(s: &Scenario, v: &Variant) -> Vec<ViolationKind> {
     if v.info.exposed_by.contains(&s.spec.name.as_str()) {
-        return ViolationKind::from_slug(v.info.expect);
+        return ViolationKind::from_slug(v.info.expect)
+            .into_iter()
+            .collect();
     }
-    let f = s.spec.known_finding.as_ref()?;
+    let Some(f) = s.spec.known_finding.as_ref() else {
+        return Vec::new();
+    };
     if f.fixed_by.iter().any(|x| x == v.name()) {
-        return None;
+        return Vec::new();
     }
-    ViolationKind::from_slug(&f.kind)
+    std::iter::once(&f.kind)
+        .chain(&f.also)
+        .filter_map(|k| ViolationKind::from_slug(k))
+        .collect()
 }
 
-pub fn verdict(r: &RunResult, want: Option<ViolationKind>) -> Verdict {
+pub fn verdict(r: &RunResult, want: &[ViolationKind]) -> Verdict {
     if r.error.is_some() {
         return Verdict::Error;
     }
-    match (&r.found, want) {
-        (Some(f), Some(k)) if f.outcome.violation.as_ref().is_some_and(|v| v.kind == k) => {
+    match &r.found {
+        Some(f)
+            if f.outcome
+                .violation
+                .as_ref()
+                .is_some_and(|v| want.contains(&v.kind)) =>
+        {
             Verdict::Caught
         }
-        (Some(_), _) => Verdict::Violation,
-        (None, Some(_)) => Verdict::Missed,
-        (None, None) => Verdict::Pass,
+        Some(_) => Verdict::Violation,
+        None if !want.is_empty() => Verdict::Missed,
+        None => Verdict::Pass,
     }
 }
 
@@ -273,7 +286,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         };
         bar.finish_and_clear();
         let want = expected(s, &variant);
-        let v = verdict(&r, want);
+        let v = verdict(&r, &want);
         let mut schedule_file = None;
         let mut violation = None;
         let mut seed = None;
@@ -309,7 +322,12 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             variant: variant.name().to_string(),
             engine: u.engine,
             verdict: v,
-            expected: want.map(|k| k.slug().to_string()),
+            expected: (!want.is_empty()).then(|| {
+                want.iter()
+                    .map(|k| k.slug())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            }),
             executions: r.executions,
             exhaustive: r.exhaustive,
             preemption_bound: (u.engine == EngineKind::Loom)

@@ -363,3 +363,28 @@ fn an_aborting_loom_exploration_becomes_that_scenarios_report() {
     );
     assert!(t.contains("FAILED: 2 result(s)"), "{t}");
 }
+
+#[test]
+fn finding_f2_schedules_in_docs_replay() {
+    for (file, what) in [
+        (
+            "F2-nocldwait-kkassert.schedule",
+            "KKASSERT((o & PLOCK_MASK) > 0) in PHOLDZOMB",
+        ),
+        (
+            "F2-nocldwait-data-race.schedule",
+            "p_children accessed without holding p_token(pid 1)",
+        ),
+    ] {
+        let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs/findings")
+            .join(file);
+        let o = kexit(&["replay", f.to_str().unwrap()]);
+        assert_eq!(code(&o), 1, "{}", text(&o));
+        assert!(
+            text(&o).contains(what) && text(&o).contains("reproduced"),
+            "{}",
+            text(&o)
+        );
+    }
+}

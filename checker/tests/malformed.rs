@@ -3,8 +3,10 @@
 
 use std::process::Command;
 
-const CHILD: &str = "[[procs]]\npid = 3\nparent = 2\nlwps = [ { script = [ { op = \"exit\", code = 1 } ] } ]\n";
-const PARENT: &str = "[[procs]]\npid = 2\nlwps = [ { script = [ { op = \"wait\", pid = -1 } ] } ]\n";
+const CHILD: &str =
+    "[[procs]]\npid = 3\nparent = 2\nlwps = [ { script = [ { op = \"exit\", code = 1 } ] } ]\n";
+const PARENT: &str =
+    "[[procs]]\npid = 2\nlwps = [ { script = [ { op = \"wait\", pid = -1 } ] } ]\n";
 
 fn ok_body() -> String {
     format!("name = \"m\"\n{PARENT}{CHILD}")
@@ -54,14 +56,26 @@ fn malformed_scenarios_exit_2_with_file_line_and_column() {
         let f = dir.join(format!("bad{i}.toml"));
         std::fs::write(&f, &content).unwrap();
         let o = Command::new(env!("CARGO_BIN_EXE_kexit"))
-            .args(["check", f.to_str().unwrap(), "--engine", "pct", "--iterations", "1", "--out", dir.to_str().unwrap()])
+            .args([
+                "check",
+                f.to_str().unwrap(),
+                "--engine",
+                "pct",
+                "--iterations",
+                "1",
+                "--out",
+                dir.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "case {i}: {err}\n{content}");
         assert!(!err.contains("panicked"), "case {i} panicked: {err}");
         let prefix = format!("{}:{line}:", f.display());
-        assert!(err.contains(&prefix), "case {i}: expected {prefix} in {err}\n{content}");
+        assert!(
+            err.contains(&prefix),
+            "case {i}: expected {prefix} in {err}\n{content}"
+        );
         assert!(err.contains(want), "case {i}: expected {want:?} in {err}");
     }
 }

@@ -56,6 +56,9 @@ pub struct KnownFinding {
     pub id: String,
     /// Violation kind slug, e.g. "copyout-unwritten".
     pub kind: String,
+    /// Other kinds the same bug shows on other interleavings.
+    #[serde(default)]
+    pub also: Vec<String>,
     /// Variants in which the finding is fixed.
     #[serde(default)]
     pub fixed_by: Vec<String>,

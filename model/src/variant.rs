@@ -14,6 +14,9 @@ pub enum Switch {
     /// sys_wait4 initializes `status` and `rusage`, so a WNOHANG/WCONTINUED return copies out
     /// zeros instead of kernel stack contents.
     Wait4InitStatus,
+    /// kern_wait re-checks `p->p_pptr != q` after its "lwpzomb" sleep, as it does after
+    /// taking the child's token (921-925).
+    WaitRecheckPptr,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -73,6 +76,17 @@ pub const VARIANTS: &[VariantInfo] = &[
         exposed_by: &[],
         expect: "",
         switches: &[Switch::Wait4InitStatus],
+    },
+    VariantInfo {
+        name: "fix:wait-recheck-pptr",
+        description: "kern_wait re-checks p->p_pptr != q after the \"lwpzomb\" sleep (926-928): a child \
+                      reparented to init by exit1 (550) while its PS_NOCLDWAIT parent slept there is left to init",
+        upstream: "not in the 2014 tree (finding F2 in docs/findings.md)",
+        functions: &["kern_wait"],
+        lines: "921-928",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::WaitRecheckPptr],
     },
 ];
 

@@ -177,6 +177,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         let unlocked_sleep = self.k()?.variant.has(Switch::WaitUnlockedSleep);
         let no_recheck = self.k()?.variant.has(Switch::NoWaitgenRecheck);
+        let recheck_pptr = self.k()?.variant.has(Switch::WaitRecheckPptr);
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
             let mut nfound = 0;
@@ -214,6 +215,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                     }
                     while *self.k()?.nthreads(me, p, at!(926, "p_nthreads"))? > 0 {
                         self.tsleep(at!(927, "tsleep"), Ident::Nthreads(p), 0, "lwpzomb", true)?;
+                    }
+                    if recheck_pptr && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
+                        self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
+                        self.prelezomb(at!(923, "PRELEZOMB"), p)?;
+                        continue 'top;
                     }
                     loop {
                         let lp = {
