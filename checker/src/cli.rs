@@ -70,6 +70,17 @@ pub enum Command {
     },
     /// Describe a scenario: actors, scripts, expectations, the seed lines it reaches.
     Explain { name: String },
+    /// Every re-created bug against the scenarios that expose it: caught or missed per engine.
+    Mutants {
+        #[arg(long)]
+        json: bool,
+        /// PCT executions per scenario.
+        #[arg(long, default_value_t = 10_000)]
+        iterations: u64,
+        /// Where schedule files go (DIR/failures/).
+        #[arg(long, default_value = ".kexit")]
+        out: std::path::PathBuf,
+    },
     /// Internal: one loom exploration in a child process.
     #[command(name = "__loom-worker", hide = true)]
     LoomWorker(crate::isolate::WorkerArgs),

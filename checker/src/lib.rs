@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod engines;
 pub mod info;
 pub mod isolate;
+pub mod mutants;
 pub mod pct;
 pub mod replay;
 pub mod report;

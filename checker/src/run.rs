@@ -403,7 +403,21 @@ fn run_loom(
     ctl: &Arc<Ctl>,
     exhaustive: &mut bool,
 ) -> Option<String> {
-    install_quiet_panic_hook();
+    // Loom unwinds its threads with panics, and another engine may have left a printing panic
+    // hook behind (shuttle's does): stay silent while exploring; the result says what failed.
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = run_loom_bounds(spec, variant, ctl, exhaustive);
+    std::panic::set_hook(prev);
+    r
+}
+
+fn run_loom_bounds(
+    spec: &Arc<Spec>,
+    variant: &Arc<Variant>,
+    ctl: &Arc<Ctl>,
+    exhaustive: &mut bool,
+) -> Option<String> {
     if spec.actor_count() > LOOM_MAX_ACTORS {
         return Some(format!(
             "scenario needs {} model threads plus the harness; loom allows {} in all",

@@ -86,7 +86,15 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// (each LWP dies at its next user return); SIGCHLD only when the target catches it.
     /// Signals to a zombie are discarded.
     pub fn ksignal(&self, site: &'static Site, p: Pid, sig: i32) -> KR<()> {
-        self.lwkt_gettoken(site, Tok::Proc(p))?;
+        self.ksignal_as(site, p, sig, true)
+    }
+
+    /// ksignal, or (`locked` false, bug:wait-waker-no-token) its effect without the target's
+    /// token.
+    pub fn ksignal_as(&self, site: &'static Site, p: Pid, sig: i32, locked: bool) -> KR<()> {
+        if locked {
+            self.lwkt_gettoken(site, Tok::Proc(p))?;
+        }
         {
             let me = self.me;
             let mut g = self.sp(&[Obj::Sig(p)])?;
@@ -106,7 +114,10 @@ impl<'s, E: Engine> Cx<'s, E> {
             };
             g.record(me, site, What::Text(text));
         }
-        self.lwkt_reltoken(site, Tok::Proc(p))
+        if locked {
+            self.lwkt_reltoken(site, Tok::Proc(p))?;
+        }
+        Ok(())
     }
 
     /// kern_sig.c lwpsignal(p, lp, SIGKILL): dropped when the LWP already has LWP_MP_WEXIT;

@@ -17,6 +17,22 @@ pub enum Switch {
     /// kern_wait re-checks `p->p_pptr != q` after its "lwpzomb" sleep, as it does after
     /// taking the child's token (921-925).
     WaitRecheckPptr,
+    /// killlwps sets LWP_MP_WEXIT on the target before sending SIGKILL (243-245 swapped).
+    WexitBeforeSignal,
+    /// killalllwps has no P_WEXIT interlock (200-201 removed).
+    NoEalready,
+    /// kern_wait takes a plain PHOLD instead of PHOLDZOMB (918) and PRELE for PRELEZOMB.
+    NoPholdzomb,
+    /// lwp_wait skips the TDF_MP_EXITSIG handshake (734-744) and trusts the TDF flags alone.
+    ExitingFlagEarly,
+    /// lwp_exit takes no PHOLD on its process (646), lwp_dispose drops none (798).
+    LwpNoProcHold,
+    /// exit1 signals and wakes the parent without taking the parent's token (556/558).
+    WaitWakerNoToken,
+    /// exit1 moves its children to init without init's token (501, 526 removed).
+    InitNoToken,
+    /// killlwps does not hold the target LWP across the signal (241, 248 removed).
+    KilllwpsNoLwphold,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -87,6 +103,93 @@ pub const VARIANTS: &[VariantInfo] = &[
         exposed_by: &[],
         expect: "",
         switches: &[Switch::WaitRecheckPptr],
+    },
+    VariantInfo {
+        name: "bug:wexit-before-signal",
+        description: "killlwps sets LWP_MP_WEXIT on the target before lwpsignal(SIGKILL); the signal path drops \
+                      signals to LWPs that have it, the target never leaves its PCATCH sleep and exit hangs",
+        upstream: "the ordering the comment at kern_exit.c:234-238 insists on",
+        functions: &["killlwps"],
+        lines: "243-245",
+        exposed_by: &["threaded-exit", "path-killlwps-pcatch-sleep"],
+        expect: "deadlock",
+        switches: &[Switch::WexitBeforeSignal],
+    },
+    VariantInfo {
+        name: "bug:no-ealready",
+        description: "no P_WEXIT interlock in killalllwps: two LWPs both become the master exiter, each waits \
+                      in killlwps for the other to go away",
+        upstream: "fixed 222b18cd6c (2007) and e31613239c",
+        functions: &["killalllwps"],
+        lines: "200-202",
+        exposed_by: &["path-exit1-ealready"],
+        expect: "deadlock",
+        switches: &[Switch::NoEalready],
+    },
+    VariantInfo {
+        name: "bug:no-pholdzomb",
+        description: "kern_wait holds a zombie with a plain PHOLD instead of PHOLDZOMB: two waiters reap the \
+                      same child",
+        upstream: "fixed 0730ed66e3 (2012)",
+        functions: &["kern_wait"],
+        lines: "918, 923, 980, 1044",
+        exposed_by: &["path-two-waiter-lwps"],
+        expect: "use-after-free",
+        switches: &[Switch::NoPholdzomb],
+    },
+    VariantInfo {
+        name: "bug:exiting-flag-early",
+        description: "lwp_wait trusts TDF_EXITING without TDF_RUNNING alone, without the TDF_MP_EXITSIG \
+                      handshake: the thread is freed while lwkt_switch_return still runs on it",
+        upstream: "fixed c1102e9f24 (2005)",
+        functions: &["lwp_wait"],
+        lines: "734-744",
+        exposed_by: &["threaded-exit"],
+        expect: "use-after-free",
+        switches: &[Switch::ExitingFlagEarly],
+    },
+    VariantInfo {
+        name: "bug:lwp-no-proc-hold",
+        description: "exiting LWPs do not PHOLD their process until reaped: the parent can free the process \
+                      while a dying LWP still uses it",
+        upstream: "fixed e31613239c (2007)",
+        functions: &["lwp_exit", "lwp_dispose"],
+        lines: "646, 798",
+        exposed_by: &["threaded-exit"],
+        expect: "use-after-free",
+        switches: &[Switch::LwpNoProcHold],
+    },
+    VariantInfo {
+        name: "bug:wait-waker-no-token",
+        description: "exit1 publishes the exit and wakes the parent without taking the parent's p_token \
+                      (ksignal at 556/558): the wakeup can go by before the parent sleeps",
+        upstream: "fixed 8c986a8224 (2011)",
+        functions: &["exit1"],
+        lines: "553-561",
+        exposed_by: &["exit-vs-wait"],
+        expect: "deadlock",
+        switches: &[Switch::WaitWakerNoToken],
+    },
+    VariantInfo {
+        name: "bug:init-no-token",
+        description: "exit1 moves its children to init without init's token, racing init's own wait scan",
+        upstream: "fixed 7e90d7915b (2011)",
+        functions: &["exit1"],
+        lines: "501, 526",
+        exposed_by: &["orphan-exit"],
+        expect: "data-race",
+        switches: &[Switch::InitNoToken],
+    },
+    VariantInfo {
+        name: "bug:killlwps-no-lwphold",
+        description: "killlwps does not hold the target LWP across lwpsignal, which can block: the LWP can \
+                      exit and be freed under the loop",
+        upstream: "fixed 89d9d44934 (2008)",
+        functions: &["killlwps"],
+        lines: "241, 248",
+        exposed_by: &["threaded-exit"],
+        expect: "use-after-free",
+        switches: &[Switch::KilllwpsNoLwphold],
     },
 ];
 

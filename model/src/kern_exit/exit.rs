@@ -6,6 +6,7 @@ use crate::flags::*;
 use crate::kernel::*;
 use crate::prims::AOp;
 use crate::trace::*;
+use crate::variant::Switch;
 use crate::{at, ext};
 
 pub const INITPID: Pid = 1;
@@ -67,7 +68,8 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn killalllwps(&self, forexec: bool) -> KR<i32> {
         const F: &str = "killalllwps";
         let (lp, p) = self.cur()?;
-        let flags = self.load(at!(200, "P_WEXIT"), Field::PFlags(p))?;
+        let no_interlock = self.k()?.variant.has(Switch::NoEalready);
+        let flags = if no_interlock { 0 } else { self.load(at!(200, "P_WEXIT"), Field::PFlags(p))? };
         if flags & P_WEXIT != 0 {
             self.note(at!(201, "EALREADY"), What::Returns(EALREADY))?;
             return Ok(EALREADY);
@@ -100,20 +102,30 @@ impl<'s, E: Engine> Cx<'s, E> {
         // FOREACH_LWP_IN_PROC: RB_MIN, then RB_NEXT of the current node after the body.
         let site = at!(240, "FOREACH_LWP_IN_PROC");
         let mut cur = self.k()?.lwp_tree(me, p, site)?.first().copied();
+        let (wexit_first, no_hold) = {
+            let k = self.k()?;
+            (k.variant.has(Switch::WexitBeforeSignal), k.variant.has(Switch::KilllwpsNoLwphold))
+        };
         while let Some(tlp) = cur {
-            self.lwphold(at!(241, "LWPHOLD"), tlp)?;
+            if !no_hold {
+                self.lwphold(at!(241, "LWPHOLD"), tlp)?;
+            }
             self.lwkt_gettoken(at!(242, "lwkt_gettoken"), Tok::Lwp(tlp))?;
             let mp = self.load(at!(243, "LWP_MP_WEXIT"), Field::LwpMpflags(tlp))?;
             if mp & LWP_MP_WEXIT == 0 {
+                let wexit = at!(245, "atomic_set_int");
+                if wexit_first {
+                    self.atomic(wexit, Field::LwpMpflags(tlp), AOp::Set(LWP_MP_WEXIT))?;
+                }
                 self.lwpsignal_kill(at!(244, "lwpsignal"), tlp)?;
-                self.atomic(
-                    at!(245, "atomic_set_int"),
-                    Field::LwpMpflags(tlp),
-                    AOp::Set(LWP_MP_WEXIT),
-                )?;
+                if !wexit_first {
+                    self.atomic(wexit, Field::LwpMpflags(tlp), AOp::Set(LWP_MP_WEXIT))?;
+                }
             }
             self.lwkt_reltoken(at!(247, "lwkt_reltoken"), Tok::Lwp(tlp))?;
-            self.lwprele(at!(248, "LWPRELE"), tlp)?;
+            if !no_hold {
+                self.lwprele(at!(248, "LWPRELE"), tlp)?;
+            }
             let mut g = self.k()?;
             let tree = g.lwp_tree(me, p, site)?;
             cur = match tree.iter().position(|x| *x == tlp) {
@@ -217,8 +229,11 @@ impl<'s, E: Engine> Cx<'s, E> {
             .children(me, p, at!(499, "LIST_FIRST"))?
             .first()
             .copied();
+        let init_token = !self.k()?.variant.has(Switch::InitNoToken);
         if first.is_some() {
-            self.lwkt_gettoken(at!(501, "lwkt_gettoken"), Tok::Proc(INITPID))?;
+            if init_token {
+                self.lwkt_gettoken(at!(501, "lwkt_gettoken"), Tok::Proc(INITPID))?;
+            }
             loop {
                 let Some(q) = self
                     .k()?
@@ -257,7 +272,9 @@ impl<'s, E: Engine> Cx<'s, E> {
                 self.lwkt_reltoken(at!(523, "lwkt_reltoken"), Tok::Proc(q))?;
                 self.prele(at!(524, "PRELE"), q)?;
             }
-            self.lwkt_reltoken(at!(526, "lwkt_reltoken"), Tok::Proc(INITPID))?;
+            if init_token {
+                self.lwkt_reltoken(at!(526, "lwkt_reltoken"), Tok::Proc(INITPID))?;
+            }
             self.wakeup(at!(527, "wakeup"), Ident::Proc(INITPID))?;
         }
         let ps_flag = {
@@ -278,10 +295,11 @@ impl<'s, E: Engine> Cx<'s, E> {
             (pp, g.proc(me, p, at!(555, "p_sigparent"))?.sigparent)
         };
         self.phold(at!(554, "PHOLD"), pp)?;
+        let locked = !self.k()?.variant.has(Switch::WaitWakerNoToken);
         if sigparent != 0 && pp != INITPID {
-            self.ksignal(at!(556, "ksignal"), pp, sigparent)?;
+            self.ksignal_as(at!(556, "ksignal"), pp, sigparent, locked)?;
         } else {
-            self.ksignal(at!(558, "ksignal"), pp, SIGCHLD)?;
+            self.ksignal_as(at!(558, "ksignal"), pp, SIGCHLD, locked)?;
         }
         self.plain_clear(at!(560, "P_TRACED"), Field::PFlags(p), P_TRACED)?;
         self.prele(at!(561, "PRELE"), pp)?;
@@ -320,7 +338,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         while self.load(at!(635, "lwp_lock"), Field::LwpLock(lp))? > 0 {
             self.tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)?;
         }
-        self.phold(at!(646, "PHOLD"), p)?;
+        if !self.k()?.variant.has(Switch::LwpNoProcHold) {
+            self.phold(at!(646, "PHOLD"), p)?;
+        }
         let dowake;
         if !masterexit {
             let cpu = self.k()?.lwps[lp].cpu;

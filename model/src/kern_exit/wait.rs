@@ -35,7 +35,8 @@ impl<'s, E: Engine> Cx<'s, E> {
             at!(721, "lwp_thread"),
             What::Text(format!("lwp_wait({})", self.k()?.lwp_label(lp))),
         )?;
-        loop {
+        let handshake = !self.k()?.variant.has(Switch::ExitingFlagEarly);
+        while handshake {
             let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
             if mpflags & TDF_MP_EXITSIG != 0 {
                 break;
@@ -96,7 +97,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.kkassert(me, fl & TD_MASK == TDF_EXITING, site, "(td->td_flags & (TDF_RUNNING|TDF_RUNQ|TDF_PREEMPT_LOCK|TDF_EXITING)) == TDF_EXITING")?;
             g.lwp(me, lp, at!(798, "lwp_proc"))?.pid
         };
-        self.prele(at!(798, "PRELE"), p)?;
+        if !self.k()?.variant.has(Switch::LwpNoProcHold) {
+            self.prele(at!(798, "PRELE"), p)?;
+        }
         let objs = [
             Obj::Tok(Tok::Lwp(lp)),
             Obj::Word(Field::LwpMpflags(lp)),
@@ -178,6 +181,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let unlocked_sleep = self.k()?.variant.has(Switch::WaitUnlockedSleep);
         let no_recheck = self.k()?.variant.has(Switch::NoWaitgenRecheck);
         let recheck_pptr = self.k()?.variant.has(Switch::WaitRecheckPptr);
+        let plain_hold = self.k()?.variant.has(Switch::NoPholdzomb);
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
             let mut nfound = 0;
@@ -204,13 +208,13 @@ impl<'s, E: Engine> Cx<'s, E> {
                 };
                 nfound += 1;
                 if self.load(at!(902, "SZOMB"), Field::PStat(p))? == SZOMB {
-                    if self.pholdzomb(at!(918, "PHOLDZOMB"), p)? {
+                    if self.zomb_hold(at!(918, "PHOLDZOMB"), p, plain_hold)? {
                         continue 'top;
                     }
                     self.lwkt_gettoken(at!(920, "lwkt_gettoken"), Tok::Proc(p))?;
                     if *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
                         self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.prelezomb(at!(923, "PRELEZOMB"), p)?;
+                        self.zomb_rele(at!(923, "PRELEZOMB"), p, plain_hold)?;
                         continue 'top;
                     }
                     while *self.k()?.nthreads(me, p, at!(926, "p_nthreads"))? > 0 {
@@ -218,7 +222,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                     }
                     if recheck_pptr && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
                         self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.prelezomb(at!(923, "PRELEZOMB"), p)?;
+                        self.zomb_rele(at!(923, "PRELEZOMB"), p, plain_hold)?;
                         continue 'top;
                     }
                     loop {
@@ -263,7 +267,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                             self.wakeup(at!(976, "wakeup"), Ident::Proc(t))?;
                             self.prele(at!(978, "PRELE"), t)?;
                             self.lwkt_reltoken(at!(979, "lwkt_reltoken"), Tok::Proc(p))?;
-                            self.prelezomb(at!(980, "PRELEZOMB"), p)?;
+                            self.zomb_rele(at!(980, "PRELEZOMB"), p, plain_hold)?;
                             break 'top 0;
                         }
                     }
@@ -277,7 +281,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                     self.pstall(at!(1034, "PSTALL"), p, "reap4", 0)?;
                     self.pstall(at!(1036, "PSTALL"), p, "reap5", 0)?;
                     self.phold(at!(1043, "PHOLD"), p)?;
-                    self.prelezomb(at!(1044, "PRELEZOMB"), p)?;
+                    self.zomb_rele(at!(1044, "PRELEZOMB"), p, plain_hold)?;
                     self.record_reap(q, p, xstat)?;
                     {
                         let mut g = self.sp(&free_objs(p))?;
@@ -397,6 +401,22 @@ impl<'s, E: Engine> Cx<'s, E> {
         };
         self.lwkt_reltoken(at!(1130, "lwkt_reltoken"), Tok::Proc(q))?;
         Ok(error)
+    }
+
+    /// PHOLDZOMB, or a plain PHOLD in bug:no-pholdzomb.
+    fn zomb_hold(&self, site: &'static crate::site::Site, p: Pid, plain: bool) -> KR<bool> {
+        if plain {
+            self.phold(site, p)?;
+            return Ok(false);
+        }
+        self.pholdzomb(site, p)
+    }
+
+    fn zomb_rele(&self, site: &'static crate::site::Site, p: Pid, plain: bool) -> KR<()> {
+        if plain {
+            return self.prele(site, p);
+        }
+        self.prelezomb(site, p)
     }
 
     fn record_reap(&self, q: Pid, p: Pid, status: i32) -> KR<()> {
