@@ -263,20 +263,36 @@ const KNOWN_MISSED: [&str; 2] = ["bug:killlwps-no-lwphold", "bug:lwp-no-proc-hol
 #[test]
 fn every_recreated_bug_is_caught_and_the_seed_passes_the_same_scenarios() {
     let mut caught = Vec::new();
-    for info in kexit_model::variant::VARIANTS.iter().filter(|v| v.name.starts_with("bug:") && !v.exposed_by.is_empty()) {
+    for info in kexit_model::variant::VARIANTS
+        .iter()
+        .filter(|v| v.name.starts_with("bug:") && !v.exposed_by.is_empty())
+    {
         let v = variant(info.name);
         for name in info.exposed_by {
             let s = scenario(name);
-            assert_passes(&go(&s, &Variant::default(), EngineKind::Pct, shuttle_budget(2_000)), name);
+            assert_passes(
+                &go(
+                    &s,
+                    &Variant::default(),
+                    EngineKind::Pct,
+                    shuttle_budget(2_000),
+                ),
+                name,
+            );
             if KNOWN_MISSED.contains(&info.name) {
                 continue;
             }
             let want = expected(&s, &v);
-            assert!(!want.is_empty(), "{} declares what {name} must show", info.name);
+            assert!(
+                !want.is_empty(),
+                "{} declares what {name} must show",
+                info.name
+            );
             let pct = go(&s, &v, EngineKind::Pct, shuttle_budget(10_000));
             let mut ok = verdict(&pct, &want) == Verdict::Caught;
             if !ok && s.spec.actor_count() <= kexit_checker::run::LOOM_MAX_ACTORS {
-                ok = verdict(&go(&s, &v, EngineKind::Loom, loom_budget(&s)), &want) == Verdict::Caught;
+                ok = verdict(&go(&s, &v, EngineKind::Loom, loom_budget(&s)), &want)
+                    == Verdict::Caught;
             }
             assert!(ok, "{} not caught on {name}", info.name);
             caught.push(info.name);

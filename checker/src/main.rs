@@ -21,7 +21,11 @@ fn main() -> ExitCode {
         Command::LoomWorker(a) => kexit_checker::isolate::worker(a),
         Command::Coverage { iterations, json } => kexit_checker::coverage::main(iterations, json),
         Command::Explain { name } => info::explain(&name),
-        Command::Mutants { json, iterations, out } => kexit_checker::mutants::main(json, &out, iterations),
+        Command::Mutants {
+            json,
+            iterations,
+            out,
+        } => kexit_checker::mutants::main(json, &out, iterations),
     };
     match r {
         Ok(code) => ExitCode::from(code),

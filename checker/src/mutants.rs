@@ -23,17 +23,25 @@ pub struct MutantRow {
 
 pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
     let mut rows = Vec::new();
-    for info in VARIANTS.iter().filter(|v| v.name.starts_with("bug:") && !v.exposed_by.is_empty()) {
+    for info in VARIANTS
+        .iter()
+        .filter(|v| v.name.starts_with("bug:") && !v.exposed_by.is_empty())
+    {
         let variant = Variant::by_name(info.name).expect("listed variant");
         for name in info.exposed_by {
-            let s = kexit_scenarios::by_name(name).ok_or_else(|| format!("{}: no scenario {name}", info.name))?;
+            let s = kexit_scenarios::by_name(name)
+                .ok_or_else(|| format!("{}: no scenario {name}", info.name))?;
             let mut engines = vec![EngineKind::Pct];
             if s.spec.actor_count() <= LOOM_MAX_ACTORS {
                 engines.insert(0, EngineKind::Loom);
             }
             for engine in engines {
                 let budget = Budget {
-                    iterations: if engine == EngineKind::Loom { u64::MAX } else { iterations },
+                    iterations: if engine == EngineKind::Loom {
+                        u64::MAX
+                    } else {
+                        iterations
+                    },
                     preemption_bound: s.spec.loom_bound,
                     jobs: 1,
                     ..Budget::default()
@@ -45,10 +53,22 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
                 };
                 let caught = verdict(&r, &expected(&s, &variant)) == Verdict::Caught;
                 let mut schedule_file = None;
-                let kind = r.found.as_ref().and_then(|f| f.outcome.violation.as_ref()).map(|v| v.kind.slug().to_string());
+                let kind = r
+                    .found
+                    .as_ref()
+                    .and_then(|f| f.outcome.violation.as_ref())
+                    .map(|v| v.kind.slug().to_string());
                 if let Some(f) = &r.found {
                     let v = f.outcome.violation.as_ref().expect("violation");
-                    let file = ScheduleFile::new(&s.spec, &s.origin, info.name, engine.name(), f.seed, v, &f.outcome.schedule);
+                    let file = ScheduleFile::new(
+                        &s.spec,
+                        &s.origin,
+                        info.name,
+                        engine.name(),
+                        f.seed,
+                        v,
+                        &f.outcome.schedule,
+                    );
                     schedule_file = file.save(out).ok().map(|p| p.display().to_string());
                 }
                 rows.push(MutantRow {
@@ -67,7 +87,10 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
     if json {
         println!("{}", serde_json::to_string_pretty(&rows).expect("json"));
     } else {
-        println!("{:<26} {:<28} {:<6} {:<7} {:>10} {:>8}  kind", "variant", "scenario", "engine", "result", "executions", "time");
+        println!(
+            "{:<26} {:<28} {:<6} {:<7} {:>10} {:>8}  kind",
+            "variant", "scenario", "engine", "result", "executions", "time"
+        );
         for r in &rows {
             println!(
                 "{:<26} {:<28} {:<6} {:<7} {:>10} {:>7.2}s  {}",
@@ -81,8 +104,16 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
             );
         }
         let variants: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.variant).collect();
-        let caught: std::collections::BTreeSet<&str> = rows.iter().filter(|r| r.caught).map(|r| r.variant).collect();
-        println!("\n{} of {} variants caught by at least one engine", caught.len(), variants.len());
+        let caught: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r.caught)
+            .map(|r| r.variant)
+            .collect();
+        println!(
+            "\n{} of {} variants caught by at least one engine",
+            caught.len(),
+            variants.len()
+        );
         for v in variants.difference(&caught) {
             println!("  missed: {v}");
         }

@@ -56,8 +56,15 @@ pub struct ScheduleFile {
     pub checksum: String,
 }
 
+/// Hash of what decides an execution and its verdict (not the name, description, loom bound
+/// or finding notes), so editing those keeps saved schedules valid.
 pub fn spec_hash(spec: &Spec) -> String {
-    let canon = serde_json::to_string(spec).expect("spec serializes");
+    let decisive = serde_json::json!({
+        "procs": spec.procs, "ncpus": spec.ncpus, "init_waits": spec.init_waits, "reapers": spec.reapers,
+        "alloc_fail": spec.alloc_fail, "exit_callbacks": spec.exit_callbacks, "max_steps": spec.max_steps,
+        "expect_reaped": spec.expect_reaped, "expect_zombies": spec.expect_zombies,
+    });
+    let canon = serde_json::to_string(&decisive).expect("spec serializes");
     hex(&Sha256::digest(canon.as_bytes()))[..16].to_string()
 }
 

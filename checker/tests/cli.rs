@@ -388,3 +388,80 @@ fn finding_f2_schedules_in_docs_replay() {
         );
     }
 }
+
+#[test]
+fn replay_shows_seed_source_and_focuses_on_one_pid() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/findings/F2-nocldwait-data-race.schedule");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed/kern_exit.c");
+    if seed.exists() {
+        let o = kexit(&[
+            "replay",
+            f.to_str().unwrap(),
+            "--source",
+            seed.to_str().unwrap(),
+        ]);
+        assert!(
+            text(&o).contains("| lwkt_gettoken(&q->p_token);"),
+            "{}",
+            text(&o)
+        );
+    }
+    let o = kexit(&["replay", f.to_str().unwrap(), "--focus", "3"]);
+    let t = String::from_utf8_lossy(&o.stdout);
+    let steps: Vec<&str> = t
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .collect();
+    assert!(!steps.is_empty());
+    assert!(steps.iter().all(|l| l.contains("pid 3 ")), "{t}");
+    let o = kexit(&["replay", f.to_str().unwrap(), "--source", "/no/such/seed.c"]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn shards_split_seed_ranges_and_merge_to_the_whole() {
+    let dir = scratch("shard");
+    let run = |shard: &str| -> serde_json::Value {
+        let o = kexit(&[
+            "check",
+            "exit-vs-wait",
+            "threaded-exit",
+            "--engine",
+            "pct",
+            "--iterations",
+            "100",
+            "--shard",
+            shard,
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let (a, b) = (run("1/2"), run("2/2"));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut total = 0;
+    for doc in [a, b] {
+        for r in doc["results"].as_array().unwrap() {
+            let (lo, hi) = (
+                r["seeds"][0].as_u64().unwrap(),
+                r["seeds"][1].as_u64().unwrap(),
+            );
+            for s in lo..=hi {
+                assert!(
+                    seen.insert((r["scenario"].as_str().unwrap().to_string(), s)),
+                    "seed {s} run twice"
+                );
+            }
+            total += r["executions"].as_u64().unwrap();
+        }
+    }
+    assert_eq!(total, 200, "two shards of 2 scenarios x 100 executions");
+}

@@ -11,6 +11,8 @@ use std::ops::{Deref, DerefMut};
 
 pub struct Sys<E: Engine> {
     pub engine: E,
+    /// Read without the kernel lock: it never changes during an execution.
+    pub variant: crate::variant::Variant,
     pub kernel: Mutex<Kernel>,
     pub threads: Mutex<Vec<Option<E::Thread>>>,
 }
@@ -239,6 +241,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                 self.sp(&want)?
             };
         }
+    }
+
+    /// Whether the variant under test has this switch.
+    pub fn has(&self, s: crate::variant::Switch) -> bool {
+        self.sys.variant.has(s)
     }
 
     /// The tokens this actor holds or waits for (only the actor itself changes them).

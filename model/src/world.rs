@@ -283,6 +283,7 @@ pub fn run_bodies<E: Engine>(
     assert_eq!(n, bodies.len(), "one body per actor");
     let sys = Arc::new(Sys {
         engine,
+        variant: kernel.variant.clone(),
         kernel: Mutex::new(kernel),
         threads: Mutex::new(vec![None; n]),
     });

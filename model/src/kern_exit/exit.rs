@@ -68,8 +68,12 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn killalllwps(&self, forexec: bool) -> KR<i32> {
         const F: &str = "killalllwps";
         let (lp, p) = self.cur()?;
-        let no_interlock = self.k()?.variant.has(Switch::NoEalready);
-        let flags = if no_interlock { 0 } else { self.load(at!(200, "P_WEXIT"), Field::PFlags(p))? };
+        let no_interlock = self.has(Switch::NoEalready);
+        let flags = if no_interlock {
+            0
+        } else {
+            self.load(at!(200, "P_WEXIT"), Field::PFlags(p))?
+        };
         if flags & P_WEXIT != 0 {
             self.note(at!(201, "EALREADY"), What::Returns(EALREADY))?;
             return Ok(EALREADY);
@@ -102,10 +106,10 @@ impl<'s, E: Engine> Cx<'s, E> {
         // FOREACH_LWP_IN_PROC: RB_MIN, then RB_NEXT of the current node after the body.
         let site = at!(240, "FOREACH_LWP_IN_PROC");
         let mut cur = self.k()?.lwp_tree(me, p, site)?.first().copied();
-        let (wexit_first, no_hold) = {
-            let k = self.k()?;
-            (k.variant.has(Switch::WexitBeforeSignal), k.variant.has(Switch::KilllwpsNoLwphold))
-        };
+        let (wexit_first, no_hold) = (
+            self.has(Switch::WexitBeforeSignal),
+            self.has(Switch::KilllwpsNoLwphold),
+        );
         while let Some(tlp) = cur {
             if !no_hold {
                 self.lwphold(at!(241, "LWPHOLD"), tlp)?;
@@ -229,7 +233,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             .children(me, p, at!(499, "LIST_FIRST"))?
             .first()
             .copied();
-        let init_token = !self.k()?.variant.has(Switch::InitNoToken);
+        let init_token = !self.has(Switch::InitNoToken);
         if first.is_some() {
             if init_token {
                 self.lwkt_gettoken(at!(501, "lwkt_gettoken"), Tok::Proc(INITPID))?;
@@ -295,7 +299,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             (pp, g.proc(me, p, at!(555, "p_sigparent"))?.sigparent)
         };
         self.phold(at!(554, "PHOLD"), pp)?;
-        let locked = !self.k()?.variant.has(Switch::WaitWakerNoToken);
+        let locked = !self.has(Switch::WaitWakerNoToken);
         if sigparent != 0 && pp != INITPID {
             self.ksignal_as(at!(556, "ksignal"), pp, sigparent, locked)?;
         } else {
@@ -338,7 +342,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         while self.load(at!(635, "lwp_lock"), Field::LwpLock(lp))? > 0 {
             self.tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)?;
         }
-        if !self.k()?.variant.has(Switch::LwpNoProcHold) {
+        if !self.has(Switch::LwpNoProcHold) {
             self.phold(at!(646, "PHOLD"), p)?;
         }
         let dowake;

@@ -35,7 +35,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             at!(721, "lwp_thread"),
             What::Text(format!("lwp_wait({})", self.k()?.lwp_label(lp))),
         )?;
-        let handshake = !self.k()?.variant.has(Switch::ExitingFlagEarly);
+        let handshake = !self.has(Switch::ExitingFlagEarly);
         while handshake {
             let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
             if mpflags & TDF_MP_EXITSIG != 0 {
@@ -97,7 +97,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.kkassert(me, fl & TD_MASK == TDF_EXITING, site, "(td->td_flags & (TDF_RUNNING|TDF_RUNQ|TDF_PREEMPT_LOCK|TDF_EXITING)) == TDF_EXITING")?;
             g.lwp(me, lp, at!(798, "lwp_proc"))?.pid
         };
-        if !self.k()?.variant.has(Switch::LwpNoProcHold) {
+        if !self.has(Switch::LwpNoProcHold) {
             self.prele(at!(798, "PRELE"), p)?;
         }
         let objs = [
@@ -122,7 +122,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     pub fn sys_wait4(&self, pid: i32, options: u32, want_rusage: bool) -> KR<Wait4Result> {
         const F: &str = "sys_wait4";
-        let init = self.k()?.variant.has(Switch::Wait4InitStatus);
+        let init = self.has(Switch::Wait4InitStatus);
         let mut out = WaitOut::default();
         if init {
             out.status = Some(0);
@@ -178,10 +178,10 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.note(at!(846, "EINVAL"), What::Returns(EINVAL))?;
             return Ok(EINVAL);
         }
-        let unlocked_sleep = self.k()?.variant.has(Switch::WaitUnlockedSleep);
-        let no_recheck = self.k()?.variant.has(Switch::NoWaitgenRecheck);
-        let recheck_pptr = self.k()?.variant.has(Switch::WaitRecheckPptr);
-        let plain_hold = self.k()?.variant.has(Switch::NoPholdzomb);
+        let unlocked_sleep = self.has(Switch::WaitUnlockedSleep);
+        let no_recheck = self.has(Switch::NoWaitgenRecheck);
+        let recheck_pptr = self.has(Switch::WaitRecheckPptr);
+        let plain_hold = self.has(Switch::NoPholdzomb);
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
             let mut nfound = 0;
