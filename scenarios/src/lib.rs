@@ -6,6 +6,8 @@ use kexit_model::spec::{Op, Spec};
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod generate;
+
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 }

@@ -414,7 +414,11 @@ impl<'s, E: Engine> Cx<'s, E> {
             return self.lwp_exit(false, None);
         }
         let killed = {
-            let g = self.sp(&[Obj::Sig(p)])?;
+            let mut g = self.sp(&[Obj::Sig(p)])?;
+            // A caught SIGCHLD is delivered to its handler here, which consumes it.
+            if let Some(pr) = g.procs.get_mut(&p) {
+                pr.sigchld = false;
+            }
             g.lwps[lp].sigkill || g.procs[&p].killed
         };
         if killed {
