@@ -35,30 +35,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             at!(721, "lwp_thread"),
             What::Text(format!("lwp_wait({})", self.k()?.lwp_label(lp))),
         )?;
-        let handshake = !self.has(Switch::ExitingFlagEarly);
-        while handshake {
-            let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
-            if mpflags & TDF_MP_EXITSIG != 0 {
-                break;
-            }
-            self.tsleep_interlock(at!(739, "tsleep_interlock"), Ident::Td(lp), 0)?;
-            let site = at!(740, "atomic_cmpset_int");
-            if self
-                .atomic(
-                    site,
-                    Field::TdMpflags(lp),
-                    AOp::Cmpset(mpflags, mpflags | TDF_MP_EXITWAIT),
-                )?
-                .1
-            {
-                self.tsleep(
-                    at!(742, "tsleep"),
-                    Ident::Td(lp),
-                    PINTERLOCKED,
-                    "lwpxt",
-                    false,
-                )?;
-            }
+        // bug:exiting-flag-early skips the handshake and trusts the TDF flags below.
+        if !self.has(Switch::ExitingFlagEarly) {
+            self.exitsig_handshake(lp)?;
         }
         if self.load(at!(750, "lwp_lock"), Field::LwpLock(lp))? > 0 {
             self.tsleep(at!(751, "tsleep"), Ident::Lwp(lp), 0, "lwpwait1", true)?;
@@ -82,6 +61,36 @@ impl<'s, E: Engine> Cx<'s, E> {
             "(td->td_flags & (TDF_RUNQ|TDF_TSLEEPQ)) == 0",
         )?;
         Ok(true)
+    }
+
+    /// The thread destruction interlock with lwkt_switch_return (734-744): wait for
+    /// TDF_MP_EXITSIG, asking to be woken with TDF_MP_EXITWAIT.
+    fn exitsig_handshake(&self, lp: LwpId) -> KR<()> {
+        const F: &str = "lwp_wait";
+        loop {
+            let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
+            if mpflags & TDF_MP_EXITSIG != 0 {
+                return Ok(());
+            }
+            self.tsleep_interlock(at!(739, "tsleep_interlock"), Ident::Td(lp), 0)?;
+            let site = at!(740, "atomic_cmpset_int");
+            if self
+                .atomic(
+                    site,
+                    Field::TdMpflags(lp),
+                    AOp::Cmpset(mpflags, mpflags | TDF_MP_EXITWAIT),
+                )?
+                .1
+            {
+                self.tsleep(
+                    at!(742, "tsleep"),
+                    Ident::Td(lp),
+                    PINTERLOCKED,
+                    "lwpxt",
+                    false,
+                )?;
+            }
+        }
     }
 
     pub fn lwp_dispose(&self, lp: LwpId) -> KR<()> {
