@@ -243,7 +243,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     let mut worst = 0u8;
     if !a.json {
         println!(
-            "{:<26} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}",
+            "{:<36} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}",
             "scenario",
             "variant",
             "engine",
@@ -388,7 +388,7 @@ fn print_row(r: &ResultJson, run: &RunResult) {
         }
     };
     println!(
-        "{:<26} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>7.2}s {:>9.0}",
+        "{:<36} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>7.2}s {:>9.0}",
         r.scenario,
         r.variant,
         r.engine.name(),

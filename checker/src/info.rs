@@ -33,14 +33,14 @@ pub fn list(json: bool) -> Result<u8, String> {
     if json {
         println!("{}", serde_json::to_string_pretty(&rows).expect("json"));
     } else {
-        println!("{:<26} {:>7}  {:<5} purpose", "scenario", "threads", "loom");
+        println!("{:<36} {:>7}  {:<5} purpose", "scenario", "threads", "loom");
         for r in &rows {
             let loom = if r.engines.contains(&"loom") {
                 "yes"
             } else {
                 "no"
             };
-            println!("{:<26} {:>7}  {:<5} {}", r.name, r.threads, loom, r.purpose);
+            println!("{:<36} {:>7}  {:<5} {}", r.name, r.threads, loom, r.purpose);
         }
         println!("\n{} scenarios", rows.len());
     }

@@ -4,6 +4,13 @@ use kexit_checker::{check, info, replay};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of stdout goes away
+    // (`kexit list | head`) instead of panicking on the write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     kexit_checker::run::install_quiet_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(c) => c,

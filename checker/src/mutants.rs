@@ -88,12 +88,12 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
         println!("{}", serde_json::to_string_pretty(&rows).expect("json"));
     } else {
         println!(
-            "{:<26} {:<28} {:<6} {:<7} {:>10} {:>8}  kind",
+            "{:<26} {:<36} {:<6} {:<7} {:>10} {:>8}  kind",
             "variant", "scenario", "engine", "result", "executions", "time"
         );
         for r in &rows {
             println!(
-                "{:<26} {:<28} {:<6} {:<7} {:>10} {:>7.2}s  {}",
+                "{:<26} {:<36} {:<6} {:<7} {:>10} {:>7.2}s  {}",
                 r.variant,
                 r.scenario,
                 r.engine.name(),
