@@ -2,6 +2,7 @@
 //! with the kernel's semantics and one Rust function per C function, generic over the
 //! execution engine (loom, shuttle, OS threads, schedule replay).
 
+pub mod checks;
 pub mod cx;
 pub mod engine;
 pub mod flags;
@@ -9,6 +10,7 @@ pub mod hold;
 pub mod kern_exit;
 pub mod kernel;
 pub mod prims;
+pub mod script;
 pub mod site;
 pub mod spec;
 pub mod stubs;

@@ -154,6 +154,32 @@ pub enum Op {
         #[serde(default)]
         pcatch: bool,
     },
+    /// SIGSTOP: the process becomes SSTOP (only the state kern_wait reads) and its parent is
+    /// woken under the parent's token.
+    Stop {
+        pid: u32,
+    },
+    /// SIGCONT: SSTOP -> running with P_CONTINUED, the parent woken likewise.
+    Cont {
+        pid: u32,
+    },
+    /// sigaction(SIGCHLD): "catch", "ignore" (PS_CLDSIGIGN) or "default".
+    Sigchld {
+        action: SigchldAction,
+    },
+    /// A ps-like scan: hold the process (pfind: PHOLD), take its token, and for each LWP hold
+    /// it (LWPHOLD) and block (copying out) before releasing it.
+    Scan {
+        pid: u32,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SigchldAction {
+    Catch,
+    Ignore,
+    Default,
 }
 
 fn yes() -> bool {

@@ -197,10 +197,17 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                         }
                     }
                 }
-                if let Op::Kill { pid, .. } = op {
+                let target = match op {
+                    Op::Kill { pid, .. } => Some(("kill", pid)),
+                    Op::Stop { pid } => Some(("stop", pid)),
+                    Op::Cont { pid } => Some(("cont", pid)),
+                    Op::Scan { pid } => Some(("scan", pid)),
+                    _ => None,
+                };
+                if let Some((name, pid)) = target {
                     if *pid != 1 && !procs.contains_key(pid) {
-                        let n = vec!["\"kill\"".to_string()];
-                        return Err((n, format!("kill names pid {pid}, which is not declared")));
+                        let n = vec![format!("\"{name}\"")];
+                        return Err((n, format!("{name} names pid {pid}, which is not declared")));
                     }
                 }
             }

@@ -1,0 +1,124 @@
+//! The state every execution must end in, and the scenario's expectations on it.
+
+use crate::flags::*;
+use crate::kern_exit::exit::INITPID;
+use crate::kernel::*;
+use crate::spec::*;
+use crate::trace::*;
+
+/// The state every execution must end in.
+pub fn final_checks(k: &mut Kernel, spec: &Spec) {
+    let mut problems: Vec<(ViolationKind, String)> = Vec::new();
+    for e in &spec.expect_reaped {
+        let got = k.reaps.iter().find(|r| r.child == e.pid);
+        let ok = got.is_some_and(|r| {
+            r.waiter == e.by
+                && e.status
+                    .as_ref()
+                    .is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
+        });
+        if !ok {
+            let what = match got {
+                None => "it was never reaped".to_string(),
+                Some(r) => format!(
+                    "it was reaped by pid {} with {}",
+                    r.waiter,
+                    r.status.map(decode_status).unwrap_or_default()
+                ),
+            };
+            problems.push((
+                ViolationKind::UnexpectedResult,
+                format!(
+                    "the scenario expects pid {} reaped by pid {}, but {what}",
+                    e.pid, e.by
+                ),
+            ));
+        }
+    }
+    for z in &spec.expect_zombies {
+        if !k.procs.get(z).is_some_and(|p| !p.freed && p.stat == SZOMB) {
+            problems.push((
+                ViolationKind::UnexpectedResult,
+                format!("the scenario expects pid {z} left as a zombie"),
+            ));
+        }
+    }
+    let init_waits = k.actors.iter().any(|a| a.label == "init");
+    for (pid, p) in &k.procs {
+        if p.freed {
+            continue;
+        }
+        for c in &p.children {
+            match k.procs.get(c) {
+                Some(cp) if cp.freed => problems.push((
+                    ViolationKind::ListCorruption,
+                    format!("freed pid {c} still on pid {pid}'s p_children"),
+                )),
+                Some(cp) if cp.pptr != Some(*pid) => problems.push((
+                    ViolationKind::ListCorruption,
+                    format!(
+                        "pid {c} is on pid {pid}'s p_children but its p_pptr is {:?}",
+                        cp.pptr
+                    ),
+                )),
+                _ => {}
+            }
+        }
+        if let Some(pp) = p.pptr {
+            let n = k
+                .procs
+                .get(&pp)
+                .map_or(0, |q| q.children.iter().filter(|c| **c == *pid).count());
+            if n != 1 {
+                problems.push((
+                    ViolationKind::ListCorruption,
+                    format!("pid {pid} has p_pptr {pp} but appears {n} times on its p_children"),
+                ));
+            }
+        }
+        if p.stat == SZOMB {
+            if init_waits && p.pptr == Some(INITPID) {
+                problems.push((
+                    ViolationKind::Deadlock,
+                    format!("zombie pid {pid} was never reaped although its parent init was waiting (lost wakeup)"),
+                ));
+            }
+        } else if p.nthreads == 0 && *pid != INITPID {
+            problems.push((
+                ViolationKind::ProcessLeftBehind,
+                format!(
+                    "pid {pid} has no threads left but is not a zombie (p_stat {})",
+                    p.stat
+                ),
+            ));
+        }
+    }
+    for (cpu, list) in k.deadlwp_list.iter().enumerate() {
+        if !list.is_empty() {
+            problems.push((
+                ViolationKind::ProcessLeftBehind,
+                format!(
+                    "{} LWP(s) left on deadlwp_list[cpu{cpu}], never reaped",
+                    list.len()
+                ),
+            ));
+        }
+    }
+    for l in &k.lwps {
+        let exited = l.td_flags & TDF_EXITING != 0;
+        if exited && !l.freed {
+            let p = &k.procs[&l.pid];
+            let master_of_zombie =
+                !p.freed && p.stat == SZOMB && p.lwp_tree.iter().any(|x| k.lwps[*x].tid == l.tid);
+            if !master_of_zombie {
+                problems.push((
+                    ViolationKind::ProcessLeftBehind,
+                    format!("pid {} lwp {} exited but was never reaped", l.pid, l.tid),
+                ));
+            }
+        }
+    }
+    if let Some((kind, msg)) = problems.into_iter().next() {
+        k.fail(None, kind, None, msg);
+    }
+}

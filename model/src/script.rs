@@ -1,0 +1,245 @@
+//! The operations of an LWP's script: system calls and the user-space and other-kernel
+//! actions a scenario can take (stop/continue, sigaction, a ps-like scan), each checked against
+//! what the scenario expects.
+
+use crate::cx::Cx;
+use crate::engine::Engine;
+use crate::ext;
+use crate::flags::*;
+use crate::kernel::*;
+use crate::spec::*;
+use crate::trace::*;
+
+pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
+    let me = cx.me;
+    match op {
+        Op::Exit { code } => cx.sys_exit(*code),
+        Op::Extexit {
+            who,
+            action,
+            status,
+            addr_ok,
+            expect_errno,
+        } => {
+            let err = cx.sys_extexit(who | action, *status, *addr_ok)?;
+            expect_errno_is(cx, "extexit", err, expect_errno.as_deref())
+        }
+        Op::Wait {
+            pid,
+            options,
+            rusage,
+            expect,
+        } => {
+            let opts = options.iter().fold(0, |a, o| a | o.bits());
+            let r = cx.sys_wait4(*pid, opts, *rusage)?;
+            let got = if r.error != 0 {
+                format!("error {}", errno_name(r.error))
+            } else if r.pid == 0 {
+                "0".to_string()
+            } else {
+                format!(
+                    "pid {} {}",
+                    r.pid,
+                    r.status.map(decode_status).unwrap_or_default()
+                )
+            };
+            cx.note(
+                ext!("libc", "wait4"),
+                What::Text(format!("wait4({pid}) returns {got}")),
+            )?;
+            let Some(e) = expect else { return Ok(()) };
+            let ok = match &e.errno {
+                Some(name) => r.error != 0 && errno_name(r.error) == name,
+                None => {
+                    r.error == 0
+                        && e.pid.is_none_or(|p| p == r.pid)
+                        && e.status.as_ref().is_none_or(|s| {
+                            r.status.is_some_and(|st| s.matches(&decode_status(st)))
+                        })
+                }
+            };
+            if ok {
+                return Ok(());
+            }
+            let mut g = cx.k()?;
+            let msg = format!(
+                "wait4({pid}) returned {got}, the scenario expects {}",
+                describe_expect(e)
+            );
+            Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg))
+        }
+        Op::Kill { pid, sig } => {
+            let site = ext!("kern_sig.c", "kern_kill");
+            if let Some(p) = cx.pfind(site, *pid)? {
+                cx.ksignal(site, p, *sig)?;
+                cx.prele(site, p)?;
+            }
+            Ok(())
+        }
+        Op::Exec => {
+            let site = ext!("kern_exec.c", "exec_new_vmspace");
+            let (_, p) = cx.cur()?;
+            cx.lwkt_gettoken(site, Tok::Proc(p))?;
+            let err = cx.killalllwps(true)?;
+            cx.note(
+                site,
+                What::Text(format!("exec: killalllwps(1) returns {}", errno_name(err))),
+            )?;
+            cx.lwkt_reltoken(site, Tok::Proc(p))
+        }
+        Op::AtExit {
+            callback,
+            expect_errno,
+        } => {
+            let err = cx.at_exit(*callback)?;
+            expect_errno_is(cx, "at_exit", err, expect_errno.as_deref())
+        }
+        Op::RmAtExit {
+            callback,
+            expect_removed,
+        } => {
+            let n = cx.rm_at_exit(*callback)?;
+            if let Some(want) = expect_removed.filter(|want| *want != (n == 1)) {
+                let mut g = cx.k()?;
+                let msg = format!(
+                    "rm_at_exit({callback}) returned {n}, the scenario expects {}",
+                    want as u8
+                );
+                return Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg));
+            }
+            Ok(())
+        }
+        Op::Sleep { pcatch } => {
+            let (l, _) = cx.cur()?;
+            let flags = if *pcatch { PCATCH } else { 0 };
+            cx.tsleep(
+                ext!("user", "syscall sleep"),
+                Ident::User(l),
+                flags,
+                "usleep",
+                !pcatch,
+            )?;
+            Ok(())
+        }
+        Op::Stop { pid } => change_stop_state(cx, *pid, true),
+        Op::Cont { pid } => change_stop_state(cx, *pid, false),
+        Op::Sigchld { action } => {
+            let site = ext!("kern_sig.c", "kern_sigaction");
+            let (_, p) = cx.cur()?;
+            cx.lwkt_gettoken(site, Tok::Proc(p))?;
+            {
+                let mut g = cx.k()?;
+                let pr = g.proc(me, p, site)?;
+                pr.sigchld_caught = *action == SigchldAction::Catch;
+                if *action == SigchldAction::Ignore {
+                    pr.ps_flag |= PS_CLDSIGIGN;
+                } else {
+                    pr.ps_flag &= !PS_CLDSIGIGN;
+                }
+                g.record(
+                    me,
+                    site,
+                    What::Text(format!("sigaction(SIGCHLD, {action:?})")),
+                );
+            }
+            cx.lwkt_reltoken(site, Tok::Proc(p))
+        }
+        Op::Scan { pid } => scan(cx, *pid),
+    }
+}
+
+/// kern_sig.c proc_stop / proc_unstop as kern_wait sees them: the new state is published
+/// under the process's token and the parent is woken under the parent's token.
+fn change_stop_state<E: Engine>(cx: &Cx<'_, E>, pid: Pid, stop: bool) -> KR<()> {
+    let me = cx.me;
+    let site = if stop {
+        ext!("kern_sig.c", "proc_stop")
+    } else {
+        ext!("kern_sig.c", "proc_unstop")
+    };
+    let Some(p) = cx.pfind(site, pid)? else {
+        return Ok(());
+    };
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    let stat = cx.load(site, Field::PStat(p))?;
+    let changed = if stop && stat == SACTIVE {
+        cx.k()?.proc(me, p, site)?.xstat = SIGSTOP;
+        cx.plain_clear(site, Field::PFlags(p), P_WAITED)?;
+        cx.store(site, Field::PStat(p), SSTOP)?;
+        true
+    } else if !stop && stat == SSTOP {
+        cx.store(site, Field::PStat(p), SACTIVE)?;
+        cx.plain_set(site, Field::PFlags(p), P_CONTINUED)?;
+        true
+    } else {
+        false
+    };
+    let pp = *cx.k()?.pptr(me, p, site)?;
+    cx.lwkt_reltoken(site, Tok::Proc(p))?;
+    if let (true, Some(pp)) = (changed, pp) {
+        cx.lwkt_gettoken(site, Tok::Proc(pp))?;
+        cx.wakeup(site, Ident::Proc(pp))?;
+        cx.lwkt_reltoken(site, Tok::Proc(pp))?;
+    }
+    cx.prele(site, p)
+}
+
+/// A ps-like scan of one process's LWPs, blocking while it holds each.
+fn scan<E: Engine>(cx: &Cx<'_, E>, pid: Pid) -> KR<()> {
+    let me = cx.me;
+    let site = ext!("kern_proc.c", "sysctl_kern_proc");
+    let Some(p) = cx.pfind(site, pid)? else {
+        return Ok(());
+    };
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    let mut last_tid = 0;
+    loop {
+        // The next LWP after the last one seen, found again under the token after blocking.
+        let next = {
+            let mut g = cx.k()?;
+            let tree = g.lwp_tree(me, p, site)?.clone();
+            tree.into_iter().find(|l| g.lwps[*l].tid > last_tid)
+        };
+        let Some(lp) = next else { break };
+        last_tid = cx.k()?.lwps[lp].tid;
+        cx.lwphold(site, lp)?;
+        cx.tsleep(site, Ident::User(cx.cur()?.0), 0, "kinfo", true)?;
+        cx.lwprele(site, lp)?;
+    }
+    cx.lwkt_reltoken(site, Tok::Proc(p))?;
+    cx.prele(site, p)
+}
+
+fn expect_errno_is<E: Engine>(cx: &Cx<'_, E>, call: &str, err: i32, want: Option<&str>) -> KR<()> {
+    let want_code = match want {
+        None => return Ok(()),
+        Some(name) => errno_from_name(name).unwrap_or(0),
+    };
+    if err == want_code {
+        return Ok(());
+    }
+    let mut g = cx.k()?;
+    let msg = format!(
+        "{call} returned {}, the scenario expects {}",
+        errno_name(err),
+        want.unwrap_or("0")
+    );
+    Err(g.fail(Some(cx.me), ViolationKind::UnexpectedResult, None, msg))
+}
+
+fn describe_expect(e: &Expect) -> String {
+    if let Some(er) = &e.errno {
+        return format!("error {er}");
+    }
+    let mut s = match e.pid {
+        Some(0) => "0".to_string(),
+        Some(p) => format!("pid {p}"),
+        None => "any pid".to_string(),
+    };
+    match &e.status {
+        Some(StatusExpect::One(x)) => s += &format!(" {x}"),
+        Some(StatusExpect::AnyOf(v)) => s += &format!(" one of {}", v.join(" | ")),
+        None => {}
+    }
+    s
+}
