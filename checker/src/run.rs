@@ -148,13 +148,21 @@ impl Ctl {
 /// Payload of the panic that ends a loom exploration early.
 struct StopExploration;
 
-/// Keeps the panic that stops a loom exploration from printing (installed once).
+thread_local! {
+    /// Set while this thread explores with loom, which unwinds its threads with panics.
+    static IN_LOOM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps loom's internal panics and the panic that stops an exploration from printing,
+/// while every other panic still reaches the previous hooks. Shuttle installs its own hook
+/// once, wrapping whatever is there; ours must wrap shuttle's, so shuttle's goes in first.
 pub fn install_quiet_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        let _ = catch_unwind(|| shuttle::Runner::new(Random::new(0), shuttle_config()).run(|| {}));
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if info.payload().is::<StopExploration>() {
+            if info.payload().is::<StopExploration>() || IN_LOOM.with(|f| f.get()) {
                 return;
             }
             prev(info)
@@ -169,6 +177,7 @@ pub fn run(
     budget: &Budget,
     progress: &(dyn Fn(u64) + Sync),
 ) -> RunResult {
+    install_quiet_panic_hook();
     let ctl = Ctl::new(budget);
     let spec = Arc::new(spec.clone());
     let variant = Arc::new(variant.clone());
@@ -403,12 +412,10 @@ fn run_loom(
     ctl: &Arc<Ctl>,
     exhaustive: &mut bool,
 ) -> Option<String> {
-    // Loom unwinds its threads with panics, and another engine may have left a printing panic
-    // hook behind (shuttle's does): stay silent while exploring; the result says what failed.
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    install_quiet_panic_hook();
+    IN_LOOM.with(|f| f.set(true));
     let r = run_loom_bounds(spec, variant, ctl, exhaustive);
-    std::panic::set_hook(prev);
+    IN_LOOM.with(|f| f.set(false));
     r
 }
 
