@@ -6,6 +6,7 @@ use crate::cx::Cx;
 use crate::engine::Engine;
 use crate::ext;
 use crate::flags::*;
+use crate::kern_exit::exit::INITPID;
 use crate::kernel::*;
 use crate::spec::*;
 use crate::trace::*;
@@ -145,6 +146,8 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             cx.lwkt_reltoken(site, Tok::Proc(p))
         }
         Op::Scan { pid } => scan(cx, *pid),
+        Op::Attach { pid } => trace_attach(cx, *pid, true),
+        Op::Detach { pid } => trace_attach(cx, *pid, false),
     }
 }
 
@@ -180,6 +183,52 @@ fn change_stop_state<E: Engine>(cx: &Cx<'_, E>, pid: Pid, stop: bool) -> KR<()> 
         cx.lwkt_gettoken(site, Tok::Proc(pp))?;
         cx.wakeup(site, Ident::Proc(pp))?;
         cx.lwkt_reltoken(site, Tok::Proc(pp))?;
+    }
+    cx.prele(site, p)
+}
+
+/// sys_process.c PT_ATTACH / PT_DETACH as kern_exit.c sees them: P_TRACED and p_oppid set
+/// under the traced process's token, then proc_reparent to the tracer or back.
+fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
+    let me = cx.me;
+    let site = if attach {
+        ext!("sys_process.c", "PT_ATTACH")
+    } else {
+        ext!("sys_process.c", "PT_DETACH")
+    };
+    let (_, tracer) = cx.cur()?;
+    let Some(p) = cx.pfind(site, pid)? else {
+        return Ok(());
+    };
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    let (pptr, oppid) = {
+        let mut g = cx.k()?;
+        let pptr = *g.pptr(me, p, site)?;
+        (pptr, g.proc(me, p, site)?.oppid)
+    };
+    let target = if attach {
+        if pptr == Some(tracer) {
+            None
+        } else {
+            cx.k()?.proc(me, p, site)?.oppid = pptr.unwrap_or(INITPID);
+            cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
+            Some(tracer)
+        }
+    } else {
+        cx.k()?.proc(me, p, site)?.oppid = 0;
+        cx.plain_clear(site, Field::PFlags(p), P_TRACED)?;
+        (oppid != 0).then_some(oppid)
+    };
+    cx.lwkt_reltoken(site, Tok::Proc(p))?;
+    if let Some(t) = target {
+        if cx
+            .k()?
+            .procs
+            .get(&t)
+            .is_some_and(|q| !q.freed && q.stat != SZOMB)
+        {
+            cx.proc_reparent(site, p, t)?;
+        }
     }
     cx.prele(site, p)
 }

@@ -167,6 +167,15 @@ pub enum Op {
     Sigchld {
         action: SigchldAction,
     },
+    /// ptrace(PT_ATTACH): the caller becomes the tracer and parent of `pid` (P_TRACED,
+    /// p_oppid = the old parent, proc_reparent).
+    Attach {
+        pid: u32,
+    },
+    /// ptrace(PT_DETACH): P_TRACED cleared, `pid` returned to p_oppid.
+    Detach {
+        pid: u32,
+    },
     /// A ps-like scan: hold the process (pfind: PHOLD), take its token, and for each LWP hold
     /// it (LWPHOLD) and block (copying out) before releasing it.
     Scan {

@@ -202,6 +202,8 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                     Op::Stop { pid } => Some(("stop", pid)),
                     Op::Cont { pid } => Some(("cont", pid)),
                     Op::Scan { pid } => Some(("scan", pid)),
+                    Op::Attach { pid } => Some(("attach", pid)),
+                    Op::Detach { pid } => Some(("detach", pid)),
                     _ => None,
                 };
                 if let Some((name, pid)) = target {
