@@ -73,7 +73,13 @@ pub fn worker(a: WorkerArgs) -> Result<u8, String> {
 /// The parent side: run the worker for `scenario` (a catalogue name or a path).
 pub fn run_loom(scenario: &str, spec: &Spec, variant: &Variant, budget: &Budget) -> RunResult {
     let started = Instant::now();
-    let exe = std::env::current_exe().expect("own executable");
+    // /proc/self/exe still runs this binary if it was rebuilt or removed during a long run.
+    let proc_exe = std::path::Path::new("/proc/self/exe");
+    let exe = if proc_exe.exists() {
+        proc_exe.to_path_buf()
+    } else {
+        std::env::current_exe().expect("own executable")
+    };
     let mut cmd = Command::new(exe);
     cmd.args([
         "__loom-worker",
