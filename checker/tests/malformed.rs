@@ -31,7 +31,7 @@ fn cases() -> Vec<(String, &'static str, usize)> {
         (base.replace("pid = -1 }", "pid = -1, options = [\"WNOWAIT\"] }"), "unknown variant `WNOWAIT`", 4),
         (base.replace("lwps = [ { script = [ { op = \"exit\"", "lwps = [ { cpu = 3, script = [ { op = \"exit\""), "ncpus = 1", 8),
         (base.replace("pid = 3\n", "pid = 0\n"), "pid 0 is the kernel", 6),
-        (format!("{base}[[procs]]\npid = 1\nlwps = [ {{ script = [ {{ op = \"exit\", code = 0 }} ] }} ]\n"), "init (pid 1) runs no script", 10),
+        (format!("init_waits = true\n{base}[[procs]]\npid = 1\nlwps = [ {{ script = [ {{ op = \"exit\", code = 0 }} ] }} ]\n"), "init (pid 1) either reaps", 11),
         (base.replace("op = \"exit\", code = 1", "op = \"kill\", pid = 5"), "kill names pid 5", 8),
         ("name = \"m\"\n[[procs]]\npid = 2\n".to_string(), "nothing to explore", 2),
         (base.replace("lwps = [ { script = [ { op = \"wait\", pid = -1 } ] } ]", "lwps = [ { script = [ "), "invalid array", 5),

@@ -114,10 +114,11 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
             if p.parent != 0 {
                 return Err((pid_needles(1), "init (pid 1) has no parent".into()));
             }
-            if !p.lwps.is_empty() {
+            if !p.lwps.is_empty() && spec.init_waits {
                 return Err((
                     pid_needles(1),
-                    "init (pid 1) runs no script; set init_waits = true to let it reap".into(),
+                    "init (pid 1) either reaps (init_waits = true) or runs a script, not both"
+                        .into(),
                 ));
             }
             continue;
