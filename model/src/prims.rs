@@ -134,22 +134,10 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// tsleep(ident, flags, wmesg, timo). A timed sleep may return without a wakeup; the
     /// kernel's tokens are released only once the thread is queued, and re-acquired before
-    /// it returns.
+    /// it returns. An untimed sleep on one of the actor's `idle_on` idents is its idle state
+    /// (a daemon waiting for work, an LWP whose script is done): when every actor left is
+    /// idle the execution ends and the sleep returns Err(Shutdown).
     pub fn tsleep(
-        &self,
-        site: &'static Site,
-        ident: Ident,
-        flags: u32,
-        wmesg: &'static str,
-        timed: bool,
-    ) -> KR<i32> {
-        self.sleep(site, ident, flags, wmesg, timed)
-    }
-
-    /// An untimed sleep on one of the actor's `idle_on` idents is its idle state (a daemon
-    /// waiting for work, an LWP whose script is done): when every actor left is idle the
-    /// execution ends and the sleep returns Err(Shutdown).
-    fn sleep(
         &self,
         site: &'static Site,
         ident: Ident,
