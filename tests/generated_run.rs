@@ -12,14 +12,7 @@ fn generated_scenarios_run_without_model_errors() {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut kinds = std::collections::BTreeMap::new();
     for n in 0..150 {
-        let bytes: Vec<u8> = (0..64 + n % 64)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let bytes = kexit_scenarios::generate::pseudo_random_bytes(&mut state, 64 + n % 64);
         let g = Generated::arbitrary(&mut Unstructured::new(&bytes)).unwrap();
         let budget = Budget {
             iterations: 30,

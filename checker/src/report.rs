@@ -4,7 +4,6 @@
 use kexit_model::trace::{render_what, Event, Violation};
 use kexit_model::world::Outcome;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 #[derive(Serialize)]
@@ -119,17 +118,4 @@ pub fn explain(v: &Violation) -> String {
         ModelError => "The model itself failed; this is a kexit bug.",
     };
     format!("{v}\n  why it matters: {why}")
-}
-
-/// Seed lines executed, by function (for coverage reports).
-pub fn lines_by_function(lines: &[u64]) -> BTreeMap<u32, bool> {
-    let mut m = BTreeMap::new();
-    for (w, bits) in lines.iter().enumerate() {
-        for b in 0..64 {
-            if bits & (1 << b) != 0 {
-                m.insert((w * 64 + b) as u32, true);
-            }
-        }
-    }
-    m
 }

@@ -132,23 +132,6 @@ impl<'s, E: Engine> Cx<'s, E> {
         Unwind::Abort
     }
 
-    pub fn ev(&self, g: &mut KG<'s, E>, site: &'static Site, what: What) {
-        g.record(self.me, site, what);
-    }
-
-    /// One step: scheduling point, record, run `f` on the kernel.
-    pub fn step<T>(
-        &self,
-        site: &'static Site,
-        objs: &[Obj],
-        what: What,
-        f: impl FnOnce(&mut Kernel) -> KR<T>,
-    ) -> KR<T> {
-        let mut g = self.sp(objs)?;
-        g.record(self.me, site, what);
-        f(&mut g)
-    }
-
     fn take_all(k: &mut Kernel, me: ActorId) {
         let toks: Vec<(Tok, bool)> = k.actors[me].toks.iter().map(|(t, _, s)| (*t, *s)).collect();
         for (t, shared) in toks {

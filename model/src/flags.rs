@@ -5,9 +5,7 @@
 pub type Pid = u32;
 
 // p_flags
-pub const P_CONTROLT: u64 = 0x0000_0002;
 pub const P_PPWAIT: u64 = 0x0000_0010;
-pub const P_PROFIL: u64 = 0x0000_0020;
 pub const P_TRACED: u64 = 0x0000_0800;
 pub const P_WAITED: u64 = 0x0000_1000;
 pub const P_WEXIT: u64 = 0x0000_2000;
@@ -39,7 +37,6 @@ pub const PLOCK_WAITING: u64 = 0x4000_0000;
 pub const PLOCK_MASK: u64 = 0x1FFF_FFFF;
 
 // p_stat
-pub const SIDL: u64 = 1;
 pub const SACTIVE: u64 = 2;
 pub const SSTOP: u64 = 3;
 pub const SZOMB: u64 = 4;

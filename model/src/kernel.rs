@@ -347,12 +347,6 @@ impl Kernel {
         Ok(&mut self.deadlwp_list[cpu as usize])
     }
 
-    pub fn covered(&self, line: u32) -> bool {
-        self.lines
-            .get((line / 64) as usize)
-            .is_some_and(|w| w & (1 << (line % 64)) != 0)
-    }
-
     pub fn actor_of_lwp(&self, l: LwpId) -> ActorId {
         self.lwps[l].actor
     }

@@ -127,3 +127,15 @@ fn op(u: &mut Unstructured<'_>, me: u32, pids: &[u32]) -> Result<Op> {
         },
     })
 }
+
+/// Deterministic pseudo-random bytes (xorshift) to feed `Generated::arbitrary` in tests.
+pub fn pseudo_random_bytes(state: &mut u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state as u8
+        })
+        .collect()
+}

@@ -7,14 +7,7 @@ use kexit_scenarios::generate::{Generated, MAX_ACTORS};
 fn generated_scenarios_are_well_formed_and_bounded() {
     let mut state = 0x1234_5678_9abc_def0u64;
     for len in 0..600usize {
-        let bytes: Vec<u8> = (0..len % 200)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let bytes = kexit_scenarios::generate::pseudo_random_bytes(&mut state, len % 200);
         let g = Generated::arbitrary(&mut Unstructured::new(&bytes))
             .expect("arbitrary never fails on short input");
         kexit_scenarios::validate(&g.0).unwrap_or_else(|e| panic!("{e:?}\n{:#?}", g.0));
