@@ -147,6 +147,19 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
         }
         Op::Scan { pid } => scan(cx, *pid),
         Op::Attach { pid } => trace_attach(cx, *pid, true),
+        Op::VforkWait { pid } => {
+            let site = ext!("kern_fork.c", "fork1 RFPPWAIT");
+            let (_, me_pid) = cx.cur()?;
+            cx.phold(site, *pid)?;
+            loop {
+                cx.tsleep_interlock(site, Ident::Proc(me_pid), 0)?;
+                if cx.load(site, Field::PFlags(*pid))? & P_PPWAIT == 0 {
+                    break;
+                }
+                cx.tsleep(site, Ident::Proc(me_pid), PINTERLOCKED, "ppwait", false)?;
+            }
+            cx.prele(site, *pid)
+        }
         Op::Detach { pid } => trace_attach(cx, *pid, false),
     }
 }

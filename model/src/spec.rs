@@ -176,6 +176,11 @@ pub enum Op {
     Detach {
         pid: u32,
     },
+    /// The vfork parent's wait (kern_fork.c): hold the child (PHOLD) and sleep until its
+    /// P_PPWAIT clears.
+    VforkWait {
+        pid: u32,
+    },
     /// A ps-like scan: hold the process (pfind: PHOLD), take its token, and for each LWP hold
     /// it (LWPHOLD) and block (copying out) before releasing it.
     Scan {

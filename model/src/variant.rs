@@ -33,6 +33,8 @@ pub enum Switch {
     InitNoToken,
     /// killlwps does not hold the target LWP across the signal (241, 248 removed).
     KilllwpsNoLwphold,
+    /// exit1 clears P_PPWAIT and wakes the vfork parent after the zombie move (468-473 after 488).
+    PpwaitLate,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -190,6 +192,17 @@ pub const VARIANTS: &[VariantInfo] = &[
         exposed_by: &["threaded-exit"],
         expect: "use-after-free",
         switches: &[Switch::KilllwpsNoLwphold],
+    },
+    VariantInfo {
+        name: "bug:ppwait-late",
+        description: "exit1 releases the vfork parent (P_PPWAIT, 468-473) only after proc_move_allproc_zombie: \
+                      the zombie move's PSTALL \"reap1\" waits for the parent's hold, the parent waits for P_PPWAIT",
+        upstream: "between de7ac1d675 and 82354ad856 (2011)",
+        functions: &["exit1"],
+        lines: "468-473, 488",
+        exposed_by: &["vfork-wait"],
+        expect: "deadlock",
+        switches: &[Switch::PpwaitLate],
     },
 ];
 

@@ -204,20 +204,15 @@ impl<'s, E: Engine> Cx<'s, E> {
                 What::Note("fdfree, semexit, vmspace_relexit, acct: stubs (see docs/model.md)"),
             );
         }
-        let flags = self.load(at!(468, "P_PPWAIT"), Field::PFlags(p))?;
-        if flags & P_PPWAIT != 0 {
-            self.atomic(
-                at!(471, "atomic_clear_int"),
-                Field::PFlags(p),
-                AOp::Clear(P_PPWAIT),
-            )?;
-            let pp = self
-                .k()?
-                .pptr(me, p, at!(472, "p_pptr"))?
-                .expect("live child has a parent");
-            self.wakeup(at!(472, "wakeup"), Ident::Proc(pp))?;
+        // bug:ppwait-late releases the vfork parent only after the zombie move.
+        let ppwait_late = self.has(Switch::PpwaitLate);
+        if !ppwait_late {
+            self.release_vfork_parent(p)?;
         }
         self.proc_move_allproc_zombie(at!(488, "proc_move_allproc_zombie"), p)?;
+        if ppwait_late {
+            self.release_vfork_parent(p)?;
+        }
         let pp = self
             .k()?
             .pptr(me, p, at!(489, "p_pptr"))?
@@ -309,6 +304,27 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.prele(at!(561, "PRELE"), pp)?;
         self.note(at!(569, "plimit_free"), What::Note("plimit_free: stub"))?;
         self.lwp_exit(true, Some(pp))
+    }
+
+    /// kern_exit.c:468-473: a vfork child wakes its parent, which holds it (PHOLD) until
+    /// P_PPWAIT clears; this must happen before the zombie move's PSTALL.
+    fn release_vfork_parent(&self, p: Pid) -> KR<()> {
+        const F: &str = "exit1";
+        let me = self.me;
+        let flags = self.load(at!(468, "P_PPWAIT"), Field::PFlags(p))?;
+        if flags & P_PPWAIT != 0 {
+            self.atomic(
+                at!(471, "atomic_clear_int"),
+                Field::PFlags(p),
+                AOp::Clear(P_PPWAIT),
+            )?;
+            let pp = self
+                .k()?
+                .pptr(me, p, at!(472, "p_pptr"))?
+                .expect("live child has a parent");
+            self.wakeup(at!(472, "wakeup"), Ident::Proc(pp))?;
+        }
+        Ok(())
     }
 
     /// Called with p_token held; never returns normally (Err(ThreadGone)).
