@@ -167,7 +167,6 @@ fn aborted(v: Violation) -> Outcome {
         labels: Vec::new(),
         schedule: Vec::new(),
         lines: Vec::new(),
-        steps: 0,
         kernel: None,
     }
 }

@@ -116,7 +116,6 @@ impl<'s, E: Engine> Cx<'s, E> {
         let mut g = self.sys.kernel.lock();
         if !g.abort {
             g.abort = true;
-            g.replay_ended = true;
             for a in 0..g.actors.len() {
                 g.pending_unpark.push(a);
             }
@@ -149,17 +148,15 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// Everything the actor holds is released because it blocks (lwkt_switch).
     pub fn release_all(k: &mut Kernel, me: ActorId) -> Vec<Tok> {
-        let mut lost = Vec::new();
         if !k.actors[me].toks_live {
-            return lost;
+            return Vec::new();
         }
         let toks: Vec<Tok> = k.actors[me].toks.iter().map(|(t, _, _)| *t).collect();
-        for t in toks {
-            Self::drop_token(k, me, t);
-            lost.push(t);
+        for t in &toks {
+            Self::drop_token(k, me, *t);
         }
         k.actors[me].toks_live = false;
-        lost
+        toks
     }
 
     pub(crate) fn drop_token(k: &mut Kernel, me: ActorId, t: Tok) {
@@ -285,15 +282,13 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn finish(&self) {
         if !self.sys.engine.silent(self.me) {
             self.replay_ended();
-            self.sys.engine.finished(self.me);
             return;
         }
         let mut g = self.acquire();
         g.actors[self.me].run = Run::Finished;
         g.actors[self.me].wchan = None;
-        let lost = Self::release_all(&mut g, self.me);
+        Self::release_all(&mut g, self.me);
         g.actors[self.me].toks.clear();
-        let _ = lost;
         // Everyone still parked re-checks for the end of the execution or a deadlock.
         for a in 0..g.actors.len() {
             if g.actors[a].run != Run::Finished {
@@ -301,6 +296,5 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
         }
         drop(g);
-        self.sys.engine.finished(self.me);
     }
 }

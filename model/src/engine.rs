@@ -33,6 +33,4 @@ pub trait Engine: Send + Sync + 'static {
     /// Called once when the model stops an execution early (violation), so an engine that
     /// holds actors back can release them.
     fn abort(&self) {}
-    /// The actor will take no more steps.
-    fn finished(&self, _me: ActorId) {}
 }

@@ -124,15 +124,11 @@ pub struct Kernel {
     pub max_steps: u32,
     pub violation: Option<Violation>,
     pub abort: bool,
-    /// The engine stopped the execution (a replayed schedule ran out).
-    pub replay_ended: bool,
     /// The actor holding the kernel lock.
     pub holder: ActorId,
     pub shutdown: bool,
     pub pending_unpark: Vec<ActorId>,
     pub reaps: Vec<Reap>,
-    /// Callback ids each exit1 ran, per pid.
-    pub callbacks_run: Vec<(Pid, u32)>,
     pub lines: Vec<u64>,
 }
 

@@ -23,7 +23,6 @@ pub struct Outcome {
     /// The actor that took each kernel-lock acquisition, in order: replays the execution.
     pub schedule: Vec<u8>,
     pub lines: Vec<u64>,
-    pub steps: u32,
     /// The final kernel state (kept by `run_bodies` for tests; dropped by `execute`).
     pub kernel: Option<Kernel>,
 }
@@ -56,12 +55,10 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         max_steps: 3000,
         violation: None,
         abort: false,
-        replay_ended: false,
         holder: 0,
         shutdown: false,
         pending_unpark: Vec::new(),
         reaps: Vec::new(),
-        callbacks_run: Vec::new(),
         lines: Vec::new(),
     }
 }
@@ -303,7 +300,6 @@ pub fn run_bodies<E: Engine>(
         labels: kernel.actors.iter().map(|a| a.label.clone()).collect(),
         schedule: Vec::new(),
         lines: kernel.lines.clone(),
-        steps: kernel.step,
         kernel: None,
     };
     let mut kernel = kernel;

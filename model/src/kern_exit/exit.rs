@@ -187,7 +187,6 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.proc(me, p, at!(326, "p_xstat"))?.xstat = rv;
             let list = g.exit_list.clone();
             for cb in list {
-                g.callbacks_run.push((p, cb));
                 g.record(
                     me,
                     at!(334, "function"),
