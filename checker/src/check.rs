@@ -214,7 +214,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                     a.preemption_bound.or(s.spec.loom_bound)
                 },
                 jobs,
-                pct_depth: 3,
+                ..Budget::default()
             };
             units.push(Unit {
                 scenario: si,

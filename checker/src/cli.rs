@@ -81,6 +81,12 @@ pub enum Command {
         #[arg(long, default_value = ".kexit")]
         out: std::path::PathBuf,
     },
+    /// Measure exploration speed, harness overhead, time to the first violation of every
+    /// re-created bug, parallel scaling and loom's state-space size; print the tables.
+    Bench(crate::bench::BenchArgs),
+    /// Internal: one benchmark measurement in a child process.
+    #[command(name = "__bench-cell", hide = true)]
+    BenchCell { spec: String },
     /// Internal: one loom exploration in a child process.
     #[command(name = "__loom-worker", hide = true)]
     LoomWorker(crate::isolate::WorkerArgs),

@@ -98,6 +98,7 @@ pub fn run_loom(scenario: &str, spec: &Spec, variant: &Variant, budget: &Budget)
     let mut result = RunResult {
         engine: EngineKind::Loom,
         executions: 0,
+        points: 0,
         exhaustive: false,
         elapsed: Duration::ZERO,
         found: None,
@@ -166,6 +167,7 @@ fn aborted(v: Violation) -> Outcome {
         trace: Vec::new(),
         labels: Vec::new(),
         schedule: Vec::new(),
+        points: 0,
         lines: Vec::new(),
         kernel: None,
     }

@@ -1,5 +1,6 @@
 //! kexit's engines, runner, schedule files, reports and CLI.
 
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod coverage;

@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         Command::Replay(a) => replay::main(a),
         Command::List { json } => info::list(json),
         Command::Variants { json } => info::variants(json),
+        Command::Bench(a) => kexit_checker::bench::main(a),
+        Command::BenchCell { spec } => kexit_checker::bench::cell::worker(&spec),
         Command::LoomWorker(a) => kexit_checker::isolate::worker(a),
         Command::Coverage { iterations, json } => kexit_checker::coverage::main(iterations, json),
         Command::Explain { name } => info::explain(&name),

@@ -8,13 +8,13 @@ use crate::pct::{Pct, Random};
 use kexit_model::world::{execute, Outcome};
 use kexit_model::{Spec, Variant};
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     Loom,
@@ -50,6 +50,9 @@ pub struct Budget {
     pub time_limit: Option<Duration>,
     pub seed: u64,
     pub preemption_bound: Option<usize>,
+    /// Explore only at `preemption_bound`, not at every bound up to it (the state-space size
+    /// of one bound, for the benchmarks).
+    pub single_bound: bool,
     pub jobs: usize,
     pub pct_depth: usize,
 }
@@ -61,6 +64,7 @@ impl Default for Budget {
             time_limit: None,
             seed: 0,
             preemption_bound: None,
+            single_bound: false,
             jobs: 1,
             pct_depth: 3,
         }
@@ -76,6 +80,8 @@ pub struct Found {
 pub struct RunResult {
     pub engine: EngineKind,
     pub executions: u64,
+    /// Scheduling points summed over every execution (0 when the run happened in a worker).
+    pub points: u64,
     pub exhaustive: bool,
     pub elapsed: Duration,
     pub found: Option<Found>,
@@ -86,6 +92,7 @@ pub struct RunResult {
 
 struct Ctl {
     executions: AtomicU64,
+    points: AtomicU64,
     stop: AtomicBool,
     budget_hit: AtomicBool,
     found: Mutex<Option<Found>>,
@@ -98,6 +105,7 @@ impl Ctl {
     fn new(budget: &Budget) -> Arc<Ctl> {
         Arc::new(Ctl {
             executions: AtomicU64::new(0),
+            points: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             budget_hit: AtomicBool::new(false),
             found: Mutex::new(None),
@@ -126,6 +134,7 @@ impl Ctl {
     }
 
     fn done(&self, out: Outcome, seed: Option<u64>) {
+        self.points.fetch_add(out.points as u64, SeqCst);
         {
             let mut l = self.lines.lock();
             if l.len() < out.lines.len() {
@@ -170,6 +179,25 @@ pub fn install_quiet_panic_hook() {
     });
 }
 
+/// Runs a loom exploration on this thread with loom's own unwinding kept quiet; `f` may end
+/// the exploration early with [`stop_exploration`], which is then not an error.
+pub fn loom_quietly(f: impl FnOnce()) -> Result<(), String> {
+    install_quiet_panic_hook();
+    IN_LOOM.with(|x| x.set(true));
+    let r = catch_unwind(AssertUnwindSafe(f));
+    IN_LOOM.with(|x| x.set(false));
+    match r {
+        Ok(()) => Ok(()),
+        Err(p) if p.is::<StopExploration>() => Ok(()),
+        Err(p) => Err(panic_text(&p)),
+    }
+}
+
+/// Ends the loom exploration running on this thread (inside [`loom_quietly`]).
+pub fn stop_exploration() -> ! {
+    std::panic::panic_any(StopExploration)
+}
+
 pub fn run(
     spec: &Spec,
     variant: &Variant,
@@ -204,6 +232,7 @@ pub fn run(
     RunResult {
         engine,
         executions: ctl.executions.load(SeqCst),
+        points: ctl.points.load(SeqCst),
         exhaustive: exhaustive
             && found.is_none()
             && error.is_none()
@@ -222,16 +251,22 @@ fn parallel(
     work: impl Fn(usize) -> Option<String> + Sync,
 ) -> Option<String> {
     let jobs = ctl.budget.jobs.max(1);
+    let reporter = std::thread::current();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..jobs)
             .map(|j| {
-                let work = &work;
-                s.spawn(move || work(j))
+                let (work, reporter) = (&work, reporter.clone());
+                s.spawn(move || {
+                    let r = work(j);
+                    // The run ends when its last worker does, not at the next progress tick.
+                    reporter.unpark();
+                    r
+                })
             })
             .collect();
         while !handles.iter().all(|h| h.is_finished()) {
             progress(ctl.executions.load(SeqCst));
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::park_timeout(Duration::from_millis(50));
         }
         handles.into_iter().find_map(|h| match h.join() {
             Ok(r) => r,
@@ -434,6 +469,7 @@ fn run_loom_bounds(
     }
     // With a bound K, bounds 1..=K run in turn: shallow bugs show up far sooner.
     let bounds: Vec<Option<usize>> = match ctl.budget.preemption_bound {
+        Some(k) if ctl.budget.single_bound => vec![Some(k)],
         Some(k) => (1..=k.max(1)).map(Some).collect(),
         None => vec![None],
     };

@@ -100,7 +100,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         if !self.sys.engine.switch_point(self.me, objs) {
             return Err(self.replay_ended());
         }
-        self.lock()
+        let mut g = self.lock()?;
+        g.points += 1;
+        Ok(g)
     }
 
     /// The kernel lock without a scheduling point: plain accesses under a held token.

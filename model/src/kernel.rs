@@ -121,6 +121,8 @@ pub struct Kernel {
     pub schedule: Vec<u8>,
     pub schedule_cut: Option<usize>,
     pub step: u32,
+    /// Scheduling points taken (engine-visible steps), for the benchmarks.
+    pub points: u32,
     pub max_steps: u32,
     pub violation: Option<Violation>,
     pub abort: bool,

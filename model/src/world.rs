@@ -22,6 +22,8 @@ pub struct Outcome {
     pub labels: Vec<String>,
     /// The actor that took each kernel-lock acquisition, in order: replays the execution.
     pub schedule: Vec<u8>,
+    /// Scheduling points the engine saw (kernel-lock acquisitions minus the silent ones).
+    pub points: u32,
     pub lines: Vec<u64>,
     /// The final kernel state (kept by `run_bodies` for tests; dropped by `execute`).
     pub kernel: Option<Kernel>,
@@ -52,6 +54,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         schedule: Vec::with_capacity(512),
         schedule_cut: None,
         step: 0,
+        points: 0,
         max_steps: 3000,
         violation: None,
         abort: false,
@@ -299,6 +302,7 @@ pub fn run_bodies<E: Engine>(
         trace: Vec::new(),
         labels: kernel.actors.iter().map(|a| a.label.clone()).collect(),
         schedule: Vec::new(),
+        points: kernel.points,
         lines: kernel.lines.clone(),
         kernel: None,
     };

@@ -1,0 +1,256 @@
+//! One benchmark measurement ("cell") runs in its own child process (`kexit __bench-cell`):
+//! its peak memory is then its own, and a loom abort ends only that cell.
+
+use super::raw;
+use crate::pct::{Pct, Random};
+use crate::run::{self, Budget, EngineKind};
+use kexit_model::Variant;
+use serde::{Deserialize, Serialize};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CellSpec {
+    /// A catalogue scenario, or `raw` for the hand-written baseline of exit-vs-wait.
+    pub scenario: String,
+    pub variant: String,
+    pub engine: EngineKind,
+    pub bound: Option<usize>,
+    /// Explore only at `bound` instead of every bound up to it.
+    pub single_bound: bool,
+    pub iterations: u64,
+    pub time_limit: Option<f64>,
+    pub seed: u64,
+    pub jobs: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CellResult {
+    pub executions: u64,
+    pub points: u64,
+    pub seconds: f64,
+    pub exhaustive: bool,
+    /// The violation kind of the first violation found, if any.
+    pub violation: Option<String>,
+    pub peak_rss_kib: Option<u64>,
+    pub error: Option<String>,
+}
+
+impl CellResult {
+    pub fn executions_per_second(&self) -> f64 {
+        self.executions as f64 / self.seconds.max(1e-9)
+    }
+    pub fn points_per_second(&self) -> f64 {
+        self.points as f64 / self.seconds.max(1e-9)
+    }
+    pub fn points_per_execution(&self) -> f64 {
+        self.points as f64 / self.executions.max(1) as f64
+    }
+}
+
+/// The child side: run the cell and print its result as one JSON line.
+pub fn worker(spec_json: &str) -> Result<u8, String> {
+    let spec: CellSpec =
+        serde_json::from_str(spec_json).map_err(|e| format!("bad cell description: {e}"))?;
+    let mut r = if spec.scenario == "raw" {
+        run_raw(&spec)
+    } else {
+        run_model(&spec)?
+    };
+    r.peak_rss_kib = peak_rss_kib();
+    println!("{}", serde_json::to_string(&r).expect("json"));
+    Ok(0)
+}
+
+fn run_model(spec: &CellSpec) -> Result<CellResult, String> {
+    let scenario = kexit_scenarios::by_name(&spec.scenario)
+        .ok_or_else(|| format!("no scenario {:?} in the catalogue", spec.scenario))?;
+    let variant = Variant::by_name(&spec.variant)
+        .ok_or_else(|| format!("unknown variant {:?}", spec.variant))?;
+    let budget = Budget {
+        iterations: spec.iterations,
+        time_limit: spec.time_limit.map(Duration::from_secs_f64),
+        seed: spec.seed,
+        preemption_bound: spec.bound,
+        single_bound: spec.single_bound,
+        jobs: spec.jobs,
+        ..Budget::default()
+    };
+    let r = run::run(&scenario.spec, &variant, spec.engine, &budget, &|_| {});
+    Ok(CellResult {
+        executions: r.executions,
+        points: r.points,
+        seconds: r.elapsed.as_secs_f64(),
+        exhaustive: r.exhaustive,
+        violation: r
+            .found
+            .as_ref()
+            .and_then(|f| f.outcome.violation.as_ref())
+            .map(|v| v.kind.slug().to_string()),
+        peak_rss_kib: None,
+        error: r.error,
+    })
+}
+
+fn run_raw(spec: &CellSpec) -> CellResult {
+    raw::take_points();
+    let start = Instant::now();
+    let deadline = spec.time_limit.map(|t| start + Duration::from_secs_f64(t));
+    let executions = Arc::new(AtomicU64::new(0));
+    let mut result = CellResult::default();
+    match spec.engine {
+        EngineKind::Loom => {
+            let mut b = loom::model::Builder::new();
+            b.max_threads = 3;
+            b.max_branches = 1_000_000;
+            b.max_permutations = None;
+            b.max_duration = None;
+            b.preemption_bound = spec.bound;
+            b.checkpoint_file = None;
+            b.location = false;
+            b.log = false;
+            let (n, limit) = (executions.clone(), spec.iterations);
+            let mut stopped = false;
+            let r = run::loom_quietly(|| {
+                b.check(move || {
+                    let k = n.fetch_add(1, SeqCst);
+                    if k >= limit || deadline.is_some_and(|d| Instant::now() >= d) {
+                        n.fetch_sub(1, SeqCst);
+                        run::stop_exploration();
+                    }
+                    raw::on_loom::execution();
+                })
+            });
+            if executions.load(SeqCst) >= spec.iterations
+                || deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                stopped = true;
+            }
+            result.exhaustive = r.is_ok() && !stopped;
+            result.error = r.err();
+        }
+        EngineKind::Pct | EngineKind::Random => {
+            let sched = Repeat {
+                engine: spec.engine,
+                next_seed: spec.seed,
+                left: spec.iterations,
+                deadline,
+                executions: executions.clone(),
+                inner: None,
+            };
+            let mut config = shuttle::Config::new();
+            config.failure_persistence = shuttle::FailurePersistence::None;
+            config.silence_warnings = true;
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                shuttle::Runner::new(sched, config).run(raw::on_shuttle::execution)
+            }));
+            result.error = r.err().map(|p| run::panic_text(&p));
+        }
+        other => result.error = Some(format!("no baseline for the {} engine", other.name())),
+    }
+    result.seconds = start.elapsed().as_secs_f64();
+    result.executions = executions.load(SeqCst);
+    result.points = raw::take_points();
+    result
+}
+
+/// Shuttle scheduler for the baseline: execution k uses the same scheduler kexit uses for
+/// its seed, so only the harness differs between the two measurements.
+struct Repeat {
+    engine: EngineKind,
+    next_seed: u64,
+    left: u64,
+    deadline: Option<Instant>,
+    executions: Arc<AtomicU64>,
+    inner: Option<Box<dyn shuttle::scheduler::Scheduler + Send>>,
+}
+
+/// PCT's change points are drawn over this many steps, about twice the baseline's length.
+const RAW_LENGTH_ESTIMATE: usize = 60;
+
+impl shuttle::scheduler::Scheduler for Repeat {
+    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
+        if self.left == 0 || self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return None;
+        }
+        self.left -= 1;
+        self.executions.fetch_add(1, SeqCst);
+        let seed = self.next_seed;
+        self.next_seed = seed.wrapping_add(1);
+        let mut inner: Box<dyn shuttle::scheduler::Scheduler + Send> = match self.engine {
+            EngineKind::Pct => Box::new(Pct::new(seed, 3, RAW_LENGTH_ESTIMATE)),
+            _ => Box::new(Random::new(seed)),
+        };
+        let s = inner.new_execution();
+        self.inner = Some(inner);
+        s
+    }
+    fn next_task(
+        &mut self,
+        runnable: &[&shuttle::scheduler::Task],
+        current: Option<shuttle::scheduler::TaskId>,
+        is_yielding: bool,
+    ) -> Option<shuttle::scheduler::TaskId> {
+        self.inner
+            .as_mut()?
+            .next_task(runnable, current, is_yielding)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.inner.as_mut().map_or(0, |s| s.next_u64())
+    }
+}
+
+/// VmHWM: the resident-set high-water mark of this process.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The parent side: run one cell in a child process.
+pub fn measure(spec: &CellSpec) -> CellResult {
+    let proc_exe = std::path::Path::new("/proc/self/exe");
+    let exe = if proc_exe.exists() {
+        proc_exe.to_path_buf()
+    } else {
+        std::env::current_exe().expect("own executable")
+    };
+    let started = Instant::now();
+    let out = Command::new(exe)
+        .args(["__bench-cell", &serde_json::to_string(spec).expect("json")])
+        .stdin(Stdio::null())
+        .output();
+    let failed = |error: String| CellResult {
+        seconds: started.elapsed().as_secs_f64(),
+        error: Some(error),
+        ..CellResult::default()
+    };
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => return failed(format!("cannot start the benchmark worker: {e}")),
+    };
+    let parsed = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<CellResult>(l).ok());
+    match parsed {
+        Some(r) if out.status.success() => r,
+        _ => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            failed(format!(
+                "worker ended with {}: {}",
+                out.status,
+                tail.iter()
+                    .rev()
+                    .take(2)
+                    .rev()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ))
+        }
+    }
+}
