@@ -252,19 +252,21 @@ fn parallel(
 ) -> Option<String> {
     let jobs = ctl.budget.jobs.max(1);
     let reporter = std::thread::current();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..jobs)
             .map(|j| {
-                let (work, reporter) = (&work, reporter.clone());
+                let (work, reporter, finished) = (&work, reporter.clone(), &finished);
                 s.spawn(move || {
                     let r = work(j);
                     // The run ends when its last worker does, not at the next progress tick.
+                    finished.fetch_add(1, SeqCst);
                     reporter.unpark();
                     r
                 })
             })
             .collect();
-        while !handles.iter().all(|h| h.is_finished()) {
+        while finished.load(SeqCst) < jobs {
             progress(ctl.executions.load(SeqCst));
             std::thread::park_timeout(Duration::from_millis(50));
         }
