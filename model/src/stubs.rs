@@ -82,6 +82,22 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(found.then_some(pid))
     }
 
+    /// kern_proc.c zpfind: like pfind, but finds only zombies.
+    pub fn zpfind(&self, site: &'static Site, pid: Pid) -> KR<Option<Pid>> {
+        self.lwkt_gettoken_shared(site, Tok::ProcList)?;
+        let found = {
+            let g = self.k()?;
+            g.procs
+                .get(&pid)
+                .is_some_and(|p| !p.freed && p.in_allproc && p.stat == SZOMB)
+        };
+        if found {
+            self.phold(site, pid)?;
+        }
+        self.lwkt_reltoken(site, Tok::ProcList)?;
+        Ok(found.then_some(pid))
+    }
+
     /// kern_sig.c ksignal: takes the target's p_token. SIGKILL is posted to the process
     /// (each LWP dies at its next user return); SIGCHLD only when the target catches it.
     /// Signals to a zombie are discarded.

@@ -156,8 +156,8 @@ pub const VARIANTS: &[VariantInfo] = &[
                       while a dying LWP still uses it",
         upstream: "fixed e31613239c (2007)",
         functions: &["lwp_exit", "lwp_dispose"],
-        lines: "646, 798",
-        exposed_by: &["threaded-exit"],
+        lines: "646, 690, 798",
+        exposed_by: &["path-extexit-lwp-multi"],
         expect: "use-after-free",
         switches: &[Switch::LwpNoProcHold],
     },
@@ -184,13 +184,14 @@ pub const VARIANTS: &[VariantInfo] = &[
     },
     VariantInfo {
         name: "bug:killlwps-no-lwphold",
-        description: "killlwps does not hold the target LWP across lwpsignal, which can block: the LWP can \
-                      exit and be freed under the loop",
+        description: "killlwps does not hold the target LWP across lwkt_gettoken(&tlp->lwp_token) and \
+                      lwpsignal: when the token is contended the LWP can exit on its own and leave p_lwp_tree (and be \
+                      freed) under the loop",
         upstream: "fixed 89d9d44934 (2008)",
         functions: &["killlwps"],
         lines: "241, 248",
-        exposed_by: &["threaded-exit"],
-        expect: "use-after-free",
+        exposed_by: &["killlwps-vs-lwp-exit"],
+        expect: "list-corruption",
         switches: &[Switch::KilllwpsNoLwphold],
     },
     VariantInfo {

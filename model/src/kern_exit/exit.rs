@@ -409,6 +409,18 @@ impl<'s, E: Engine> Cx<'s, E> {
                 && *self.k()?.nthreads(me, p, at!(680, "p_nthreads"))? <= 1;
         }
         self.lwkt_reltoken(at!(689, "lwkt_reltoken"), Tok::Proc(p))?;
+        // p->p_usched->heuristic_exiting(lp, p) reads struct proc without p_token: only the
+        // PHOLD of 646 keeps a non-master LWP's process from being reaped and freed here.
+        {
+            let mut g = self.sp(&[Obj::Word(Field::PStat(p))])?;
+            let site = at!(690, "heuristic_exiting");
+            g.proc(me, p, site)?;
+            g.record(
+                me,
+                site,
+                What::Note("p->p_usched->heuristic_exiting(lp, p)"),
+            );
+        }
         if dowake {
             self.wakeup(at!(698, "wakeup"), Ident::Nthreads(p))?;
         }
