@@ -312,11 +312,15 @@ impl<'s, E: Engine> Cx<'s, E> {
         let me = self.me;
         let flags = self.load(at!(468, "P_PPWAIT"), Field::PFlags(p))?;
         if flags & P_PPWAIT != 0 {
-            self.atomic(
-                at!(471, "atomic_clear_int"),
-                Field::PFlags(p),
-                AOp::Clear(P_PPWAIT),
-            )?;
+            if self.has(Switch::PpwaitPlainStore) {
+                self.plain_clear(at!(471, "P_PPWAIT"), Field::PFlags(p), P_PPWAIT)?;
+            } else {
+                self.atomic(
+                    at!(471, "atomic_clear_int"),
+                    Field::PFlags(p),
+                    AOp::Clear(P_PPWAIT),
+                )?;
+            }
             let pp = self
                 .k()?
                 .pptr(me, p, at!(472, "p_pptr"))?
