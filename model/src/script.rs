@@ -74,6 +74,9 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             if let Some(p) = cx.pfind(site, *pid)? {
                 cx.ksignal(site, p, *sig)?;
                 cx.prele(site, p)?;
+            } else if let Some(p) = cx.zpfind(site, *pid)? {
+                // A zombie not yet reaped: success without a signal.
+                cx.prele(site, p)?;
             }
             Ok(())
         }
@@ -111,16 +114,21 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             Ok(())
         }
         Op::Sleep { pcatch } => {
+            // kern_synch.c tsleep: interlock, then the LWP's own lwp_token (held while it
+            // runs in tsleep, lost while it sleeps), released on the way out.
+            let site = ext!("kern_synch.c", "tsleep");
             let (l, _) = cx.cur()?;
             let flags = if *pcatch { PCATCH } else { 0 };
+            cx.tsleep_interlock(site, Ident::User(l), flags)?;
+            cx.lwkt_gettoken(site, Tok::Lwp(l))?;
             cx.tsleep(
                 ext!("user", "syscall sleep"),
                 Ident::User(l),
-                flags,
+                flags | PINTERLOCKED,
                 "usleep",
                 !pcatch,
             )?;
-            Ok(())
+            cx.lwkt_reltoken(site, Tok::Lwp(l))
         }
         Op::Stop { pid } => change_stop_state(cx, *pid, true),
         Op::Cont { pid } => change_stop_state(cx, *pid, false),
@@ -200,8 +208,9 @@ fn change_stop_state<E: Engine>(cx: &Cx<'_, E>, pid: Pid, stop: bool) -> KR<()> 
     cx.prele(site, p)
 }
 
-/// sys_process.c PT_ATTACH / PT_DETACH as kern_exit.c sees them: P_TRACED and p_oppid set
-/// under the traced process's token, then proc_reparent to the tracer or back.
+/// sys_process.c PT_ATTACH / PT_DETACH as kern_exit.c sees them: under the traced process's
+/// token, held throughout as kern_ptrace does, P_TRACED and p_oppid change and proc_reparent
+/// moves the process to the tracer or back to p_oppid.
 fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
     let me = cx.me;
     let site = if attach {
@@ -219,30 +228,23 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
         let pptr = *g.pptr(me, p, site)?;
         (pptr, g.proc(me, p, site)?.oppid)
     };
-    let target = if attach {
-        if pptr == Some(tracer) {
-            None
-        } else {
-            cx.k()?.proc(me, p, site)?.oppid = pptr.unwrap_or(INITPID);
+    if attach {
+        if pptr != Some(tracer) {
             cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
-            Some(tracer)
+            cx.k()?.proc(me, p, site)?.oppid = pptr.unwrap_or(INITPID);
+            cx.proc_reparent(site, p, tracer)?;
         }
     } else {
-        cx.k()?.proc(me, p, site)?.oppid = 0;
-        cx.plain_clear(site, Field::PFlags(p), P_TRACED)?;
-        (oppid != 0).then_some(oppid)
-    };
-    cx.lwkt_reltoken(site, Tok::Proc(p))?;
-    if let Some(t) = target {
-        if cx
-            .k()?
-            .procs
-            .get(&t)
-            .is_some_and(|q| !q.freed && q.stat != SZOMB)
-        {
-            cx.proc_reparent(site, p, t)?;
+        if oppid != 0 && pptr != Some(oppid) {
+            if let Some(t) = cx.pfind(site, oppid)? {
+                cx.proc_reparent(site, p, t)?;
+                cx.prele(site, t)?;
+            }
         }
+        cx.plain_clear(site, Field::PFlags(p), P_TRACED)?;
+        cx.k()?.proc(me, p, site)?.oppid = 0;
     }
+    cx.lwkt_reltoken(site, Tok::Proc(p))?;
     cx.prele(site, p)
 }
 

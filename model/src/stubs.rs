@@ -36,9 +36,11 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// from the process list and the parent's p_children, p_pptr = NULL.
     pub fn proc_remove_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
         self.note(site, What::Note("proc_remove_zombie"))?;
-        self.pstall(site, p, "reap2", 0)?;
+        // 33b81dc963 let these wait for 1, the count the ZOMB interlock keeps.
+        let n = self.has(crate::variant::Switch::ZombKeepsHold) as u64;
+        self.pstall(site, p, "reap2", n)?;
         self.lwkt_gettoken(site, Tok::ProcList)?;
-        self.pstall(site, p, "reap2a", 0)?;
+        self.pstall(site, p, "reap2a", n)?;
         {
             let me = self.me;
             let mut g = self.k()?;
@@ -74,6 +76,22 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.procs
                 .get(&pid)
                 .is_some_and(|p| !p.freed && p.in_allproc && p.stat != SZOMB)
+        };
+        if found {
+            self.phold(site, pid)?;
+        }
+        self.lwkt_reltoken(site, Tok::ProcList)?;
+        Ok(found.then_some(pid))
+    }
+
+    /// kern_proc.c zpfind: like pfind, but finds only zombies.
+    pub fn zpfind(&self, site: &'static Site, pid: Pid) -> KR<Option<Pid>> {
+        self.lwkt_gettoken_shared(site, Tok::ProcList)?;
+        let found = {
+            let g = self.k()?;
+            g.procs
+                .get(&pid)
+                .is_some_and(|p| !p.freed && p.in_allproc && p.stat == SZOMB)
         };
         if found {
             self.phold(site, pid)?;

@@ -14,9 +14,11 @@ pub enum Switch {
     /// sys_wait4 initializes `status` and `rusage`, so a WNOHANG/WCONTINUED return copies out
     /// zeros instead of kernel stack contents.
     Wait4InitStatus,
-    /// kern_wait re-checks `p->p_pptr != q` after its "lwpzomb" sleep, as it does after
+    /// kern_wait re-checks `p->p_pptr != q` after each "lwpzomb" sleep, as it does after
     /// taking the child's token (921-925).
     WaitRecheckPptr,
+    /// kern_wait does not re-check `p->p_pptr != q` after taking the child's token (921-925).
+    NoPptrRecheck,
     /// killlwps sets LWP_MP_WEXIT on the target before sending SIGKILL (243-245 swapped).
     WexitBeforeSignal,
     /// killalllwps has no P_WEXIT interlock (200-201 removed).
@@ -35,6 +37,25 @@ pub enum Switch {
     KilllwpsNoLwphold,
     /// exit1 clears P_PPWAIT and wakes the vfork parent after the zombie move (468-473 after 488).
     PpwaitLate,
+    /// exit1 clears P_PPWAIT with a plain load and store instead of atomic_clear_int (471).
+    PpwaitPlainStore,
+    /// proc_reparent reads the old parent once and asserts it is unchanged after taking the
+    /// tokens instead of retrying (1156-1165).
+    ReparentSingleShot,
+    /// proc_reparent does not wake the old parent when it loses its last child (1174-1175).
+    ReparentNoWakeup,
+    /// lwp_wait waits for each condition in a loop and falls through to the next instead of
+    /// returning so the caller re-checks all of them (750-756).
+    LwpWaitNoRecheck,
+    /// kern_wait frees the process without the PSTALLs "reap4" and "reap5" (1034, 1036).
+    NoReapStall,
+    /// The reaper keeps PHOLDZOMB's count until PRELEZOMB: no PRELE at 956, no PHOLD at 972
+    /// and 1043, and the PSTALLs of the reap (957, 1034, 1036, proc_remove_zombie) wait for
+    /// a count of 1 (33b81dc963).
+    ZombKeepsHold,
+    /// kern_wait holds each zombie with PHOLD before PHOLDZOMB (918) and keeps that hold
+    /// across PHOLDZOMB's sleep; 956's PRELE releases it (33b81dc963).
+    WaitFilterHold,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,7 +118,7 @@ pub const VARIANTS: &[VariantInfo] = &[
     },
     VariantInfo {
         name: "fix:wait-recheck-pptr",
-        description: "kern_wait re-checks p->p_pptr != q after the \"lwpzomb\" sleep (926-928): a child \
+        description: "kern_wait re-checks p->p_pptr != q after each \"lwpzomb\" sleep (926-928): a child \
                       reparented to init by exit1 (550) while its PS_NOCLDWAIT parent slept there is left to init",
         upstream: "not in the 2014 tree (finding F2 in docs/findings.md)",
         functions: &["kern_wait"],
@@ -156,8 +177,8 @@ pub const VARIANTS: &[VariantInfo] = &[
                       while a dying LWP still uses it",
         upstream: "fixed e31613239c (2007)",
         functions: &["lwp_exit", "lwp_dispose"],
-        lines: "646, 798",
-        exposed_by: &["threaded-exit"],
+        lines: "646, 690, 798",
+        exposed_by: &["path-extexit-lwp-multi"],
         expect: "use-after-free",
         switches: &[Switch::LwpNoProcHold],
     },
@@ -184,13 +205,14 @@ pub const VARIANTS: &[VariantInfo] = &[
     },
     VariantInfo {
         name: "bug:killlwps-no-lwphold",
-        description: "killlwps does not hold the target LWP across lwpsignal, which can block: the LWP can \
-                      exit and be freed under the loop",
+        description: "killlwps does not hold the target LWP across lwkt_gettoken(&tlp->lwp_token) and \
+                      lwpsignal: when the token is contended the LWP can exit on its own and leave p_lwp_tree (and be \
+                      freed) under the loop",
         upstream: "fixed 89d9d44934 (2008)",
         functions: &["killlwps"],
         lines: "241, 248",
-        exposed_by: &["threaded-exit"],
-        expect: "use-after-free",
+        exposed_by: &["killlwps-vs-lwp-exit"],
+        expect: "list-corruption",
         switches: &[Switch::KilllwpsNoLwphold],
     },
     VariantInfo {
@@ -203,6 +225,100 @@ pub const VARIANTS: &[VariantInfo] = &[
         exposed_by: &["vfork-wait"],
         expect: "deadlock",
         switches: &[Switch::PpwaitLate],
+    },
+    VariantInfo {
+        name: "bug:no-pptr-recheck",
+        description: "kern_wait does not re-check p->p_pptr != q after taking the child's token (921-925): \
+                      while it blocked there, exit1 moved the PS_NOCLDWAIT parent's zombie child to init \
+                      (550), and the parent reaps init's child. Applied on top of fix:wait-recheck-pptr, \
+                      because the seed already fails the same scenario through the \"lwpzomb\" window (F2)",
+        upstream: "fixed 0730ed66e3 (2012)",
+        functions: &["kern_wait"],
+        lines: "921-925",
+        exposed_by: &["nocldwait-reparent-race"],
+        expect: "data-race",
+        switches: &[Switch::NoPptrRecheck, Switch::WaitRecheckPptr],
+    },
+    VariantInfo {
+        name: "bug:reparent-single-shot",
+        description: "proc_reparent reads the old parent once, blocks on the tokens and asserts that the child \
+                      still has it (KKASSERT(child->p_pptr == opp)) instead of retrying: a tracer's attach \
+                      racing the exit of the child's parent (which moves the child to init) panics",
+        upstream: "fixed 55c81f71d1 (2012)",
+        functions: &["proc_reparent"],
+        lines: "1156-1165",
+        exposed_by: &["attach-vs-parent-exit"],
+        expect: "kkassert",
+        switches: &[Switch::ReparentSingleShot],
+    },
+    VariantInfo {
+        name: "bug:reparent-no-wakeup",
+        description: "proc_reparent does not wake the old parent when it takes its last child (1174-1175), as \
+                      before 55c81f71d1 for every caller but exit1: a parent waiting for the child a tracer \
+                      attaches to sleeps on instead of returning ECHILD",
+        upstream: "fixed 55c81f71d1 (2012)",
+        functions: &["proc_reparent"],
+        lines: "1174-1175",
+        exposed_by: &["attach-takes-only-child"],
+        expect: "deadlock",
+        switches: &[Switch::ReparentNoWakeup],
+    },
+    VariantInfo {
+        name: "bug:lwp-wait-no-recheck",
+        description: "lwp_wait waits out lwp_lock and td_refs in loops and falls through to the TDF flags \
+                      without re-checking the others, so an LWP held again meanwhile would be disposed",
+        upstream: "fixed 2af9d75dac (2011)",
+        functions: &["lwp_wait"],
+        lines: "750-756",
+        exposed_by: &["ps-scan-vs-exit"],
+        expect: "use-after-free",
+        switches: &[Switch::LwpWaitNoRecheck],
+    },
+    VariantInfo {
+        name: "bug:no-reap-stall",
+        description: "kern_wait frees the process without the final PSTALLs \"reap4\" and \"reap5\": a holder \
+                      that took a PHOLD during the reap would use freed memory",
+        upstream: "fixed 49aa3df0ca (2011) and e22b17d7f5 (2011); see also 3c8687d6a8 (2008)",
+        functions: &["kern_wait"],
+        lines: "1034, 1036",
+        exposed_by: &["ps-scan-vs-exit"],
+        expect: "use-after-free",
+        switches: &[Switch::NoReapStall],
+    },
+    VariantInfo {
+        name: "bug:zomb-hold-deadlock",
+        description: "the reap counting of 33b81dc963: every waiter PHOLDs the zombie before PHOLDZOMB and \
+                      keeps the hold across PHOLDZOMB's sleep, and the reaper's PSTALLs wait for a count of \
+                      1: two threads waiting for the same zombie wait for each other",
+        upstream: "regression of 33b81dc963 (2018), fixed f071b5e0ac (2020)",
+        functions: &["kern_wait", "proc_remove_zombie"],
+        lines: "918, 923, 956-957, 972, 1034-1044",
+        exposed_by: &["path-two-waiter-lwps"],
+        expect: "deadlock",
+        switches: &[Switch::ZombKeepsHold, Switch::WaitFilterHold],
+    },
+    VariantInfo {
+        name: "fix:zomb-keeps-hold",
+        description: "the reaper keeps PHOLDZOMB's count until PRELEZOMB and its PSTALLs wait for a count of 1 \
+                      (the counting half of 33b81dc963): a second waiter's PHOLDZOMB never sees ZOMB with \
+                      a zero count (finding F3)",
+        upstream: "part of 33b81dc963 (2018), without its hold across PHOLDZOMB's sleep",
+        functions: &["kern_wait", "proc_remove_zombie"],
+        lines: "956-957, 972, 1034-1044",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::ZombKeepsHold],
+    },
+    VariantInfo {
+        name: "bug:ppwait-plain-store",
+        description: "exit1 clears P_PPWAIT with a plain load and store instead of atomic_clear_int (471); \
+                      harmless in a sequentially consistent model (expected to pass, see docs/variants.md)",
+        upstream: "51818c080a (2013) made the clear atomic when the vfork parent moved to a flag interlock",
+        functions: &["exit1"],
+        lines: "471",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::PpwaitPlainStore],
     },
 ];
 

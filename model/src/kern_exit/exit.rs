@@ -312,11 +312,15 @@ impl<'s, E: Engine> Cx<'s, E> {
         let me = self.me;
         let flags = self.load(at!(468, "P_PPWAIT"), Field::PFlags(p))?;
         if flags & P_PPWAIT != 0 {
-            self.atomic(
-                at!(471, "atomic_clear_int"),
-                Field::PFlags(p),
-                AOp::Clear(P_PPWAIT),
-            )?;
+            if self.has(Switch::PpwaitPlainStore) {
+                self.plain_clear(at!(471, "P_PPWAIT"), Field::PFlags(p), P_PPWAIT)?;
+            } else {
+                self.atomic(
+                    at!(471, "atomic_clear_int"),
+                    Field::PFlags(p),
+                    AOp::Clear(P_PPWAIT),
+                )?;
+            }
             let pp = self
                 .k()?
                 .pptr(me, p, at!(472, "p_pptr"))?
@@ -409,6 +413,18 @@ impl<'s, E: Engine> Cx<'s, E> {
                 && *self.k()?.nthreads(me, p, at!(680, "p_nthreads"))? <= 1;
         }
         self.lwkt_reltoken(at!(689, "lwkt_reltoken"), Tok::Proc(p))?;
+        // p->p_usched->heuristic_exiting(lp, p) reads struct proc without p_token: only the
+        // PHOLD of 646 keeps a non-master LWP's process from being reaped and freed here.
+        {
+            let mut g = self.sp(&[Obj::Word(Field::PStat(p))])?;
+            let site = at!(690, "heuristic_exiting");
+            g.proc(me, p, site)?;
+            g.record(
+                me,
+                site,
+                What::Note("p->p_usched->heuristic_exiting(lp, p)"),
+            );
+        }
         if dowake {
             self.wakeup(at!(698, "wakeup"), Ident::Nthreads(p))?;
         }

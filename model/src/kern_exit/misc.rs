@@ -7,6 +7,7 @@ use crate::flags::*;
 use crate::kernel::*;
 use crate::site::Site;
 use crate::trace::*;
+use crate::variant::Switch;
 
 impl<'s, E: Engine> Cx<'s, E> {
     pub fn proc_reparent(&self, call: &'static Site, child: Pid, parent: Pid) -> KR<()> {
@@ -36,7 +37,16 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.lwkt_gettoken(at!(1158, "lwkt_gettoken"), Tok::Proc(opp))?;
             self.lwkt_gettoken(at!(1159, "lwkt_gettoken"), Tok::Proc(child))?;
             self.lwkt_gettoken(at!(1160, "lwkt_gettoken"), Tok::Proc(parent))?;
-            if *self.k()?.pptr(me, child, at!(1161, "p_pptr"))? != Some(opp) {
+            let now = *self.k()?.pptr(me, child, at!(1161, "p_pptr"))?;
+            if now != Some(opp) && self.has(Switch::ReparentSingleShot) {
+                // The 2012 code: KKASSERT(child->p_pptr == opp) after taking the tokens.
+                let mut g = self.k()?;
+                let what = "child->p_pptr == opp";
+                return Err(g
+                    .kkassert(me, false, at!(1161, "p_pptr"), what)
+                    .unwrap_err());
+            }
+            if now != Some(opp) {
                 self.lwkt_reltoken(at!(1162, "lwkt_reltoken"), Tok::Proc(parent))?;
                 self.lwkt_reltoken(at!(1163, "lwkt_reltoken"), Tok::Proc(child))?;
                 self.lwkt_reltoken(at!(1164, "lwkt_reltoken"), Tok::Proc(opp))?;
@@ -87,7 +97,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 );
                 e
             };
-            if empty {
+            if empty && !self.has(Switch::ReparentNoWakeup) {
                 self.wakeup(at!(1175, "wakeup"), Ident::Proc(opp))?;
             }
             self.prele(at!(1176, "PRELE"), opp)?;

@@ -39,13 +39,19 @@ impl<'s, E: Engine> Cx<'s, E> {
         if !self.has(Switch::ExitingFlagEarly) {
             self.exitsig_handshake(lp)?;
         }
-        if self.load(at!(750, "lwp_lock"), Field::LwpLock(lp))? > 0 {
+        // bug:lwp-wait-no-recheck waits each condition out and falls through (2011 form).
+        let fall_through = self.has(Switch::LwpWaitNoRecheck);
+        while self.load(at!(750, "lwp_lock"), Field::LwpLock(lp))? > 0 {
             self.tsleep(at!(751, "tsleep"), Ident::Lwp(lp), 0, "lwpwait1", true)?;
-            return Ok(false);
+            if !fall_through {
+                return Ok(false);
+            }
         }
-        if self.load(at!(754, "td_refs"), Field::TdRefs(lp))? != 0 {
+        while self.load(at!(754, "td_refs"), Field::TdRefs(lp))? != 0 {
             self.tsleep(at!(755, "tsleep"), Ident::Td(lp), 0, "lwpwait2", true)?;
-            return Ok(false);
+            if !fall_through {
+                return Ok(false);
+            }
         }
         let flags = self.load(at!(768, "td_flags"), Field::TdFlags(lp))?;
         if flags & TD_MASK != TDF_EXITING {
@@ -191,6 +197,12 @@ impl<'s, E: Engine> Cx<'s, E> {
         let no_recheck = self.has(Switch::NoWaitgenRecheck);
         let recheck_pptr = self.has(Switch::WaitRecheckPptr);
         let plain_hold = self.has(Switch::NoPholdzomb);
+        let no_pptr_recheck = self.has(Switch::NoPptrRecheck);
+        let filter_hold = self.has(Switch::WaitFilterHold);
+        // With ZombKeepsHold the ZOMB interlock keeps one count until PRELEZOMB.
+        let keeps = self.has(Switch::ZombKeepsHold);
+        let zt = keeps as u64;
+        let reap_stall = !self.has(Switch::NoReapStall);
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
             let mut nfound = 0;
@@ -217,22 +229,26 @@ impl<'s, E: Engine> Cx<'s, E> {
                 };
                 nfound += 1;
                 if self.load(at!(902, "SZOMB"), Field::PStat(p))? == SZOMB {
+                    if filter_hold {
+                        self.phold(at!(918, "PHOLDZOMB"), p)?;
+                    }
                     if self.zomb_hold(at!(918, "PHOLDZOMB"), p, plain_hold)? {
+                        if filter_hold {
+                            self.prele(at!(918, "PHOLDZOMB"), p)?;
+                        }
                         continue 'top;
                     }
                     self.lwkt_gettoken(at!(920, "lwkt_gettoken"), Tok::Proc(p))?;
-                    if *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
-                        self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.zomb_rele(at!(923, "PRELEZOMB"), p, plain_hold)?;
+                    if !no_pptr_recheck && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
+                        self.abandon_zombie(p, plain_hold, filter_hold)?;
                         continue 'top;
                     }
                     while *self.k()?.nthreads(me, p, at!(926, "p_nthreads"))? > 0 {
                         self.tsleep(at!(927, "tsleep"), Ident::Nthreads(p), 0, "lwpzomb", true)?;
-                    }
-                    if recheck_pptr && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
-                        self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.zomb_rele(at!(923, "PRELEZOMB"), p, plain_hold)?;
-                        continue 'top;
+                        if recheck_pptr && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
+                            self.abandon_zombie(p, plain_hold, filter_hold)?;
+                            continue 'top;
+                        }
                     }
                     loop {
                         let lp = {
@@ -250,8 +266,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                         let n = *g.nthreads(me, p, at!(943, "KKASSERT"))?;
                         g.kkassert(me, n == 0, at!(943, "KKASSERT"), "p->p_nthreads == 0")?;
                     }
-                    self.prele(at!(956, "PRELE"), p)?;
-                    self.pstall(at!(957, "PSTALL"), p, "reap3", 0)?;
+                    if !keeps || filter_hold {
+                        self.prele(at!(956, "PRELE"), p)?;
+                    }
+                    self.pstall(at!(957, "PSTALL"), p, "reap3", zt)?;
                     let (xstat, oppid) = {
                         let mut g = self.k()?;
                         let pr = g.proc(me, p, at!(963, "p_xstat"))?;
@@ -269,7 +287,9 @@ impl<'s, E: Engine> Cx<'s, E> {
                     )?;
                     if oppid != 0 {
                         if let Some(t) = self.pfind(at!(971, "pfind"), oppid)? {
-                            self.phold(at!(972, "PHOLD"), p)?;
+                            if !keeps {
+                                self.phold(at!(972, "PHOLD"), p)?;
+                            }
                             self.k()?.proc(me, p, at!(973, "p_oppid"))?.oppid = 0;
                             self.proc_reparent(at!(974, "proc_reparent"), p, t)?;
                             self.ksignal(at!(975, "ksignal"), t, SIGCHLD)?;
@@ -287,9 +307,13 @@ impl<'s, E: Engine> Cx<'s, E> {
                         What::Note("leavepgrp, chgproccnt, crfree, p_args, p_sigacts: stubs"),
                     )?;
                     self.k()?.proc(me, p, at!(995, "p_xstat"))?.xstat = 0;
-                    self.pstall(at!(1034, "PSTALL"), p, "reap4", 0)?;
-                    self.pstall(at!(1036, "PSTALL"), p, "reap5", 0)?;
-                    self.phold(at!(1043, "PHOLD"), p)?;
+                    if reap_stall {
+                        self.pstall(at!(1034, "PSTALL"), p, "reap4", zt)?;
+                        self.pstall(at!(1036, "PSTALL"), p, "reap5", zt)?;
+                    }
+                    if !keeps {
+                        self.phold(at!(1043, "PHOLD"), p)?;
+                    }
                     self.zomb_rele(at!(1044, "PRELEZOMB"), p, plain_hold)?;
                     self.record_reap(q, p, xstat)?;
                     {
@@ -410,6 +434,16 @@ impl<'s, E: Engine> Cx<'s, E> {
         };
         self.lwkt_reltoken(at!(1130, "lwkt_reltoken"), Tok::Proc(q))?;
         Ok(error)
+    }
+
+    /// Give the zombie up after a p_pptr re-check fails (922-923).
+    fn abandon_zombie(&self, p: Pid, plain_hold: bool, filter_hold: bool) -> KR<()> {
+        const F: &str = "kern_wait";
+        self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
+        if filter_hold {
+            self.prele(at!(923, "PRELEZOMB"), p)?;
+        }
+        self.zomb_rele(at!(923, "PRELEZOMB"), p, plain_hold)
     }
 
     /// PHOLDZOMB, or a plain PHOLD in bug:no-pholdzomb.
