@@ -5,7 +5,7 @@
 //! `kexit replay` reproduces it.
 
 use crate::bytes;
-use crate::engines::{os_spawn, ReplayEngine};
+use crate::engines::ReplayEngine;
 use crate::run::{self, Budget, EngineKind};
 use crate::schedule::ScheduleFile;
 use arbitrary::{Arbitrary, Unstructured};
@@ -179,12 +179,9 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
     if !parts.iter().any(|(_, what)| what.starts_with("asleep")) {
         return false;
     }
-    let out = execute_keeping_kernel(
-        spec,
-        variant,
-        ReplayEngine::new(schedule.to_vec()),
-        &*os_spawn(),
-    );
+    let engine = ReplayEngine::new(schedule.to_vec());
+    let spawn = engine.spawner();
+    let out = execute_keeping_kernel(spec, variant, engine, &*spawn);
     let Some(k) = out.kernel else {
         return false;
     };

@@ -473,12 +473,9 @@ fn run_loom_bounds(
 
 /// Re-runs one execution from its recorded schedule.
 pub fn replay(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
-    execute(
-        spec,
-        variant,
-        ReplayEngine::new(schedule.to_vec()),
-        &*os_spawn(),
-    )
+    let engine = ReplayEngine::new(schedule.to_vec());
+    let spawn = engine.spawner();
+    execute(spec, variant, engine, &*spawn)
 }
 
 /// Runs a seeded shuttle engine (pct, random, urw) in the calling thread, with no progress
