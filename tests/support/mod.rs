@@ -159,7 +159,7 @@ where
 #[macro_export]
 macro_rules! target {
     ($name:expr, $iterations:expr, $max_len:expr) => {
-        $crate::target!($name, $iterations, $max_len, Vec::new())
+        $crate::target!($name, $iterations, $max_len, Vec::<Vec<u8>>::new())
     };
     ($name:expr, $iterations:expr, $max_len:expr, $corpus:expr) => {{
         let t = bolero::check!();
