@@ -62,15 +62,44 @@ fn generated_scenarios() {
         });
     let seen = seen.into_inner().unwrap();
     println!("violations over the generated scenarios: {seen:#?}");
-    // The fixed inputs meet both recorded findings: the property has seen real violations
-    // pass through classification and replay, not only passing runs.
+    // The fixed inputs meet F1 and scenarios that block by construction: the property has
+    // seen violations pass through replay and both kinds of classification.
     if cfg!(not(fuzzing)) && std::env::var_os("KEXIT_FUZZ_SEED").is_none() {
-        assert!(*runs.lock().unwrap() >= 150);
-        for f in ["F1", "F2"] {
+        assert!(*runs.lock().unwrap() >= 300);
+        for class in [Class::Recorded("F1"), Class::ScenarioBlocks] {
             assert!(
-                seen.keys().any(|(_, c)| *c == Class::Recorded(f)),
-                "no {f} among {seen:?}"
+                seen.keys().any(|(_, c)| *c == class),
+                "no {class:?} among {seen:?}"
             );
         }
     }
+}
+
+/// The recorded findings' own schedules classify as F1 and F2.
+#[test]
+fn findings_schedules_classify_as_recorded() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/findings");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let f = kexit_checker::schedule::ScheduleFile::load(&path).unwrap();
+        let s = kexit_scenarios::by_name(&f.scenario).unwrap();
+        let v = Variant::by_name(&f.variant).unwrap();
+        let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
+        let out = run::replay(&s.spec, &v, &schedule);
+        let viol = out.violation.as_ref().unwrap();
+        let id = &f.scenario_origin;
+        let want = if path.to_string_lossy().contains("F1") {
+            "F1"
+        } else {
+            "F2"
+        };
+        assert_eq!(
+            classify(&s.spec, &v, viol, &schedule),
+            Class::Recorded(want),
+            "{id}"
+        );
+        n += 1;
+    }
+    assert_eq!(n, 3);
 }

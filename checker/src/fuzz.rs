@@ -9,9 +9,9 @@ use crate::engines::ReplayEngine;
 use crate::run::{self, Budget, EngineKind};
 use crate::schedule::ScheduleFile;
 use arbitrary::{Arbitrary, Unstructured};
-use kexit_model::flags::SZOMB;
+use kexit_model::flags::{P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB};
 use kexit_model::spec::{Op, WaitOpt};
-use kexit_model::trace::{Violation, ViolationKind};
+use kexit_model::trace::{Violation, ViolationKind, What};
 use kexit_model::world::{execute_keeping_kernel, Outcome};
 use kexit_model::{Spec, Variant};
 use kexit_scenarios::generate::{pseudo_random_bytes, Generated};
@@ -42,7 +42,8 @@ impl FuzzEngine {
 
 #[derive(clap::Args, Debug)]
 pub struct FuzzArgs {
-    /// Seconds to fuzz (the scenario running at the limit stops early).
+    /// Seconds to fuzz (the scenario running at the limit stops early); with --compare, the
+    /// limit of each trial.
     #[arg(long, default_value_t = 60.0)]
     pub time_limit: f64,
     /// Worker threads (default: number of cores).
@@ -73,6 +74,9 @@ pub struct FuzzArgs {
     /// variants with byte schedules, PCT and random (docs/performance.md).
     #[arg(long)]
     pub compare: bool,
+    /// With --compare: runs per engine and bug, from different seeds.
+    #[arg(long, default_value_t = 5)]
+    pub trials: u64,
 }
 
 /// What a violation on a generated scenario is, judged by its kind, where it was detected and
@@ -86,6 +90,9 @@ pub enum Class {
     /// (a signal nobody sends, a child that never exits): the scenario blocks by
     /// construction, not the kernel.
     ScenarioBlocks,
+    /// A livelock in which the polling actor was the only one scheduled while another actor
+    /// could run: PCT's fixed priorities starved it, which no real scheduler does.
+    Starved,
     /// Anything else: a potential finding.
     Unrecorded,
 }
@@ -133,8 +140,33 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         (ViolationKind::Deadlock, ..) if blocks_by_construction(spec, variant, v, schedule) => {
             Class::ScenarioBlocks
         }
+        (ViolationKind::Livelock, ..) if starved(spec, variant, schedule) => Class::Starved,
         _ => Class::Unrecorded,
     }
+}
+
+/// Whether a livelock's poller starved someone: another actor was left in a timed sleep,
+/// which may return once anyone has taken a step (docs/model.md, deviation 1), so it was
+/// runnable all along while the schedule kept choosing the poller.
+fn starved(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
+    let out = run::replay(spec, variant, schedule);
+    let Some(poller) = out.trace.last().map(|e| e.actor) else {
+        return false;
+    };
+    // Each actor's sleep state at the end: in a timed sleep from its tsleep until it wakes.
+    let mut timed_asleep = BTreeMap::new();
+    for e in &out.trace {
+        match &e.what {
+            What::Sleep { timed, .. } => {
+                timed_asleep.insert(e.actor, *timed);
+            }
+            What::Woke { .. } => {
+                timed_asleep.insert(e.actor, false);
+            }
+            _ => {}
+        }
+    }
+    timed_asleep.iter().any(|(a, timed)| *a != poller && *timed)
 }
 
 /// The blocked actors of a deadlock report: (label, what it is doing).
@@ -169,11 +201,12 @@ pub fn location(v: &Violation) -> String {
     format!("{}:{}", v.func, v.line)
 }
 
-/// Whether a deadlock only shows the scenario's own design: every blocked actor is either in
-/// a user-level PCATCH sleep ("usleep") of a process that was never sent SIGKILL (nothing in
-/// the scenario ends that sleep), or in kern_wait's "wait" sleep while no child it may reap
-/// is a zombie (it waits for children that never exit). Judged on the final kernel state of
-/// a replay of the schedule; anything else is a lost wakeup.
+/// Whether a deadlock only shows the scenario's own design: every blocked actor is idle, in a
+/// user-level PCATCH sleep ("usleep") of a process that was never sent SIGKILL (nothing in
+/// the scenario ends that sleep), in kern_wait's "wait" sleep while no child has anything to
+/// report to one of its waits (it waits for children that never exit), or in a vfork wait
+/// for a child that still has P_PPWAIT (it never execs or exits). Judged on the final
+/// kernel state of a replay of the schedule; anything else is a lost wakeup.
 fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) -> bool {
     let parts = blocked(&v.message);
     if !parts.iter().any(|(_, what)| what.starts_with("asleep")) {
@@ -201,31 +234,57 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
         if what.starts_with("asleep in tsleep \"usleep\"") {
             return !p.killed;
         }
+        let ops = || {
+            spec.procs
+                .iter()
+                .filter(|q| q.pid == p.pid)
+                .flat_map(|q| q.lwps.iter().flat_map(|l| l.script.iter()))
+        };
         if what.starts_with("asleep in tsleep \"wait\"") && what.contains("kern_exit.c:1124") {
-            let selectors: Vec<i32> = if p.pid == 1 {
-                vec![-1]
+            let waits: Vec<(i32, Vec<WaitOpt>)> = if p.pid == 1 {
+                vec![(-1, Vec::new())]
             } else {
-                spec.procs
-                    .iter()
-                    .filter(|q| q.pid == p.pid)
-                    .flat_map(|q| q.lwps.iter().flat_map(|l| l.script.iter()))
+                ops()
                     .filter_map(|op| match op {
-                        Op::Wait { pid, .. } => Some(*pid),
+                        Op::Wait { pid, options, .. } => Some((*pid, options.clone())),
                         _ => None,
                     })
                     .collect()
             };
-            let reapable = k.procs.values().any(|c| {
+            // What kern_wait's scan would report to one of these waits (zombies, stops,
+            // continues): if anything, the wait missed it.
+            let reportable = k.procs.values().any(|c| {
                 c.pptr == Some(p.pid)
-                    && c.stat == SZOMB
-                    && selectors.iter().any(|s| match *s {
-                        -1 => true,
-                        0 => c.pgid == p.pgid,
-                        s if s < -1 => c.pgid == s.unsigned_abs(),
-                        s => s as u32 == c.pid,
+                    && waits.iter().any(|(sel, opts)| {
+                        let selected = match *sel {
+                            -1 => true,
+                            0 => c.pgid == p.pgid,
+                            s if s < -1 => c.pgid == s.unsigned_abs(),
+                            s => s as u32 == c.pid,
+                        };
+                        let stopped = c.stat == SSTOP
+                            && c.flags & P_WAITED == 0
+                            && (c.flags & P_TRACED != 0 || opts.contains(&WaitOpt::Wuntraced));
+                        let continued =
+                            opts.contains(&WaitOpt::Wcontinued) && c.flags & P_CONTINUED != 0;
+                        selected && (c.stat == SZOMB || stopped || continued)
                     })
             });
-            return !reapable;
+            return !reportable;
+        }
+        // Exit waits for the process's other LWPs, and one of them is in a vfork wait, which
+        // no signal interrupts (that wait is judged on its own).
+        if what.starts_with("asleep in tsleep \"killlwps\"") {
+            return parts.iter().any(|(other, w)| {
+                pid_of(other) == Some(p.pid) && w.starts_with("asleep in tsleep \"ppwait\"")
+            });
+        }
+        // A vfork parent waits for a child that never execs or exits (P_PPWAIT still set).
+        if what.starts_with("asleep in tsleep \"ppwait\"") {
+            return ops().any(|op| {
+                matches!(op, Op::VforkWait { pid }
+                    if k.procs.get(pid).is_some_and(|c| c.flags & P_PPWAIT != 0))
+            });
         }
         false
     })
@@ -373,6 +432,9 @@ pub fn validate(a: &FuzzArgs) -> Result<(Variant, usize), String> {
     }
     if a.budget == 0 {
         return Err("--budget must be at least 1".into());
+    }
+    if a.trials == 0 {
+        return Err("--trials must be at least 1".into());
     }
     if a.scenarios == Some(0) {
         return Err("--scenarios must be at least 1".into());
@@ -550,6 +612,7 @@ fn print_report(r: &Report) {
         let class = match &d.class {
             Class::Recorded(id) => format!("recorded finding {id}"),
             Class::ScenarioBlocks => "the scenario blocks by construction".to_string(),
+            Class::Starved => "PCT starved a runnable actor (not a kernel livelock)".to_string(),
             Class::Unrecorded => "UNRECORDED: a potential finding".to_string(),
         };
         println!(

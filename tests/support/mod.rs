@@ -41,7 +41,7 @@ impl Seeded {
         Seeded {
             name,
             iterations: env("KEXIT_FUZZ_ITERATIONS").unwrap_or(iterations),
-            seed: env("KEXIT_FUZZ_SEED").unwrap_or(0x6b65_7869_74),
+            seed: env("KEXIT_FUZZ_SEED").unwrap_or(0x006b_6578_6974),
             max_len,
             time: env::<f64>("KEXIT_FUZZ_SECS").map(Duration::from_secs_f64),
             corpus: Vec::new(),
