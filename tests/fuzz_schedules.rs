@@ -6,14 +6,17 @@
 //! Environment, for `cargo bolero test` runs (README.md, "Fuzzing"):
 //! `KEXIT_FUZZ_VARIANT` (default `seed`), `KEXIT_FUZZ_SCENARIO` (default: the first input
 //! byte picks one of `SMALL`), `KEXIT_FUZZ_HUNT=1` (any violation is a crash, so libFuzzer
-//! stops at the first one: time and executions to a historical bug).
+//! stops at the first one: time and executions to a historical bug). A violation that fails
+//! a target is first saved as a schedule file under `KEXIT_FUZZ_OUT` (default `.kexit`), with
+//! a generated scenario's TOML beside it, for `kexit replay`.
 
 mod support;
 
 use kexit_checker::bytes::execute_bytes;
 use kexit_checker::check::expected;
-use kexit_checker::fuzz::{classify, Class};
+use kexit_checker::fuzz::{classify, save_scenario, Class};
 use kexit_checker::run;
+use kexit_checker::schedule::{spec_hash, ScheduleFile};
 use kexit_model::trace::Violation;
 use kexit_model::world::Outcome;
 use kexit_model::{Spec, Variant, ViolationKind};
@@ -40,9 +43,36 @@ fn env_variant() -> Variant {
     Variant::by_name(&name).unwrap_or_else(|| panic!("KEXIT_FUZZ_VARIANT={name}: unknown"))
 }
 
+/// Saves a violation as a schedule file (and a generated scenario's TOML); returns its path.
+fn save(spec: &Spec, origin: Option<&str>, variant: &Variant, out: &Outcome) -> String {
+    let dir = std::path::PathBuf::from(
+        std::env::var("KEXIT_FUZZ_OUT").unwrap_or_else(|_| ".kexit".into()),
+    );
+    let mut spec = spec.clone();
+    let origin = match origin {
+        Some(o) => o.to_string(),
+        None => {
+            spec.name = format!("fuzz-bytes-{}", spec_hash(&spec));
+            spec.description = "generated scenario of a byte-schedule fuzz target".into();
+            save_scenario(&spec, &dir).unwrap()
+        }
+    };
+    let v = out.violation.as_ref().unwrap();
+    let f = ScheduleFile::new(
+        &spec,
+        &origin,
+        variant.name(),
+        "bytes",
+        None,
+        v,
+        &out.schedule,
+    );
+    f.save(&dir).unwrap().display().to_string()
+}
+
 /// Runs one byte schedule; asserts what holds for every schedule: no model error, and the
 /// recorded kernel-lock order replays to the same violation.
-fn run_checked(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
+fn run_checked(spec: &Spec, origin: Option<&str>, variant: &Variant, schedule: &[u8]) -> Outcome {
     let toml = || toml::to_string(spec).unwrap();
     let (out, _) = execute_bytes(spec, variant, schedule)
         .unwrap_or_else(|e| panic!("{e}\nschedule bytes {schedule:?}\n{}", toml()));
@@ -57,7 +87,8 @@ fn run_checked(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
             toml()
         );
         if std::env::var_os("KEXIT_FUZZ_HUNT").is_some() {
-            panic!("found: {v}\nschedule bytes {schedule:?}");
+            let path = save(spec, origin, variant, &out);
+            panic!("found: {v}\nschedule bytes {schedule:?}\nkexit replay {path}");
         }
     }
     out
@@ -75,13 +106,15 @@ fn check_catalogue(bytes: &[u8]) {
         },
     };
     let s = kexit_scenarios::by_name(&name).unwrap_or_else(|| panic!("no scenario {name}"));
-    let out = run_checked(&s.spec, &variant, schedule);
+    let out = run_checked(&s.spec, Some(&s.origin), &variant, schedule);
     if let Some(v) = &out.violation {
-        assert!(
-            expected(&s, &variant).contains(&v.kind),
-            "{name} under {}: an undeclared violation (a potential finding)\n{v}\nschedule bytes {schedule:?}",
-            variant.name()
-        );
+        if !expected(&s, &variant).contains(&v.kind) {
+            let path = save(&s.spec, Some(&s.origin), &variant, &out);
+            panic!(
+                "{name} under {}: an undeclared violation (a potential finding)\n{v}\nschedule bytes {schedule:?}\nkexit replay {path}",
+                variant.name()
+            );
+        }
     }
 }
 
@@ -100,11 +133,16 @@ fn check_generated(bytes: &[u8]) {
     };
     let schedule = u.take_rest();
     let variant = env_variant();
-    let out = run_checked(&g.0, &variant, schedule);
+    let out = run_checked(&g.0, None, &variant, schedule);
     if let Some(v) = &out.violation {
         if classify(&g.0, &variant, v, &out.schedule) == Class::Unrecorded {
+            // Reported, not failed (the property is about the model, not the seed); saved
+            // for replay when a fuzzing run asks for it.
+            let saved = std::env::var_os("KEXIT_FUZZ_OUT")
+                .map(|_| format!("\nkexit replay {}", save(&g.0, None, &variant, &out)))
+                .unwrap_or_default();
             eprintln!(
-                "UNRECORDED violation (a potential finding):\n{v}\nschedule bytes {schedule:?}\nscenario:\n{}",
+                "UNRECORDED violation (a potential finding):\n{v}\nschedule bytes {schedule:?}{saved}\nscenario:\n{}",
                 toml::to_string(&g.0).unwrap()
             );
         }
@@ -139,7 +177,7 @@ fn exhaustive_short_schedules() {
             )
             .for_each(|schedule: &Vec<u8>| {
                 *runs.lock().unwrap() += 1;
-                let out = run_checked(&s.spec, &v, schedule);
+                let out = run_checked(&s.spec, Some(&s.origin), &v, schedule);
                 if let Some(viol) = &out.violation {
                     assert!(expected(&s, &v).contains(&viol.kind), "{viol}");
                     found.lock().unwrap().push(schedule.clone());

@@ -404,7 +404,7 @@ pub struct Report {
 }
 
 /// Writes the scenario's TOML to DIR/failures/NAME.toml (the path replay reads it from).
-fn save_scenario(spec: &Spec, out: &Path) -> Result<String, String> {
+pub fn save_scenario(spec: &Spec, out: &Path) -> Result<String, String> {
     let dir = out.join("failures");
     let path = dir.join(format!("{}.toml", spec.name));
     let text = format!(
