@@ -26,6 +26,7 @@ fn finding_schedules() -> Vec<Vec<u8>> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
         .collect();
     v.sort();
     v.iter().map(|p| std::fs::read(p).unwrap()).collect()

@@ -82,6 +82,9 @@ fn findings_schedules_classify_as_recorded() {
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap() {
         let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "schedule") {
+            continue;
+        }
         let f = kexit_checker::schedule::ScheduleFile::load(&path).unwrap();
         let s = kexit_scenarios::by_name(&f.scenario).unwrap();
         let v = Variant::by_name(&f.variant).unwrap();
@@ -102,4 +105,36 @@ fn findings_schedules_classify_as_recorded() {
         n += 1;
     }
     assert_eq!(n, 3);
+}
+
+/// The fuzzing candidates of docs/findings.md replay to their recorded violation and are
+/// still reported as unrecorded (nothing classifies them away).
+#[test]
+fn fuzzing_candidates_replay_and_stay_unrecorded() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for e in std::fs::read_dir(root.join("docs/findings/candidates")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "schedule") {
+            continue;
+        }
+        let f = kexit_checker::schedule::ScheduleFile::load(&path).unwrap();
+        let text = std::fs::read_to_string(root.join(&f.scenario_origin)).unwrap();
+        let s = kexit_scenarios::parse(&f.scenario_origin, &text).unwrap();
+        let v = Variant::by_name(&f.variant).unwrap();
+        let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
+        let out = run::replay(&s.spec, &v, &schedule);
+        let viol = out.violation.as_ref().unwrap();
+        assert_eq!(
+            kexit_checker::schedule::ViolationRecord::from(viol),
+            f.violation
+        );
+        assert_eq!(
+            classify(&s.spec, &v, viol, &schedule),
+            Class::Unrecorded,
+            "{path:?}"
+        );
+        n += 1;
+    }
+    assert_eq!(n, 4);
 }
