@@ -2,6 +2,7 @@
 
 pub mod bytes;
 pub mod check;
+pub mod classify;
 pub mod cli;
 pub mod compare;
 pub mod coverage;
