@@ -87,6 +87,9 @@ pub enum Command {
     /// Internal: one benchmark measurement in a child process.
     #[command(name = "__bench-cell", hide = true)]
     BenchCell { spec: String },
+    /// Fuzz: generated scenarios across cores until a time limit; distinct violations are
+    /// saved as schedule files (with the scenario beside them) and classified.
+    Fuzz(crate::fuzz::FuzzArgs),
     /// Internal: one loom exploration in a child process.
     #[command(name = "__loom-worker", hide = true)]
     LoomWorker(crate::isolate::WorkerArgs),

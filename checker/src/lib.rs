@@ -1,10 +1,14 @@
 //! kexit's engines, runner, schedule files, reports and CLI.
 
 pub mod bench;
+pub mod bytes;
 pub mod check;
+pub mod classify;
 pub mod cli;
+pub mod compare;
 pub mod coverage;
 pub mod engines;
+pub mod fuzz;
 pub mod info;
 pub mod isolate;
 pub mod mutants;

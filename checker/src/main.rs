@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::LoomWorker(a) => kexit_checker::isolate::worker(a),
         Command::Coverage { iterations, json } => kexit_checker::coverage::main(iterations, json),
         Command::Explain { name } => info::explain(&name),
+        Command::Fuzz(a) => kexit_checker::fuzz::main(a),
         Command::Mutants {
             json,
             iterations,

@@ -511,10 +511,35 @@ fn run_loom_bounds(
 
 /// Re-runs one execution from its recorded schedule.
 pub fn replay(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
-    execute(
-        spec,
-        variant,
-        ReplayEngine::new(schedule.to_vec()),
-        &*os_spawn(),
-    )
+    let engine = ReplayEngine::new(schedule.to_vec());
+    let spawn = engine.spawner();
+    execute(spec, variant, engine, &*spawn)
+}
+
+/// Runs a seeded shuttle engine (pct, random, urw) in the calling thread, with no worker or
+/// progress thread: for callers that run many small budgets (`kexit fuzz`, property tests),
+/// where starting threads would cost more than the executions themselves.
+pub fn run_here(spec: &Spec, variant: &Variant, engine: EngineKind, budget: &Budget) -> RunResult {
+    assert!(
+        engine.seeded(),
+        "run_here runs the seeded shuttle engines only"
+    );
+    install_quiet_panic_hook();
+    let ctl = Ctl::new(budget);
+    let spec = Arc::new(spec.clone());
+    let variant = Arc::new(variant.clone());
+    let estimate = calibrate(&spec, &variant);
+    let error = shuttle_seeds(&spec, &variant, engine, budget.pct_depth, estimate, &ctl);
+    let found = ctl.found.lock().take();
+    let lines = std::mem::take(&mut *ctl.lines.lock());
+    RunResult {
+        engine,
+        executions: ctl.executions.load(SeqCst),
+        points: ctl.points.load(SeqCst),
+        exhaustive: false,
+        elapsed: ctl.start.elapsed(),
+        found,
+        lines,
+        error,
+    }
 }

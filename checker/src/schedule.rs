@@ -160,6 +160,11 @@ impl ScheduleFile {
     pub fn load(path: &Path) -> Result<ScheduleFile, String> {
         let bytes =
             std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        Self::parse(path, bytes)
+    }
+
+    /// Checks a file's contents as `load` does; `path` only names it in errors.
+    pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<ScheduleFile, String> {
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{}: not a kexit schedule file (not text)", path.display()))?;
         let probe: serde_json::Value = serde_json::from_str(&text).map_err(|e| {

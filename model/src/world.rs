@@ -250,6 +250,20 @@ pub type ActorBody<E> = Box<dyn for<'a, 's> FnOnce(&'a Cx<'s, E>) -> KR<()> + Se
 /// Run one execution of `spec` on `engine`; `spawn` starts an engine thread and returns its
 /// join function.
 pub fn execute<E: Engine>(spec: &Spec, variant: &Variant, engine: E, spawn: &Spawner) -> Outcome {
+    let mut out = execute_keeping_kernel(spec, variant, engine, spawn);
+    out.kernel = None;
+    out
+}
+
+/// `execute`, keeping the final kernel state in `Outcome::kernel`: a violation can then be
+/// judged by the state it left (`kexit fuzz` tells a scenario that blocks by construction
+/// from a lost wakeup this way).
+pub fn execute_keeping_kernel<E: Engine>(
+    spec: &Spec,
+    variant: &Variant,
+    engine: E,
+    spawn: &Spawner,
+) -> Outcome {
     let (kernel, bodies) = build(spec, variant);
     let bodies: Vec<ActorBody<E>> = bodies
         .into_iter()
@@ -266,8 +280,8 @@ pub fn execute<E: Engine>(spec: &Spec, variant: &Variant, engine: E, spawn: &Spa
         let mut k = out.kernel.take().expect("kernel");
         final_checks(&mut k, spec);
         out.violation = k.violation.clone();
+        out.kernel = Some(k);
     }
-    out.kernel = None;
     out
 }
 

@@ -1,10 +1,13 @@
 //! Generated scenarios: `arbitrary` turns any bytes into a well-formed scenario of bounded size
 //! (at most 4 processes besides init, 1 or 2 LWPs each, 3 operations per LWP), for
 //! fuzzing and property tests. Generated scenarios carry no expectations: they are checked
-//! against the invariants only.
+//! against the invariants only. Operations: every one the scenario language has, with the
+//! targets a real program could give them (a process only attaches to a later-declared, so
+//! never an ancestor, untraced process, at most once, as ptrace's EBUSY/EINVAL checks
+//! would otherwise refuse, and the model does not model those refusals).
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use kexit_model::spec::{LwpSpec, Op, ProcSpec, Spec, WaitOpt};
+use kexit_model::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Spec, WaitOpt};
 
 pub const MAX_PROCS: usize = 4;
 pub const MAX_LWPS: usize = 2;
@@ -43,16 +46,36 @@ impl<'a> Arbitrary<'a> for Generated {
             });
         }
         let pids: Vec<u32> = procs.iter().map(|p| p.pid).collect();
+        // Processes that are or will be traced: ptrace attaches to each at most once.
+        let mut traced: Vec<u32> = procs.iter().filter(|p| p.traced).map(|p| p.pid).collect();
+        // (parent, child) of the children created by vfork (P_PPWAIT).
+        let vfork: Vec<(u32, u32)> = procs
+            .iter()
+            .filter(|c| c.ppwait)
+            .map(|c| (c.parent, c.pid))
+            .collect();
         for p in procs.iter_mut() {
             let nlwps = u
                 .int_in_range(1..=MAX_LWPS)?
                 .min(MAX_ACTORS - actors)
                 .max(1);
+            // Only a single-threaded parent waits for its vfork child: in the kernel the
+            // waiting thread holds the child from fork on, which the model's vfork_wait
+            // (a hold taken when the operation runs) matches only if nothing else of the
+            // parent can reap the child first.
+            let vforked = |pid: u32| -> Vec<u32> {
+                vfork
+                    .iter()
+                    .filter(|(pp, _)| *pp == pid && nlwps == 1)
+                    .map(|(_, c)| *c)
+                    .collect()
+            };
             for _ in 0..nlwps {
                 let nops = u.int_in_range(0..=MAX_OPS)?;
                 let mut script = Vec::new();
                 for _ in 0..nops {
-                    script.push(op(u, p.pid, &pids)?);
+                    let first = script.is_empty();
+                    script.push(op(u, p.pid, &pids, &mut traced, &vforked(p.pid), first)?);
                 }
                 p.lwps.push(LwpSpec { cpu: 0, script });
                 actors += 1;
@@ -76,13 +99,22 @@ impl<'a> Arbitrary<'a> for Generated {
     }
 }
 
-fn op(u: &mut Unstructured<'_>, me: u32, pids: &[u32]) -> Result<Op> {
+/// One operation of an LWP of `me`. `vforked` are `me`'s children with P_PPWAIT when `me`
+/// is single-threaded, `first` says whether this is the LWP's first operation.
+fn op(
+    u: &mut Unstructured<'_>,
+    me: u32,
+    pids: &[u32],
+    traced: &mut Vec<u32>,
+    vforked: &[u32],
+    first: bool,
+) -> Result<Op> {
     let children: Vec<i32> = pids
         .iter()
         .filter(|p| **p > me)
         .map(|p| *p as i32)
         .collect();
-    Ok(match u.int_in_range(0..=8)? {
+    Ok(match u.int_in_range(0..=15)? {
         0 => Op::Exit {
             code: u.int_in_range(0..=3)?,
         },
@@ -121,6 +153,46 @@ fn op(u: &mut Unstructured<'_>, me: u32, pids: &[u32]) -> Result<Op> {
         7 => Op::RmAtExit {
             callback: u.int_in_range(1..=2)?,
             expect_removed: None,
+        },
+        8 => Op::Sleep {
+            pcatch: u.arbitrary()?,
+        },
+        9 => Op::Stop {
+            pid: *u.choose(pids)?,
+        },
+        10 => Op::Cont {
+            pid: *u.choose(pids)?,
+        },
+        11 => Op::Sigchld {
+            action: *u.choose(&[
+                SigchldAction::Catch,
+                SigchldAction::Ignore,
+                SigchldAction::Default,
+            ])?,
+        },
+        12 => Op::Scan {
+            pid: *u.choose(pids)?,
+        },
+        // vfork: the parent waits for a child created with P_PPWAIT (see `Generated`).
+        13 if !vforked.is_empty() && first => Op::VforkWait {
+            pid: *u.choose(vforked)?,
+        },
+        14 => {
+            let free: Vec<u32> = children
+                .iter()
+                .map(|c| *c as u32)
+                .filter(|c| !traced.contains(c) && !vforked.contains(c))
+                .collect();
+            if free.is_empty() {
+                Op::Exec
+            } else {
+                let pid = *u.choose(&free)?;
+                traced.push(pid);
+                Op::Attach { pid }
+            }
+        }
+        15 if !children.is_empty() => Op::Detach {
+            pid: *u.choose(&children)? as u32,
         },
         _ => Op::Sleep {
             pcatch: u.arbitrary()?,

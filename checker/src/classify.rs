@@ -1,0 +1,240 @@
+//! Classifying a violation found on a generated scenario: a recorded finding (F1-F3), a
+//! scenario that blocks by construction, PCT starving a runnable actor, or unrecorded (a
+//! potential finding). The judgments that depend on state replay the schedule and read the
+//! final kernel state or the trace.
+
+use crate::engines::ReplayEngine;
+use crate::run;
+use kexit_model::flags::{P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB};
+use kexit_model::spec::{Op, WaitOpt};
+use kexit_model::trace::{Violation, ViolationKind, What};
+use kexit_model::world::execute_keeping_kernel;
+use kexit_model::{Spec, Variant};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What a violation on a generated scenario is, judged by its kind, where it was detected and
+/// the scenario's shape.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "class", content = "finding")]
+pub enum Class {
+    /// A finding of docs/findings.md (F1, F2, F3).
+    Recorded(&'static str),
+    /// A deadlock in which every blocked actor waits for something the scenario never does
+    /// (a signal nobody sends, a child that never exits): the scenario blocks by
+    /// construction, not the kernel.
+    ScenarioBlocks,
+    /// A livelock in which the polling actor was the only one scheduled while another actor
+    /// could run: PCT's fixed priorities starved it, which no real scheduler does.
+    Starved,
+    /// Anything else: a potential finding.
+    Unrecorded,
+}
+
+fn waits(spec: &Spec, pid: u32) -> impl Iterator<Item = (&Vec<WaitOpt>, bool)> {
+    spec.procs
+        .iter()
+        .filter(move |p| p.pid == pid)
+        .flat_map(|p| p.lwps.iter().flat_map(|l| l.script.iter()))
+        .filter_map(|op| match op {
+            Op::Wait {
+                options, rusage, ..
+            } => Some((options, *rusage)),
+            _ => None,
+        })
+}
+
+/// Judges a violation on `spec` (found under `variant` with `schedule`).
+pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) -> Class {
+    let all_pids = || spec.procs.iter().map(|p| p.pid);
+    match (v.kind, v.func, v.line) {
+        // F1: wait4 returning 0 (WNOHANG) or reporting a continue leaves `status` (and, with
+        // WCONTINUED, the rusage) unwritten and copies it out.
+        (ViolationKind::CopyoutUnwritten, "sys_wait4", 819..=822)
+            if all_pids().any(|p| {
+                waits(spec, p).any(|(o, ru)| {
+                    o.contains(&WaitOpt::Wnohang) || (ru && o.contains(&WaitOpt::Wcontinued))
+                })
+            }) =>
+        {
+            Class::Recorded("F1")
+        }
+        // F2: a PS_NOCLDWAIT / SIGCHLD-ignoring parent waits while its child is moved to init:
+        // init's PHOLDZOMB KKASSERT (918) or the unlink from init's list without its token (990).
+        (ViolationKind::Kkassert, "kern_wait", 918)
+        | (ViolationKind::DataRace, "kern_wait", 990)
+            if spec.procs.iter().any(|p| {
+                (p.nocldwait || p.cldsigign)
+                    && spec.procs.iter().any(|c| c.parent == p.pid)
+                    && waits(spec, p.pid).next().is_some()
+            }) =>
+        {
+            Class::Recorded("F2")
+        }
+        // F3: two LWPs of one process wait for the same zombie; the second one's PHOLDZOMB
+        // finds ZOMB set with the first reaper's count already released (956).
+        (ViolationKind::Kkassert, "kern_wait", 918)
+            if all_pids().any(|p| {
+                spec.procs.iter().filter(|q| q.pid == p).any(|q| {
+                    q.lwps
+                        .iter()
+                        .filter(|l| l.script.iter().any(|op| matches!(op, Op::Wait { .. })))
+                        .count()
+                        >= 2
+                })
+            }) =>
+        {
+            Class::Recorded("F3")
+        }
+        (ViolationKind::Deadlock, ..) if blocks_by_construction(spec, variant, v, schedule) => {
+            Class::ScenarioBlocks
+        }
+        (ViolationKind::Livelock, ..) if starved(spec, variant, schedule) => Class::Starved,
+        _ => Class::Unrecorded,
+    }
+}
+
+/// Whether a livelock's poller starved someone: another actor was left in a timed sleep,
+/// which may return once anyone has taken a step (docs/model.md, deviation 1), so it was
+/// runnable all along while the schedule kept choosing the poller.
+fn starved(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
+    let out = run::replay(spec, variant, schedule);
+    let Some(poller) = out.trace.last().map(|e| e.actor) else {
+        return false;
+    };
+    // Each actor's sleep state at the end: in a timed sleep from its tsleep until it wakes.
+    let mut timed_asleep = BTreeMap::new();
+    for e in &out.trace {
+        match &e.what {
+            What::Sleep { timed, .. } => {
+                timed_asleep.insert(e.actor, *timed);
+            }
+            What::Woke { .. } => {
+                timed_asleep.insert(e.actor, false);
+            }
+            _ => {}
+        }
+    }
+    timed_asleep.iter().any(|(a, timed)| *a != poller && *timed)
+}
+
+/// The blocked actors of a deadlock report: (label, what it is doing).
+fn blocked(message: &str) -> Vec<(&str, &str)> {
+    message
+        .split_once("(a lost wakeup): ")
+        .map_or("", |(_, rest)| rest)
+        .split("; ")
+        .filter_map(|part| part.split_once(": "))
+        .collect()
+}
+
+/// Where a violation was detected, for deduplication. A deadlock is detected wherever the
+/// last actor happened to block, so its location is the set of sleeps everyone is stuck in.
+pub fn location(v: &Violation) -> String {
+    if v.kind == ViolationKind::Deadlock && v.message.contains("(a lost wakeup): ") {
+        let mut sleeps: Vec<String> = blocked(&v.message)
+            .iter()
+            .filter(|(_, what)| *what != "idle")
+            .map(|(_, what)| {
+                let wmesg = what.split('"').nth(1).unwrap_or(what);
+                match what.split_once("kern_exit.c:") {
+                    Some((_, line)) => format!("{wmesg}@{}", line.split(' ').next().unwrap_or("")),
+                    None => wmesg.to_string(),
+                }
+            })
+            .collect();
+        sleeps.sort();
+        sleeps.dedup();
+        return format!("blocked in {}", sleeps.join(", "));
+    }
+    format!("{}:{}", v.func, v.line)
+}
+
+/// Whether a deadlock only shows the scenario's own design: every blocked actor is idle, in a
+/// user-level PCATCH sleep ("usleep") of a process that was never sent SIGKILL (nothing in
+/// the scenario ends that sleep), in kern_wait's "wait" sleep while no child has anything to
+/// report to one of its waits (it waits for children that never exit), or in a vfork wait
+/// for a child that still has P_PPWAIT (it never execs or exits). Judged on the final
+/// kernel state of a replay of the schedule; anything else is a lost wakeup.
+fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) -> bool {
+    let parts = blocked(&v.message);
+    if !parts.iter().any(|(_, what)| what.starts_with("asleep")) {
+        return false;
+    }
+    let engine = ReplayEngine::new(schedule.to_vec());
+    let spawn = engine.spawner();
+    let out = execute_keeping_kernel(spec, variant, engine, &*spawn);
+    let Some(k) = out.kernel else {
+        return false;
+    };
+    let pid_of = |label: &str| -> Option<u32> {
+        if label == "init" {
+            return Some(1);
+        }
+        label.strip_prefix("pid ")?.split(' ').next()?.parse().ok()
+    };
+    parts.iter().all(|(label, what)| {
+        if *what == "idle" {
+            return true;
+        }
+        let Some(p) = pid_of(label).and_then(|p| k.procs.get(&p)) else {
+            return false;
+        };
+        if what.starts_with("asleep in tsleep \"usleep\"") {
+            return !p.killed;
+        }
+        let ops = || {
+            spec.procs
+                .iter()
+                .filter(|q| q.pid == p.pid)
+                .flat_map(|q| q.lwps.iter().flat_map(|l| l.script.iter()))
+        };
+        if what.starts_with("asleep in tsleep \"wait\"") && what.contains("kern_exit.c:1124") {
+            let waits: Vec<(i32, Vec<WaitOpt>)> = if p.pid == 1 {
+                vec![(-1, Vec::new())]
+            } else {
+                ops()
+                    .filter_map(|op| match op {
+                        Op::Wait { pid, options, .. } => Some((*pid, options.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            // What kern_wait's scan would report to one of these waits (zombies, stops,
+            // continues): if anything, the wait missed it.
+            let reportable = k.procs.values().any(|c| {
+                c.pptr == Some(p.pid)
+                    && waits.iter().any(|(sel, opts)| {
+                        let selected = match *sel {
+                            -1 => true,
+                            0 => c.pgid == p.pgid,
+                            s if s < -1 => c.pgid == s.unsigned_abs(),
+                            s => s as u32 == c.pid,
+                        };
+                        let stopped = c.stat == SSTOP
+                            && c.flags & P_WAITED == 0
+                            && (c.flags & P_TRACED != 0 || opts.contains(&WaitOpt::Wuntraced));
+                        let continued =
+                            opts.contains(&WaitOpt::Wcontinued) && c.flags & P_CONTINUED != 0;
+                        selected && (c.stat == SZOMB || stopped || continued)
+                    })
+            });
+            return !reportable;
+        }
+        // Exit waits for the process's other LWPs, and one of them is in a vfork wait, which
+        // no signal interrupts (that wait is judged on its own).
+        if what.starts_with("asleep in tsleep \"killlwps\"") {
+            return parts.iter().any(|(other, w)| {
+                pid_of(other) == Some(p.pid) && w.starts_with("asleep in tsleep \"ppwait\"")
+            });
+        }
+        // A vfork parent waits for a child that never execs or exits (P_PPWAIT still set).
+        if what.starts_with("asleep in tsleep \"ppwait\"") {
+            return ops().any(|op| {
+                matches!(op, Op::VforkWait { pid }
+                    if k.procs.get(pid).is_some_and(|c| c.flags & P_PPWAIT != 0))
+            });
+        }
+        false
+    })
+}
