@@ -11,7 +11,7 @@
 //! single runnable task consume nothing.
 
 use crate::engines::{shuttle_spawn, ShuttleEngine};
-use crate::pct::Rng;
+use crate::pct::{PerExecution, Rng};
 use crate::run::panic_text;
 use kexit_model::world::{execute, Outcome};
 use kexit_model::{Spec, Variant};
@@ -179,14 +179,19 @@ pub fn run_random(
         input: Mutex::new(Vec::new()),
         found: Mutex::new(None),
     });
-    let sched = PerInput {
-        shared: shared.clone(),
-        seed,
-        decisions,
-        iterations,
-        deadline: time_limit.map(|t| start + t),
-        inner: None,
-    };
+    // A fresh ByteScheduler per execution, fed the next pseudo-random input.
+    let (sh, deadline) = (shared.clone(), time_limit.map(|t| start + t));
+    let sched = PerExecution::new(move || {
+        let n = sh.executions.load(SeqCst);
+        if sh.stop.load(SeqCst) || n >= iterations || deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            return None;
+        }
+        sh.executions.store(n + 1, SeqCst);
+        let input = random_input(seed, n, decisions);
+        *sh.input.lock() = input.clone();
+        Some(Box::new(ByteScheduler::new(input)) as Box<dyn Scheduler + Send>)
+    });
     let (s, v, sh) = (
         Arc::new(spec.clone()),
         Arc::new(variant.clone()),
@@ -227,46 +232,4 @@ struct Shared {
     stop: AtomicBool,
     input: Mutex<Vec<u8>>,
     found: Mutex<Option<BytesFound>>,
-}
-
-/// A fresh `ByteScheduler` per execution, fed the next pseudo-random input.
-struct PerInput {
-    shared: Arc<Shared>,
-    seed: u64,
-    decisions: u64,
-    iterations: u64,
-    deadline: Option<Instant>,
-    inner: Option<ByteScheduler>,
-}
-
-impl Scheduler for PerInput {
-    fn new_execution(&mut self) -> Option<Schedule> {
-        let n = self.shared.executions.load(SeqCst);
-        if self.shared.stop.load(SeqCst)
-            || n >= self.iterations
-            || self.deadline.is_some_and(|d| Instant::now() >= d)
-        {
-            return None;
-        }
-        self.shared.executions.store(n + 1, SeqCst);
-        let input = random_input(self.seed, n, self.decisions);
-        *self.shared.input.lock() = input.clone();
-        let mut inner = ByteScheduler::new(input);
-        let s = inner.new_execution();
-        self.inner = Some(inner);
-        s
-    }
-    fn next_task(
-        &mut self,
-        runnable: &[&Task],
-        current: Option<TaskId>,
-        is_yielding: bool,
-    ) -> Option<TaskId> {
-        self.inner
-            .as_mut()?
-            .next_task(runnable, current, is_yielding)
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.inner.as_mut().map_or(0, |s| s.next_u64())
-    }
 }

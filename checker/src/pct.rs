@@ -148,3 +148,44 @@ impl Scheduler for Random {
         self.rng.next_u64()
     }
 }
+
+/// Runs every execution under a fresh scheduler from `next`, so each is reproducible from its
+/// own input (a seed, a byte string); the run ends when `next` gives None.
+pub struct PerExecution<F> {
+    next: F,
+    inner: Option<Box<dyn Scheduler + Send>>,
+}
+
+impl<F> PerExecution<F>
+where
+    F: FnMut() -> Option<Box<dyn Scheduler + Send>>,
+{
+    pub fn new(next: F) -> Self {
+        PerExecution { next, inner: None }
+    }
+}
+
+impl<F> Scheduler for PerExecution<F>
+where
+    F: FnMut() -> Option<Box<dyn Scheduler + Send>>,
+{
+    fn new_execution(&mut self) -> Option<Schedule> {
+        let mut inner = (self.next)()?;
+        let s = inner.new_execution();
+        self.inner = Some(inner);
+        s
+    }
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        self.inner
+            .as_mut()?
+            .next_task(runnable, current, is_yielding)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.inner.as_mut().map_or(0, |s| s.next_u64())
+    }
+}

@@ -4,7 +4,7 @@
 //! seed; the OS engine races real threads.
 
 use crate::engines::*;
-use crate::pct::{Pct, Random};
+use crate::pct::{Pct, PerExecution, Random};
 use kexit_model::world::{execute, Outcome};
 use kexit_model::{Spec, Variant};
 use parking_lot::Mutex;
@@ -133,6 +133,25 @@ impl Ctl {
         Some(n)
     }
 
+    /// The run's result; exhaustive only if the engine finished its exploration without a
+    /// violation, an error or the budget stopping it.
+    fn result(&self, engine: EngineKind, explored_all: bool, error: Option<String>) -> RunResult {
+        let found = self.found.lock().take();
+        RunResult {
+            engine,
+            executions: self.executions.load(SeqCst),
+            points: self.points.load(SeqCst),
+            exhaustive: explored_all
+                && found.is_none()
+                && error.is_none()
+                && !self.budget_hit.load(SeqCst),
+            elapsed: self.start.elapsed(),
+            found,
+            lines: std::mem::take(&mut *self.lines.lock()),
+            error,
+        }
+    }
+
     fn done(&self, out: Outcome, seed: Option<u64>) {
         self.points.fetch_add(out.points as u64, SeqCst);
         {
@@ -227,21 +246,7 @@ pub fn run(
         }
     };
     progress(ctl.executions.load(SeqCst));
-    let found = ctl.found.lock().take();
-    let lines = std::mem::take(&mut *ctl.lines.lock());
-    RunResult {
-        engine,
-        executions: ctl.executions.load(SeqCst),
-        points: ctl.points.load(SeqCst),
-        exhaustive: exhaustive
-            && found.is_none()
-            && error.is_none()
-            && !ctl.budget_hit.load(SeqCst),
-        elapsed: ctl.start.elapsed(),
-        found,
-        lines,
-        error,
-    }
+    ctl.result(engine, exhaustive, error)
 }
 
 /// Runs `work` on `jobs` OS threads while the calling thread reports progress.
@@ -311,45 +316,19 @@ fn calibrate(spec: &Arc<Spec>, variant: &Arc<Variant>) -> usize {
     (len.load(SeqCst) as usize * 2).max(10)
 }
 
-/// One scheduler per execution, each from its own seed (base + execution number), inside one
-/// shuttle run so the run's thread stacks are reused between executions.
-struct PerSeed {
-    ctl: Arc<Ctl>,
+/// The scheduler of one execution of a seeded engine (pct, random, urw).
+pub fn seeded_scheduler(
     engine: EngineKind,
-    depth: usize,
-    estimate: usize,
-    current: Arc<AtomicU64>,
-    inner: Option<Box<dyn shuttle::scheduler::Scheduler + Send>>,
-}
-
-impl shuttle::scheduler::Scheduler for PerSeed {
-    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
-        let n = self.ctl.claim()?;
-        let seed = self.ctl.budget.seed.wrapping_add(n);
-        self.current.store(seed, SeqCst);
-        let mut inner: Box<dyn shuttle::scheduler::Scheduler + Send> = match self.engine {
-            EngineKind::Pct => Box::new(Pct::new(seed, self.depth, self.estimate)),
-            EngineKind::Random => Box::new(Random::new(seed)),
-            _ => Box::new(shuttle::scheduler::UrwRandomScheduler::new_from_seed(
-                seed, 1,
-            )),
-        };
-        let s = inner.new_execution();
-        self.inner = Some(inner);
-        s
-    }
-    fn next_task(
-        &mut self,
-        runnable: &[&shuttle::scheduler::Task],
-        current: Option<shuttle::scheduler::TaskId>,
-        is_yielding: bool,
-    ) -> Option<shuttle::scheduler::TaskId> {
-        self.inner
-            .as_mut()?
-            .next_task(runnable, current, is_yielding)
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.inner.as_mut().map_or(0, |s| s.next_u64())
+    seed: u64,
+    pct_depth: usize,
+    length_estimate: usize,
+) -> Box<dyn shuttle::scheduler::Scheduler + Send> {
+    match engine {
+        EngineKind::Pct => Box::new(Pct::new(seed, pct_depth, length_estimate)),
+        EngineKind::Random => Box::new(Random::new(seed)),
+        _ => Box::new(shuttle::scheduler::UrwRandomScheduler::new_from_seed(
+            seed, 1,
+        )),
     }
 }
 
@@ -361,15 +340,15 @@ fn shuttle_seeds(
     estimate: usize,
     ctl: &Arc<Ctl>,
 ) -> Option<String> {
+    // One scheduler per execution, each from its own seed (base + execution number), inside
+    // one shuttle run so the run's thread stacks are reused between executions.
     let current = Arc::new(AtomicU64::new(0));
-    let sched = PerSeed {
-        ctl: ctl.clone(),
-        engine,
-        depth,
-        estimate,
-        current: current.clone(),
-        inner: None,
-    };
+    let (c, cur) = (ctl.clone(), current.clone());
+    let sched = PerExecution::new(move || {
+        let seed = c.budget.seed.wrapping_add(c.claim()?);
+        cur.store(seed, SeqCst);
+        Some(seeded_scheduler(engine, seed, depth, estimate))
+    });
     let (s, v, c, cur) = (spec.clone(), variant.clone(), ctl.clone(), current.clone());
     let body = move || {
         let out = execute(&s, &v, ShuttleEngine::new(), &*shuttle_spawn());
@@ -530,16 +509,5 @@ pub fn run_here(spec: &Spec, variant: &Variant, engine: EngineKind, budget: &Bud
     let variant = Arc::new(variant.clone());
     let estimate = calibrate(&spec, &variant);
     let error = shuttle_seeds(&spec, &variant, engine, budget.pct_depth, estimate, &ctl);
-    let found = ctl.found.lock().take();
-    let lines = std::mem::take(&mut *ctl.lines.lock());
-    RunResult {
-        engine,
-        executions: ctl.executions.load(SeqCst),
-        points: ctl.points.load(SeqCst),
-        exhaustive: false,
-        elapsed: ctl.start.elapsed(),
-        found,
-        lines,
-        error,
-    }
+    ctl.result(engine, false, error)
 }

@@ -2,14 +2,10 @@
 //! baseline explores the same scenario, and bad options are refused. Speed itself is measured,
 //! never asserted.
 
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn kexit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kexit"))
-        .args(args)
-        .output()
-        .expect("kexit runs")
-}
+use std::process::Output;
 
 fn json(o: &Output) -> serde_json::Value {
     assert_eq!(
@@ -74,6 +70,8 @@ fn scaling_and_state_space_sections_report_every_cell() {
     for s in scaling {
         assert_eq!(s["single"]["executions"], s["parallel"]["executions"]);
         assert!(s["speedup"].as_f64().unwrap() > 0.0);
+        assert!(s["ceiling"].as_f64().unwrap() > 0.0);
+        assert!(s["independent_seconds"].as_f64().unwrap() > 0.0);
     }
     let states = v["state_space"].as_array().unwrap();
     assert_eq!(states.len(), 3, "the starters in --quick");

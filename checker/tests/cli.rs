@@ -1,35 +1,12 @@
 //! End-to-end tests of the `kexit` binary, run as a real process: exit codes, schedule files
 //! that replay byte for byte, and clear errors for bad input.
 
+mod common;
+use common::*;
+
 use kexit_checker::schedule::ScheduleFile;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kexit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kexit"))
-        .args(args)
-        .output()
-        .expect("kexit runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kexit-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::process::Command;
 
 fn schedules(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("failures"))

@@ -1,35 +1,15 @@
 //! `kexit fuzz` end to end, byte-driven schedules saved as schedule files that `kexit replay`
 //! reproduces, and a replay that cannot go on ending instead of hanging.
 
+mod common;
+use common::*;
+
 use kexit_checker::bytes;
 use kexit_checker::check::expected;
 use kexit_checker::run;
 use kexit_checker::schedule::ScheduleFile;
 use kexit_model::Variant;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kexit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kexit"))
-        .args(args)
-        .output()
-        .expect("kexit runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kexit-fuzz-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::path::Path;
 
 fn assert_replays(file: &Path) {
     let o = kexit(&["replay", file.to_str().unwrap()]);

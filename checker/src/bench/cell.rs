@@ -2,7 +2,7 @@
 //! its peak memory is then its own, and a loom abort ends only that cell.
 
 use super::raw;
-use crate::pct::{Pct, Random};
+use crate::pct::PerExecution;
 use crate::run::{self, Budget, EngineKind};
 use kexit_model::Variant;
 use serde::{Deserialize, Serialize};
@@ -131,15 +131,20 @@ fn run_raw(spec: &CellSpec) -> CellResult {
             result.exhaustive = r.is_ok() && !stopped;
             result.error = r.err();
         }
-        EngineKind::Pct | EngineKind::Random => {
-            let sched = Repeat {
-                engine: spec.engine,
-                next_seed: spec.seed,
-                left: spec.iterations,
-                deadline,
-                executions: executions.clone(),
-                inner: None,
-            };
+        EngineKind::Pct | EngineKind::Random | EngineKind::Urw => {
+            // Execution k uses the scheduler kexit uses for seed S+k, so only the harness
+            // differs between the two measurements.
+            let (engine, n) = (spec.engine, executions.clone());
+            let (first_seed, limit) = (spec.seed, spec.iterations);
+            let sched = PerExecution::new(move || {
+                let k = n.load(SeqCst);
+                if k >= limit || deadline.is_some_and(|d| Instant::now() >= d) {
+                    return None;
+                }
+                n.store(k + 1, SeqCst);
+                let seed = first_seed.wrapping_add(k);
+                Some(run::seeded_scheduler(engine, seed, 3, RAW_LENGTH_ESTIMATE))
+            });
             let mut config = shuttle::Config::new();
             config.failure_persistence = shuttle::FailurePersistence::None;
             config.silence_warnings = true;
@@ -156,51 +161,8 @@ fn run_raw(spec: &CellSpec) -> CellResult {
     result
 }
 
-/// Shuttle scheduler for the baseline: execution k uses the same scheduler kexit uses for
-/// its seed, so only the harness differs between the two measurements.
-struct Repeat {
-    engine: EngineKind,
-    next_seed: u64,
-    left: u64,
-    deadline: Option<Instant>,
-    executions: Arc<AtomicU64>,
-    inner: Option<Box<dyn shuttle::scheduler::Scheduler + Send>>,
-}
-
 /// PCT's change points are drawn over this many steps, about twice the baseline's length.
 const RAW_LENGTH_ESTIMATE: usize = 60;
-
-impl shuttle::scheduler::Scheduler for Repeat {
-    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
-        if self.left == 0 || self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return None;
-        }
-        self.left -= 1;
-        self.executions.fetch_add(1, SeqCst);
-        let seed = self.next_seed;
-        self.next_seed = seed.wrapping_add(1);
-        let mut inner: Box<dyn shuttle::scheduler::Scheduler + Send> = match self.engine {
-            EngineKind::Pct => Box::new(Pct::new(seed, 3, RAW_LENGTH_ESTIMATE)),
-            _ => Box::new(Random::new(seed)),
-        };
-        let s = inner.new_execution();
-        self.inner = Some(inner);
-        s
-    }
-    fn next_task(
-        &mut self,
-        runnable: &[&shuttle::scheduler::Task],
-        current: Option<shuttle::scheduler::TaskId>,
-        is_yielding: bool,
-    ) -> Option<shuttle::scheduler::TaskId> {
-        self.inner
-            .as_mut()?
-            .next_task(runnable, current, is_yielding)
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.inner.as_mut().map_or(0, |s| s.next_u64())
-    }
-}
 
 /// VmHWM: the resident-set high-water mark of this process.
 fn peak_rss_kib() -> Option<u64> {

@@ -22,6 +22,8 @@ pub struct Budgets {
     pub state_seconds: f64,
     /// Cells of the state-space section run side by side (loom is single-threaded).
     pub state_jobs: usize,
+    /// Runs of each side of an overhead comparison; the median rate is reported.
+    pub overhead_repeats: usize,
 }
 
 impl Budgets {
@@ -35,6 +37,7 @@ impl Budgets {
                 scaling_iterations: 10_000,
                 state_seconds: 2.0,
                 state_jobs: 2,
+                overhead_repeats: 1,
             }
         } else {
             Budgets {
@@ -45,6 +48,7 @@ impl Budgets {
                 scaling_iterations: 40_000,
                 state_seconds: 20.0,
                 state_jobs: 2,
+                overhead_repeats: 3,
             }
         };
         if let Some(t) = cell_limit {
@@ -145,11 +149,18 @@ pub fn overhead(b: &Budgets, progress: &mut dyn FnMut(&str)) -> Vec<OverheadRow>
         .into_iter()
         .map(|(setting, c)| {
             progress(&format!("overhead: {setting}"));
-            let kexit = measure(&c);
-            let raw = measure(&CellSpec {
+            let raw_cell = CellSpec {
                 scenario: "raw".into(),
-                ..c
-            });
+                ..c.clone()
+            };
+            // Alternating runs, each side's median kept: the machine's speed drifts by tens
+            // of percent between minutes, which one pair of runs would take for overhead.
+            let (mut kexit, mut raw) = (Vec::new(), Vec::new());
+            for _ in 0..b.overhead_repeats.max(1) {
+                kexit.push(measure(&c));
+                raw.push(measure(&raw_cell));
+            }
+            let (kexit, raw) = (median_rate(kexit), median_rate(raw));
             let ratio = kexit.points_per_second() / raw.points_per_second().max(1e-9);
             OverheadRow {
                 setting,
@@ -159,6 +170,12 @@ pub fn overhead(b: &Budgets, progress: &mut dyn FnMut(&str)) -> Vec<OverheadRow>
             }
         })
         .collect()
+}
+
+/// The run with the median scheduling points per second.
+fn median_rate(mut runs: Vec<CellResult>) -> CellResult {
+    runs.sort_by(|a, b| a.points_per_second().total_cmp(&b.points_per_second()));
+    runs.swap_remove(runs.len() / 2)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -277,9 +294,15 @@ pub struct ScalingRow {
     pub single: CellResult,
     pub parallel: CellResult,
     pub speedup: f64,
+    /// Wall-clock seconds of `jobs` independent one-job processes sharing the same executions:
+    /// what the machine itself gives, with nothing shared between the workers.
+    pub independent_seconds: f64,
+    /// The machine's own speed-up: `single` against the independent processes.
+    pub ceiling: f64,
 }
 
-/// The seeded engines with one worker against one worker per core, on threaded-exit.
+/// The seeded engines with one worker against one worker per core, on threaded-exit, and
+/// against as many independent processes (the ceiling the machine allows).
 pub fn scaling(b: &Budgets, progress: &mut dyn FnMut(&str)) -> Vec<ScalingRow> {
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     [EngineKind::Pct, EngineKind::Random, EngineKind::Urw]
@@ -292,15 +315,31 @@ pub fn scaling(b: &Budgets, progress: &mut dyn FnMut(&str)) -> Vec<ScalingRow> {
             let mut c = cell("threaded-exit", "seed", engine);
             c.iterations = b.scaling_iterations;
             let single = measure(&c);
+            let share = CellSpec {
+                iterations: b.scaling_iterations / jobs as u64,
+                ..c.clone()
+            };
+            let started = std::time::Instant::now();
+            std::thread::scope(|s| {
+                for k in 0..jobs as u64 {
+                    let cell = CellSpec {
+                        seed: k * share.iterations,
+                        ..share.clone()
+                    };
+                    s.spawn(move || measure(&cell));
+                }
+            });
+            let independent_seconds = started.elapsed().as_secs_f64();
             c.jobs = jobs;
             let parallel = measure(&c);
-            let speedup = single.seconds / parallel.seconds.max(1e-9);
             ScalingRow {
                 engine,
                 jobs,
+                speedup: single.seconds / parallel.seconds.max(1e-9),
+                ceiling: single.seconds / independent_seconds.max(1e-9),
                 single,
                 parallel,
-                speedup,
+                independent_seconds,
             }
         })
         .collect()
