@@ -25,7 +25,7 @@ pub enum Section {
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// Small budgets (3 s loom cells, 2,000 shuttle executions, 3 seeds, state space of the
-    /// starters only): about two minutes on 2 cores. The full run takes about half an hour.
+    /// starters only): about a minute on 2 cores. The full run takes about 25 minutes.
     #[arg(long)]
     pub quick: bool,
     /// Machine-readable results on stdout (tables go away; progress stays on stderr).
