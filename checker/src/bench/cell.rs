@@ -7,7 +7,7 @@ use crate::run::{self, Budget, EngineKind};
 use kexit_model::Variant;
 use serde::{Deserialize, Serialize};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -112,22 +112,20 @@ fn run_raw(spec: &CellSpec) -> CellResult {
             b.location = false;
             b.log = false;
             let (n, limit) = (executions.clone(), spec.iterations);
-            let mut stopped = false;
+            let stopped = Arc::new(AtomicBool::new(false));
+            let stop = stopped.clone();
             let r = run::loom_quietly(|| {
                 b.check(move || {
                     let k = n.fetch_add(1, SeqCst);
                     if k >= limit || deadline.is_some_and(|d| Instant::now() >= d) {
                         n.fetch_sub(1, SeqCst);
+                        stop.store(true, SeqCst);
                         run::stop_exploration();
                     }
                     raw::on_loom::execution();
                 })
             });
-            if executions.load(SeqCst) >= spec.iterations
-                || deadline.is_some_and(|d| Instant::now() >= d)
-            {
-                stopped = true;
-            }
+            let stopped = stopped.load(SeqCst);
             result.exhaustive = r.is_ok() && !stopped;
             result.error = r.err();
         }
