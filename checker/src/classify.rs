@@ -3,12 +3,10 @@
 //! potential finding). The judgments that depend on state replay the schedule and read the
 //! final kernel state or the trace.
 
-use crate::engines::ReplayEngine;
 use crate::run;
 use kexit_model::flags::{P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB};
 use kexit_model::spec::{Op, WaitOpt};
 use kexit_model::trace::{Violation, ViolationKind, What};
-use kexit_model::world::execute_keeping_kernel;
 use kexit_model::{Spec, Variant};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -161,9 +159,7 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
     if !parts.iter().any(|(_, what)| what.starts_with("asleep")) {
         return false;
     }
-    let engine = ReplayEngine::new(schedule.to_vec());
-    let spawn = engine.spawner();
-    let out = execute_keeping_kernel(spec, variant, engine, &*spawn);
+    let out = run::replay_keeping_kernel(spec, variant, schedule);
     let Some(k) = out.kernel else {
         return false;
     };

@@ -5,7 +5,7 @@
 
 use crate::engines::*;
 use crate::pct::{Pct, PerExecution, Random};
-use kexit_model::world::{execute, Outcome};
+use kexit_model::world::{execute, execute_keeping_kernel, Outcome};
 use kexit_model::{Spec, Variant};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -490,9 +490,16 @@ fn run_loom_bounds(
 
 /// Re-runs one execution from its recorded schedule.
 pub fn replay(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
+    let mut out = replay_keeping_kernel(spec, variant, schedule);
+    out.kernel = None;
+    out
+}
+
+/// `replay`, keeping the final kernel state in `Outcome::kernel`.
+pub fn replay_keeping_kernel(spec: &Spec, variant: &Variant, schedule: &[u8]) -> Outcome {
     let engine = ReplayEngine::new(schedule.to_vec());
     let spawn = engine.spawner();
-    execute(spec, variant, engine, &*spawn)
+    execute_keeping_kernel(spec, variant, engine, &*spawn)
 }
 
 /// Runs a seeded shuttle engine (pct, random, urw) in the calling thread, with no worker or

@@ -70,28 +70,21 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// kern_proc.c pfind: shared proc_token, skips zombies, returns the process held.
     pub fn pfind(&self, site: &'static Site, pid: Pid) -> KR<Option<Pid>> {
-        self.lwkt_gettoken_shared(site, Tok::ProcList)?;
-        let found = {
-            let g = self.k()?;
-            g.procs
-                .get(&pid)
-                .is_some_and(|p| !p.freed && p.in_allproc && p.stat != SZOMB)
-        };
-        if found {
-            self.phold(site, pid)?;
-        }
-        self.lwkt_reltoken(site, Tok::ProcList)?;
-        Ok(found.then_some(pid))
+        self.find_held(site, pid, false)
     }
 
     /// kern_proc.c zpfind: like pfind, but finds only zombies.
     pub fn zpfind(&self, site: &'static Site, pid: Pid) -> KR<Option<Pid>> {
+        self.find_held(site, pid, true)
+    }
+
+    fn find_held(&self, site: &'static Site, pid: Pid, zombie: bool) -> KR<Option<Pid>> {
         self.lwkt_gettoken_shared(site, Tok::ProcList)?;
         let found = {
             let g = self.k()?;
             g.procs
                 .get(&pid)
-                .is_some_and(|p| !p.freed && p.in_allproc && p.stat == SZOMB)
+                .is_some_and(|p| !p.freed && p.in_allproc && (p.stat == SZOMB) == zombie)
         };
         if found {
             self.phold(site, pid)?;
