@@ -1,4 +1,4 @@
-//! Classifying a violation found on a generated scenario: a recorded finding (F1-F3), a
+//! Classifying a violation found on a generated scenario: a recorded finding (F1-F4), a
 //! scenario that blocks by construction, PCT starving a runnable actor, or unrecorded (a
 //! potential finding). The judgments that depend on state replay the schedule and read the
 //! final kernel state or the trace.
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "class", content = "finding")]
 pub enum Class {
-    /// A finding of docs/findings.md (F1, F2, F3).
+    /// A finding of docs/findings.md (F1 to F4).
     Recorded(&'static str),
     /// A deadlock in which every blocked actor waits for something the scenario never does
     /// (a signal nobody sends, a child that never exits): the scenario blocks by
@@ -83,6 +83,18 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
             }) =>
         {
             Class::Recorded("F3")
+        }
+        // F4: pgsignal's walk of pg_members (or the signal it sends) touches a member that
+        // its parent reaped and freed meanwhile (leavepgrp at 993, kfree at 1045).
+        (ViolationKind::UseAfterFree, "pgsignal" | "lwpsignal", 0)
+            if spec
+                .procs
+                .iter()
+                .flat_map(|p| &p.lwps)
+                .flat_map(|l| &l.script)
+                .any(|op| matches!(op, Op::Pgsignal { .. })) =>
+        {
+            Class::Recorded("F4")
         }
         (ViolationKind::Deadlock, ..) if blocks_by_construction(spec, variant, v, schedule) => {
             Class::ScenarioBlocks

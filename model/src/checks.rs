@@ -93,6 +93,7 @@ pub fn final_checks(k: &mut Kernel, spec: &Spec) {
             ));
         }
     }
+    check_pgrps(k, &mut problems);
     for (cpu, list) in k.deadlwp_list.iter().enumerate() {
         if !list.is_empty() {
             problems.push((
@@ -120,5 +121,36 @@ pub fn final_checks(k: &mut Kernel, spec: &Spec) {
     }
     if let Some((kind, msg)) = problems.into_iter().next() {
         k.fail(None, kind, None, msg);
+    }
+}
+
+/// Every live process is on its group's `pg_members` exactly once; nothing else is.
+fn check_pgrps(k: &Kernel, problems: &mut Vec<(ViolationKind, String)>) {
+    let mut seen: Vec<Pid> = Vec::new();
+    for (g, pg) in &k.pgrps {
+        let mut cur = pg.first;
+        while let Some(p) = cur {
+            let pr = &k.procs[&p];
+            if pr.freed || pr.pgrp != Some(*g) || seen.contains(&p) {
+                problems.push((
+                    ViolationKind::ListCorruption,
+                    format!("pgrp {g}'s pg_members holds pid {p}, which is freed, in another group or listed twice"),
+                ));
+                return;
+            }
+            seen.push(p);
+            cur = pr.pg_next;
+        }
+    }
+    for (pid, p) in &k.procs {
+        if !p.freed && p.pgrp.is_some() && !seen.contains(pid) {
+            problems.push((
+                ViolationKind::ListCorruption,
+                format!(
+                    "pid {pid} names pgrp {:?} but is not on its pg_members",
+                    p.pgrp
+                ),
+            ));
+        }
     }
 }

@@ -5,6 +5,7 @@
 pub type Pid = u32;
 
 // p_flags
+pub const P_CONTROLT: u64 = 0x0000_0002;
 pub const P_PPWAIT: u64 = 0x0000_0010;
 pub const P_TRACED: u64 = 0x0000_0800;
 pub const P_WAITED: u64 = 0x0000_1000;
@@ -46,6 +47,7 @@ pub const SIGKILL: i32 = 9;
 pub const SIGSTOP: i32 = 17;
 pub const SIGCONT: i32 = 19;
 pub const SIGCHLD: i32 = 20;
+pub const SIGWINCH: i32 = 28;
 
 // errno
 pub const EINTR: i32 = 4;

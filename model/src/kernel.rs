@@ -21,6 +21,12 @@ pub struct Proc {
     pub nthreads: i32,
     pub lwp_tree: Vec<LwpId>,
     pub pgid: Pid,
+    /// p_pgrp: the process group (its pgid) until leavepgrp; written under both the
+    /// process's token and the group's pg_token.
+    pub pgrp: Option<Pid>,
+    /// p_pglist.le_next: the next member of the group. LIST_REMOVE leaves it as it was, so
+    /// a walker standing on a removed member still follows it.
+    pub pg_next: Option<Pid>,
     pub sigparent: i32,
     pub oppid: Pid,
     pub ps_flag: u64,
@@ -32,6 +38,14 @@ pub struct Proc {
     pub sigchld: bool,
     pub in_allproc: bool,
     pub freed: bool,
+}
+
+/// A process group: LIST_HEAD pg_members under pg_token, and pg_lock, the lockmgr lock that
+/// pgsignal holds across its walk (it excludes fork and other signallers, not leavepgrp).
+#[derive(Default)]
+pub struct Pgrp {
+    pub first: Option<Pid>,
+    pub lock_holder: Option<ActorId>,
 }
 
 pub struct Lwp {
@@ -106,6 +120,7 @@ pub struct Reap {
 
 pub struct Kernel {
     pub procs: BTreeMap<Pid, Proc>,
+    pub pgrps: BTreeMap<Pid, Pgrp>,
     pub lwps: Vec<Lwp>,
     pub tokens: BTreeMap<Tok, TokState>,
     pub actors: Vec<Actor>,
@@ -201,6 +216,8 @@ impl Kernel {
                     let ac = &self.actors[a];
                     let (f, l) = match site {
                         Some(s) if s.is_seed() => (s.func, s.line),
+                        // A stub run outside any seed function names itself.
+                        Some(s) if ac.line == 0 => (s.func, 0),
                         _ => (ac.func, ac.line),
                     };
                     (ac.label.clone(), f, l)
@@ -339,6 +356,27 @@ impl Kernel {
     pub fn pptr(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Option<Pid>> {
         self.need(me, Tok::Proc(pid), "p_pptr", site)?;
         Ok(&mut self.proc(me, pid, site)?.pptr)
+    }
+    /// p_pgrp under the process's token (leavepgrp changes it under that and pg_token).
+    pub fn pgrp_of(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<Option<Pid>> {
+        self.need(me, Tok::Proc(pid), "p_pgrp", site)?;
+        Ok(self.proc(me, pid, site)?.pgrp)
+    }
+    /// `p->p_pgrp == g` read under g's pg_token: every write that moves p into or out of g
+    /// holds that token.
+    pub fn in_pgrp(&mut self, me: ActorId, p: Pid, g: Pid, site: &'static Site) -> KR<bool> {
+        self.need(me, Tok::Pgrp(g), "p_pgrp", site)?;
+        Ok(self.proc(me, p, site)?.pgrp == Some(g))
+    }
+    /// LIST_FIRST(&pgrp->pg_members) under pg_token.
+    pub fn pg_first(&mut self, me: ActorId, g: Pid, site: &'static Site) -> KR<Option<Pid>> {
+        self.need(me, Tok::Pgrp(g), "pg_members", site)?;
+        Ok(self.pgrps.get(&g).and_then(|x| x.first))
+    }
+    /// LIST_NEXT(p, p_pglist) under pg_token (a field of p: p must not be freed).
+    pub fn pg_next(&mut self, me: ActorId, g: Pid, p: Pid, site: &'static Site) -> KR<Option<Pid>> {
+        self.need(me, Tok::Pgrp(g), "p_pglist", site)?;
+        Ok(self.proc(me, p, site)?.pg_next)
     }
     pub fn deadlwps(&mut self, me: ActorId, cpu: u8, site: &'static Site) -> KR<&mut Vec<LwpId>> {
         self.need(me, Tok::Deadlwp(cpu), "deadlwp_list", site)?;

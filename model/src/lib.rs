@@ -9,6 +9,7 @@ pub mod flags;
 pub mod hold;
 pub mod kern_exit;
 pub mod kernel;
+pub mod pgrp;
 pub mod prims;
 pub mod script;
 pub mod site;

@@ -154,6 +154,8 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             cx.lwkt_reltoken(site, Tok::Proc(p))
         }
         Op::Scan { pid } => scan(cx, *pid),
+        // tty.c's signals to the foreground group (TIOCSWINSZ: SIGWINCH, 1265; ^C: SIGINT, ...).
+        Op::Pgsignal { pgid, sig } => cx.pgsignal(ext!("tty.c", "pgsignal"), *pgid, *sig, true),
         Op::Attach { pid } => trace_attach(cx, *pid, true),
         Op::VforkWait { pid } => {
             let site = ext!("kern_fork.c", "fork1 RFPPWAIT");

@@ -98,6 +98,9 @@ pub struct ProcSpec {
     pub continued: bool,
     #[serde(default)]
     pub sigchld_caught: bool,
+    /// P_CONTROLT: the process has a controlling terminal (the terminal's signals reach it).
+    #[serde(default)]
+    pub ctty: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
@@ -181,6 +184,14 @@ pub enum Op {
     VforkWait {
         pid: u32,
     },
+    /// A terminal signals its foreground process group `pgid`, as tty.c does
+    /// (`pgsignal(tp->t_pgrp, sig, 1)`: members with a controlling terminal). The default,
+    /// SIGWINCH (a window resize), is ignored by every process; only the walk matters.
+    Pgsignal {
+        pgid: u32,
+        #[serde(default = "sigwinch")]
+        sig: i32,
+    },
     /// A ps-like scan: hold the process (pfind: PHOLD), take its token, and for each LWP hold
     /// it (LWPHOLD) and block (copying out) before releasing it.
     Scan {
@@ -201,6 +212,9 @@ fn yes() -> bool {
 }
 fn sigkill() -> i32 {
     9
+}
+fn sigwinch() -> i32 {
+    crate::flags::SIGWINCH
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -93,9 +93,10 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(found.then_some(pid))
     }
 
-    /// kern_sig.c ksignal: takes the target's p_token. SIGKILL is posted to the process
-    /// (each LWP dies at its next user return); SIGCHLD only when the target catches it.
-    /// Signals to a zombie are discarded.
+    /// kern_sig.c ksignal -> lwpsignal(p, NULL, sig): PHOLD(p) and the target's p_token
+    /// (1104-1105), no delivery to a process with P_WEXIT (exiting or a zombie, 1109-1110).
+    /// SIGKILL is posted to the process (each LWP dies at its next user return); SIGCHLD
+    /// only when the target catches it; other signals are ignored by default.
     pub fn ksignal(&self, site: &'static Site, p: Pid, sig: i32) -> KR<()> {
         self.ksignal_as(site, p, sig, true)
     }
@@ -103,15 +104,16 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// ksignal, or (`locked` false, bug:wait-waker-no-token) its effect without the target's
     /// token.
     pub fn ksignal_as(&self, site: &'static Site, p: Pid, sig: i32, locked: bool) -> KR<()> {
+        self.phold(site, p)?;
         if locked {
             self.lwkt_gettoken(site, Tok::Proc(p))?;
         }
         {
             let me = self.me;
-            let mut g = self.sp(&[Obj::Sig(p)])?;
+            let mut g = self.sp(&[Obj::Sig(p), Obj::Word(Field::PFlags(p))])?;
             let pr = g.proc(me, p, site)?;
-            let text = if pr.stat == SZOMB {
-                format!("ksignal(pid {p}, {sig}): zombie, discarded")
+            let text = if pr.flags & P_WEXIT != 0 {
+                format!("ksignal(pid {p}, {sig}): P_WEXIT, not delivered")
             } else if sig == SIGKILL {
                 pr.killed = true;
                 interrupt_proc(&mut g, p);
@@ -128,7 +130,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         if locked {
             self.lwkt_reltoken(site, Tok::Proc(p))?;
         }
-        Ok(())
+        self.prele(site, p)
     }
 
     /// kern_sig.c lwpsignal(p, lp, SIGKILL): dropped when the LWP already has LWP_MP_WEXIT;

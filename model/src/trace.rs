@@ -16,6 +16,8 @@ pub enum Tok {
     Lwp(LwpId),
     Deadlwp(u8),
     ProcList,
+    /// pg_token of the process group with this id.
+    Pgrp(Pid),
 }
 
 /// A sleep/wakeup identifier (the address the kernel sleeps on).
@@ -29,6 +31,8 @@ pub enum Ident {
     TaskQueue(u8),
     /// A user-level sleep of an LWP script (read(2), pause(2), ...).
     User(LwpId),
+    /// The process group's pg_lock (a lockmgr lock, slept on while another holds it).
+    PgLock(Pid),
 }
 
 /// A shared word touched by atomics or by plain loads and stores.
@@ -213,6 +217,8 @@ impl fmt::Display for Violation {
         write!(f, "VIOLATION: {} by {}", self.kind.name(), self.actor)?;
         if self.line != 0 {
             write!(f, " in {} at kern_exit.c:{}", self.func, self.line)?;
+        } else if !self.func.is_empty() {
+            write!(f, " in {}", self.func)?;
         }
         write!(f, "\n  {}", self.message)
     }
@@ -225,6 +231,7 @@ impl fmt::Display for Tok {
             Tok::Lwp(l) => write!(f, "lwp_token(lwp#{l})"),
             Tok::Deadlwp(c) => write!(f, "deadlwp_token[cpu{c}]"),
             Tok::ProcList => write!(f, "proc_token"),
+            Tok::Pgrp(g) => write!(f, "pg_token(pgrp {g})"),
         }
     }
 }
@@ -239,6 +246,7 @@ impl fmt::Display for Ident {
             Ident::Td(l) => write!(f, "td(lwp#{l})"),
             Ident::TaskQueue(c) => write!(f, "taskqueue[cpu{c}]"),
             Ident::User(l) => write!(f, "user-sleep(lwp#{l})"),
+            Ident::PgLock(g) => write!(f, "&pg_lock(pgrp {g})"),
         }
     }
 }

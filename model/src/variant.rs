@@ -49,6 +49,9 @@ pub enum Switch {
     LwpWaitNoRecheck,
     /// kern_wait frees the process without the PSTALLs "reap4" and "reap5" (1034, 1036).
     NoReapStall,
+    /// pgsignal walks pg_members under pg_token and holds each member across its signal,
+    /// walking again when the member left the group meanwhile (kern_sig.c 865-880).
+    PgsignalPgToken,
     /// The reaper keeps PHOLDZOMB's count until PRELEZOMB: no PRELE at 956, no PHOLD at 972
     /// and 1043, and the PSTALLs of the reap (957, 1034, 1036, proc_remove_zombie) wait for
     /// a count of 1 (33b81dc963).
@@ -277,13 +280,27 @@ pub const VARIANTS: &[VariantInfo] = &[
     VariantInfo {
         name: "bug:no-reap-stall",
         description: "kern_wait frees the process without the final PSTALLs \"reap4\" and \"reap5\": a holder \
-                      that took a PHOLD during the reap would use freed memory",
+                      that found the zombie on its process group after proc_remove_zombie (990) and before \
+                      leavepgrp (993) uses freed memory. Applied on top of fix:pgsignal-pg-token, because the \
+                      seed's own pgsignal already fails the same scenario (F4)",
         upstream: "fixed 49aa3df0ca (2011) and e22b17d7f5 (2011); see also 3c8687d6a8 (2008)",
         functions: &["kern_wait"],
         lines: "1034, 1036",
-        exposed_by: &["ps-scan-vs-exit"],
+        exposed_by: &["pgsignal-vs-reap"],
         expect: "use-after-free",
-        switches: &[Switch::NoReapStall],
+        switches: &[Switch::NoReapStall, Switch::PgsignalPgToken],
+    },
+    VariantInfo {
+        name: "fix:pgsignal-pg-token",
+        description: "pgsignal walks pg_members under pg_token, holds each member (PHOLD) from before its \
+                      signal until the next one is held, and walks again when the member left the group while \
+                      ksignal blocked: a member reaped meanwhile stays allocated until pgsignal lets it go (finding F4)",
+        upstream: "none: proposed; kern_sig.c's pgsignal is unchanged in the public mirror as of 2020-07-24",
+        functions: &["pgsignal (kern_sig.c)"],
+        lines: "kern_sig.c 865-880",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::PgsignalPgToken],
     },
     VariantInfo {
         name: "bug:zomb-hold-deadlock",

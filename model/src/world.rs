@@ -40,6 +40,7 @@ pub enum Body {
 pub fn empty_kernel(variant: &Variant) -> Kernel {
     Kernel {
         procs: BTreeMap::new(),
+        pgrps: BTreeMap::new(),
         lwps: Vec::new(),
         tokens: BTreeMap::new(),
         actors: Vec::new(),
@@ -86,6 +87,9 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
     }
     for ps in &procs {
         let mut flags = P_MAYBETHREADED;
+        if ps.ctty {
+            flags |= P_CONTROLT;
+        }
         if ps.traced {
             flags |= P_TRACED;
         }
@@ -159,6 +163,8 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 nthreads: nlwps as i32,
                 lwp_tree: tree,
                 pgid: ps.pgid.unwrap_or(ps.pid),
+                pgrp: Some(ps.pgid.unwrap_or(ps.pid)),
+                pg_next: None,
                 sigparent: SIGCHLD,
                 oppid: ps.oppid,
                 ps_flag,
@@ -172,7 +178,7 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
     }
     // p_children in LIST_INSERT_HEAD order: the last forked child first.
     let pids: Vec<Pid> = k.procs.keys().copied().collect();
-    for pid in pids {
+    for &pid in &pids {
         if let Some(pp) = k.procs[&pid].pptr {
             k.procs
                 .get_mut(&pp)
@@ -180,6 +186,13 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 .children
                 .insert(0, pid);
         }
+    }
+    // pg_members in ascending pid order (LIST_INSERT_HEAD from the highest pid down).
+    for pid in pids.iter().rev() {
+        let g = k.procs[pid].pgid;
+        let head = k.pgrps.entry(g).or_default();
+        let old = head.first.replace(*pid);
+        k.procs.get_mut(pid).expect("listed").pg_next = old;
     }
     for cpu in spec.reaper_cpus() {
         let label = format!("reaper cpu{cpu}");
@@ -207,6 +220,9 @@ pub fn all_objects(k: &Kernel) -> Vec<Obj> {
         }
         v.extend([Obj::Tok(Tok::Proc(p)), Obj::Sig(p)]);
         v.extend([Ident::Proc(p), Ident::Nthreads(p), Ident::PLock(p)].map(Obj::Ident));
+    }
+    for &g in k.pgrps.keys() {
+        v.extend([Obj::Tok(Tok::Pgrp(g)), Obj::Ident(Ident::PgLock(g))]);
     }
     for l in 0..k.lwps.len() {
         for f in [

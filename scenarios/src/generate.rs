@@ -1,7 +1,8 @@
 //! Generated scenarios: `arbitrary` turns any bytes into a well-formed scenario of bounded size
 //! (at most 4 processes besides init, 1 or 2 LWPs each, 3 operations per LWP), for
 //! fuzzing and property tests. Generated scenarios carry no expectations: they are checked
-//! against the invariants only. Operations: every one the scenario language has, with the
+//! against the invariants only. Operations: every one the scenario language has (a terminal's signal to one of the
+//! declared process groups included), with the
 //! targets a real program could give them (a process only attaches to a later-declared, so
 //! never an ancestor, untraced process, at most once, as ptrace's EBUSY/EINVAL checks
 //! would otherwise refuse, and the model does not model those refusals).
@@ -42,10 +43,14 @@ impl<'a> Arbitrary<'a> for Generated {
                 stopped: u.ratio(1, 8)?,
                 continued: u.ratio(1, 8)?,
                 sigchld_caught: u.ratio(1, 4)?,
+                ctty: u.ratio(1, 2)?,
                 ..Default::default()
             });
         }
         let pids: Vec<u32> = procs.iter().map(|p| p.pid).collect();
+        let mut pgids: Vec<u32> = procs.iter().map(|p| p.pgid.unwrap_or(p.pid)).collect();
+        pgids.sort_unstable();
+        pgids.dedup();
         // Processes that are or will be traced: ptrace attaches to each at most once.
         let mut traced: Vec<u32> = procs.iter().filter(|p| p.traced).map(|p| p.pid).collect();
         // (parent, child) of the children created by vfork (P_PPWAIT).
@@ -75,7 +80,12 @@ impl<'a> Arbitrary<'a> for Generated {
                 let mut script = Vec::new();
                 for _ in 0..nops {
                     let first = script.is_empty();
-                    script.push(op(u, p.pid, &pids, &mut traced, &vforked(p.pid), first)?);
+                    let targets = Targets {
+                        pids: &pids,
+                        pgids: &pgids,
+                        vforked: &vforked(p.pid),
+                    };
+                    script.push(op(u, p.pid, &targets, &mut traced, first)?);
                 }
                 p.lwps.push(LwpSpec { cpu: 0, script });
                 actors += 1;
@@ -99,22 +109,29 @@ impl<'a> Arbitrary<'a> for Generated {
     }
 }
 
-/// One operation of an LWP of `me`. `vforked` are `me`'s children with P_PPWAIT when `me`
-/// is single-threaded, `first` says whether this is the LWP's first operation.
+/// What an operation of one LWP can name: the declared processes and process groups, and
+/// the LWP's process's children with P_PPWAIT when that process is single-threaded.
+struct Targets<'t> {
+    pids: &'t [u32],
+    pgids: &'t [u32],
+    vforked: &'t [u32],
+}
+
+/// One operation of an LWP of `me`; `first` says whether this is the LWP's first operation.
 fn op(
     u: &mut Unstructured<'_>,
     me: u32,
-    pids: &[u32],
+    t: &Targets<'_>,
     traced: &mut Vec<u32>,
-    vforked: &[u32],
     first: bool,
 ) -> Result<Op> {
+    let (pids, vforked) = (t.pids, t.vforked);
     let children: Vec<i32> = pids
         .iter()
         .filter(|p| **p > me)
         .map(|p| *p as i32)
         .collect();
-    Ok(match u.int_in_range(0..=15)? {
+    Ok(match u.int_in_range(0..=16)? {
         0 => Op::Exit {
             code: u.int_in_range(0..=3)?,
         },
@@ -193,6 +210,10 @@ fn op(
         }
         15 if !children.is_empty() => Op::Detach {
             pid: *u.choose(&children)? as u32,
+        },
+        16 => Op::Pgsignal {
+            pgid: *u.choose(t.pgids)?,
+            sig: kexit_model::flags::SIGWINCH,
         },
         _ => Op::Sleep {
             pcatch: u.arbitrary()?,

@@ -302,11 +302,12 @@ impl<'s, E: Engine> Cx<'s, E> {
                     }
                     self.proc_remove_zombie(at!(990, "proc_remove_zombie"), p)?;
                     self.lwkt_reltoken(at!(992, "lwkt_reltoken"), Tok::Proc(p))?;
-                    self.note(
-                        at!(993, "leavepgrp"),
-                        What::Note("leavepgrp, chgproccnt, crfree, p_args, p_sigacts: stubs"),
-                    )?;
+                    self.leavepgrp(at!(993, "leavepgrp"), p)?;
                     self.k()?.proc(me, p, at!(995, "p_xstat"))?.xstat = 0;
+                    self.note(
+                        at!(1001, "chgproccnt"),
+                        What::Note("chgproccnt, crfree, p_args, p_sigacts: stubs"),
+                    )?;
                     if reap_stall {
                         self.pstall(at!(1034, "PSTALL"), p, "reap4", zt)?;
                         self.pstall(at!(1036, "PSTALL"), p, "reap5", zt)?;
