@@ -462,32 +462,13 @@ fn a_plain_store_to_p_ppwait_is_harmless_under_sequential_consistency() {
 
 #[test]
 fn finding_f4_pgsignal_walks_onto_a_freed_member_and_the_fix_passes() {
-    let s = scenario("pgsignal-vs-reap");
-    let seed = Variant::default();
-    assert_eq!(expected(&s, &seed), vec![ViolationKind::UseAfterFree]);
-    for (engine, budget) in [
-        (EngineKind::Loom, loom_budget(&s)),
-        (EngineKind::Pct, shuttle_budget(10_000)),
-    ] {
-        assert_caught(&s, &seed, engine, budget, ViolationKind::UseAfterFree);
-    }
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/findings/F4-pgsignal-use-after-free.schedule");
-    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("F4 schedule in docs");
-    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
-    let v = run::replay(&s.spec, &seed, &steps)
-        .violation
-        .expect("the F4 schedule replays to its violation");
-    assert_eq!((v.kind, v.func), (ViolationKind::UseAfterFree, "pgsignal"));
-    let fix = variant("fix:pgsignal-pg-token");
-    assert!(expected(&s, &fix).is_empty());
-    let r = go(&s, &fix, EngineKind::Loom, loom_budget(&s));
-    assert_passes(&r, "pgsignal-vs-reap");
-    assert!(r.exhaustive);
-    assert_passes(
-        &go(&s, &fix, EngineKind::Pct, shuttle_budget(10_000)),
+    let v = finding_and_fix(
         "pgsignal-vs-reap",
+        ViolationKind::UseAfterFree,
+        "F4-pgsignal-use-after-free.schedule",
+        "fix:pgsignal-pg-token",
     );
+    assert_eq!(v.func, "pgsignal", "{v}");
 }
 
 /// Without reap4/reap5 the zombie is freed under a signaller that found it on its process
@@ -514,5 +495,59 @@ fn scan_holds_are_drained_before_the_unlink_without_the_final_reap_stalls() {
     assert_passes(
         &go(&s, &v, EngineKind::Pct, shuttle_budget(10_000)),
         "ps-scan-vs-exit",
+    );
+}
+
+/// A seed finding: loom and PCT show it with `kind`, its schedule in docs/findings replays to
+/// it (returned), and the fix variant passes the scenario (loom exhaustive at the scenario's bound, PCT).
+fn finding_and_fix(
+    scenario_name: &str,
+    kind: ViolationKind,
+    schedule: &str,
+    fix_name: &str,
+) -> kexit_model::Violation {
+    let s = scenario(scenario_name);
+    let seed = Variant::default();
+    assert_eq!(expected(&s, &seed), vec![kind]);
+    assert_caught(&s, &seed, EngineKind::Loom, loom_budget(&s), kind);
+    assert_caught(&s, &seed, EngineKind::Pct, shuttle_budget(10_000), kind);
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/findings")
+        .join(schedule);
+    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("schedule in docs");
+    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
+    let v = run::replay(&s.spec, &seed, &steps)
+        .violation
+        .expect("the schedule replays to its violation");
+    assert_eq!(v.kind, kind);
+    let fix = variant(fix_name);
+    assert!(expected(&s, &fix).is_empty());
+    let r = go(&s, &fix, EngineKind::Loom, loom_budget(&s));
+    assert_passes(&r, scenario_name);
+    assert!(r.exhaustive);
+    assert_passes(
+        &go(&s, &fix, EngineKind::Pct, shuttle_budget(10_000)),
+        scenario_name,
+    );
+    v
+}
+
+#[test]
+fn finding_f5_a_traced_vfork_child_wakes_its_tracer_not_its_vfork_parent() {
+    finding_and_fix(
+        "vfork-child-attached",
+        ViolationKind::Deadlock,
+        "F5-vfork-parent-not-woken.schedule",
+        "fix:ppwait-wake-child",
+    );
+}
+
+#[test]
+fn finding_f6_two_lwps_leaving_with_extexit_leave_an_undead_process() {
+    finding_and_fix(
+        "extexit-lwps-vs-scan",
+        ViolationKind::ProcessLeftBehind,
+        "F6-extexit-undead.schedule",
+        "fix:extexit-live-lwps",
     );
 }

@@ -1,11 +1,11 @@
-//! Classifying a violation found on a generated scenario: a recorded finding (F1-F4), a
+//! Classifying a violation found on a generated scenario: a recorded finding (F1-F6), a
 //! scenario that blocks by construction, PCT starving a runnable actor, or unrecorded (a
 //! potential finding). The judgments that depend on state replay the schedule and read the
 //! final kernel state or the trace.
 
 use crate::run;
-use kexit_model::flags::{P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB};
-use kexit_model::spec::{Op, WaitOpt};
+use kexit_model::flags::{EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB};
+use kexit_model::spec::{Op, SigchldAction, WaitOpt};
 use kexit_model::trace::{Violation, ViolationKind, What};
 use kexit_model::{Spec, Variant};
 use serde::Serialize;
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "class", content = "finding")]
 pub enum Class {
-    /// A finding of docs/findings.md (F1 to F4).
+    /// A finding of docs/findings.md (F1 to F6).
     Recorded(&'static str),
     /// A deadlock in which every blocked actor waits for something the scenario never does
     /// (a signal nobody sends, a child that never exits): the scenario blocks by
@@ -42,6 +42,27 @@ fn waits(spec: &Spec, pid: u32) -> impl Iterator<Item = (&Vec<WaitOpt>, bool)> {
         })
 }
 
+/// The process sets SIGCHLD to SIG_IGN (PS_CLDSIGIGN) in its script.
+fn ignores_sigchld(p: &kexit_model::spec::ProcSpec) -> bool {
+    p.lwps.iter().flat_map(|l| &l.script).any(|op| {
+        matches!(
+            op,
+            Op::Sigchld {
+                action: SigchldAction::Ignore
+            }
+        )
+    })
+}
+
+/// The process has children: declared ones, or ones it attaches to as a tracer.
+fn has_children(spec: &Spec, p: &kexit_model::spec::ProcSpec) -> bool {
+    spec.procs.iter().any(|c| c.parent == p.pid)
+        || p.lwps
+            .iter()
+            .flat_map(|l| &l.script)
+            .any(|op| matches!(op, Op::Attach { .. }))
+}
+
 /// Judges a violation on `spec` (found under `variant` with `schedule`).
 pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) -> Class {
     let all_pids = || spec.procs.iter().map(|p| p.pid);
@@ -62,8 +83,8 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         (ViolationKind::Kkassert, "kern_wait", 918)
         | (ViolationKind::DataRace, "kern_wait", 990)
             if spec.procs.iter().any(|p| {
-                (p.nocldwait || p.cldsigign)
-                    && spec.procs.iter().any(|c| c.parent == p.pid)
+                (p.nocldwait || p.cldsigign || ignores_sigchld(p))
+                    && has_children(spec, p)
                     && waits(spec, p.pid).next().is_some()
             }) =>
         {
@@ -95,6 +116,35 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
                 .any(|op| matches!(op, Op::Pgsignal { .. })) =>
         {
             Class::Recorded("F4")
+        }
+        // F5: a tracer attached a vfork child, so exit1's wakeup of p_pptr (472) went to the
+        // tracer: the vfork parent sleeps on with its hold, the child waits for it in "reap1".
+        (ViolationKind::Deadlock, ..)
+            if v.message.contains("\"ppwait\"")
+                && v.message.contains("\"reap1\"")
+                && spec.procs.iter().flat_map(|p| &p.lwps).flat_map(|l| &l.script).any(
+                    |op| matches!(op, Op::Attach { pid } if spec.procs.iter().any(|c| c.pid == *pid && c.ppwait)),
+                ) =>
+        {
+            Class::Recorded("F5")
+        }
+        // F6: two LWPs of one process left with extexit(EXTEXIT_LWP), each counting the other
+        // (163) while it was still polling in lwp_exit: nobody did exit1.
+        (ViolationKind::ProcessLeftBehind, ..)
+            if v.message.contains("has no threads left but is not a zombie")
+                && spec.procs.iter().any(|p| {
+                    p.lwps
+                        .iter()
+                        .filter(|l| {
+                            l.script.iter().any(|op| {
+                                matches!(op, Op::Extexit { who, .. } if *who == EXTEXIT_LWP)
+                            })
+                        })
+                        .count()
+                        >= 2
+                }) =>
+        {
+            Class::Recorded("F6")
         }
         (ViolationKind::Deadlock, ..) if blocks_by_construction(spec, variant, v, schedule) => {
             Class::ScenarioBlocks
@@ -201,11 +251,8 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
             let waits: Vec<(i32, Vec<WaitOpt>)> = if p.pid == 1 {
                 vec![(-1, Vec::new())]
             } else {
-                ops()
-                    .filter_map(|op| match op {
-                        Op::Wait { pid, options, .. } => Some((*pid, options.clone())),
-                        _ => None,
-                    })
+                current_wait(spec, &out.trace, &out.labels, label)
+                    .into_iter()
                     .collect()
             };
             // What kern_wait's scan would report to one of these waits (zombies, stops,
@@ -245,4 +292,36 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
         }
         false
     })
+}
+
+/// The wait(2) an LWP's actor is blocked in: the first of its script's waits that has not
+/// returned yet (each return is a "wait4(...) returns" note of that actor in the trace).
+fn current_wait(
+    spec: &Spec,
+    trace: &[kexit_model::trace::Event],
+    labels: &[String],
+    label: &str,
+) -> Option<(i32, Vec<WaitOpt>)> {
+    let (pid, tid) = label.strip_prefix("pid ")?.split_once(" lwp ")?;
+    let (pid, tid): (u32, usize) = (pid.parse().ok()?, tid.parse().ok()?);
+    let actor = labels.iter().position(|l| l == label)?;
+    let returned = trace
+        .iter()
+        .filter(|e| e.actor == actor)
+        .filter(|e| matches!(&e.what, What::Text(t) if t.starts_with("wait4(") && t.contains(") returns ")))
+        .count();
+    let script = &spec
+        .procs
+        .iter()
+        .find(|q| q.pid == pid)?
+        .lwps
+        .get(tid - 1)?
+        .script;
+    script
+        .iter()
+        .filter_map(|op| match op {
+            Op::Wait { pid, options, .. } => Some((*pid, options.clone())),
+            _ => None,
+        })
+        .nth(returned)
 }

@@ -105,6 +105,8 @@ pub fn explain(name: &str) -> Result<u8, String> {
             (p.ppwait, "P_PPWAIT"),
             (p.stopped, "stopped"),
             (p.continued, "P_CONTINUED"),
+            (p.sigchld_caught, "catches SIGCHLD"),
+            (p.ctty, "P_CONTROLT"),
         ] {
             if on {
                 flags.push(f.to_string());

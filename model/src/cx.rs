@@ -255,6 +255,12 @@ impl<'s, E: Engine> Cx<'s, E> {
                 Run::Finished => continue,
                 Run::Idle => "idle".to_string(),
                 Run::Sleeping => match a.wchan {
+                    Some(i) if a.line == 0 => {
+                        format!(
+                            "asleep in tsleep \"{}\" on {i}, outside kern_exit.c",
+                            a.wmesg
+                        )
+                    }
                     Some(i) => format!(
                         "asleep in tsleep \"{}\" on {i} at kern_exit.c:{} ({})",
                         a.wmesg, a.line, a.func

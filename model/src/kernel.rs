@@ -70,9 +70,9 @@ pub enum Run {
     TokenWait,
     /// Descheduled in tsleep without timeout.
     Sleeping,
-    /// In a timed tsleep begun at this step: it may time out once another actor has made
-    /// progress since, or at once if no other actor can run (a tick is long: other cpus
-    /// get to run first).
+    /// In a timed tsleep, begun when the other actors had taken this many steps in all: it
+    /// may time out once another actor has taken a step since, or when no other actor can
+    /// run (a tick is long: other cpus get to run first, other timed sleepers included).
     Timed(u32),
     /// Waiting for work it may never get (idle reaper, init without children, an LWP whose
     /// script is done): not a deadlock when everyone else is done.
@@ -102,6 +102,8 @@ pub struct Actor {
     /// Current seed line (for steps inside stubs).
     pub line: u32,
     pub func: &'static str,
+    /// Trace events this actor has recorded (its progress, for the timed-sleep rule).
+    pub steps: u32,
 }
 
 #[derive(Default)]
@@ -193,6 +195,7 @@ impl Kernel {
             self.actors[me].func = site.func;
         }
         self.step += 1;
+        self.actors[me].steps += 1;
         self.trace.push(Event {
             step: self.step,
             actor: me,
@@ -408,11 +411,20 @@ impl Kernel {
         }
     }
 
+    /// A timed sleeper that another actor has made progress on since it went to sleep.
+    fn timeout_earned(&self, a: ActorId) -> bool {
+        match self.actors[a].run {
+            Run::Timed(others_at) => self.step - self.actors[a].steps > others_at,
+            _ => false,
+        }
+    }
+
     pub fn runnable(&self, a: ActorId) -> bool {
         match self.actors[a].run {
-            Run::Timed(at) => {
-                self.step > at
-                    || !(0..self.actors.len()).any(|b| b != a && self.strictly_runnable(b))
+            Run::Timed(_) => {
+                self.timeout_earned(a)
+                    || !(0..self.actors.len())
+                        .any(|b| b != a && (self.strictly_runnable(b) || self.timeout_earned(b)))
             }
             _ => self.strictly_runnable(a),
         }

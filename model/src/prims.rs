@@ -194,9 +194,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.record(me, site, What::TokLostByBlocking(lost));
         }
         let idle = g.actors[me].idle_on.contains(&ident);
-        let step = g.step;
+        let others_steps = g.step - g.actors[me].steps;
         g.actors[me].run = if timed {
-            Run::Timed(step)
+            Run::Timed(others_steps)
         } else if idle {
             Run::Idle
         } else {

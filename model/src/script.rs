@@ -158,15 +158,21 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
         Op::Pgsignal { pgid, sig } => cx.pgsignal(ext!("tty.c", "pgsignal"), *pgid, *sig, true),
         Op::Attach { pid } => trace_attach(cx, *pid, true),
         Op::VforkWait { pid } => {
+            // start_forked_proc (kern_fork.c 800-805); the hold it ends is sys_vfork's,
+            // taken at fork (kern_fork.c:136), which the initial state has.
             let site = ext!("kern_fork.c", "fork1 RFPPWAIT");
             let (_, me_pid) = cx.cur()?;
-            cx.phold(site, *pid)?;
+            let on = if cx.has(crate::variant::Switch::PpwaitWakeChild) {
+                Ident::Proc(*pid)
+            } else {
+                Ident::Proc(me_pid)
+            };
             loop {
-                cx.tsleep_interlock(site, Ident::Proc(me_pid), 0)?;
+                cx.tsleep_interlock(site, on, 0)?;
                 if cx.load(site, Field::PFlags(*pid))? & P_PPWAIT == 0 {
                     break;
                 }
-                cx.tsleep(site, Ident::Proc(me_pid), PINTERLOCKED, "ppwait", false)?;
+                cx.tsleep(site, on, PINTERLOCKED, "ppwait", false)?;
             }
             cx.prele(site, *pid)
         }

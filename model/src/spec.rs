@@ -179,8 +179,9 @@ pub enum Op {
     Detach {
         pid: u32,
     },
-    /// The vfork parent's wait (kern_fork.c): hold the child (PHOLD) and sleep until its
-    /// P_PPWAIT clears.
+    /// The vfork parent's wait (kern_fork.c): it has held the child (PHOLD) since the fork,
+    /// sleeps until its P_PPWAIT clears and releases it. Only as the first operation of a
+    /// single-LWP parent of a `ppwait` child.
     VforkWait {
         pid: u32,
     },

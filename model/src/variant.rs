@@ -49,6 +49,12 @@ pub enum Switch {
     LwpWaitNoRecheck,
     /// kern_wait frees the process without the PSTALLs "reap4" and "reap5" (1034, 1036).
     NoReapStall,
+    /// sys_extexit(EXTEXIT_LWP) takes the simple LWP exit only while another LWP on
+    /// p_lwp_tree lacks LWP_MP_WEXIT, instead of testing p_nthreads > 1 (163).
+    ExtexitLiveLwps,
+    /// The vfork parent sleeps on its child and exit1 wakes the child's address instead of
+    /// p_pptr (472; kern_fork.c 802-804).
+    PpwaitWakeChild,
     /// pgsignal walks pg_members under pg_token and holds each member across its signal,
     /// walking again when the member left the group meanwhile (kern_sig.c 865-880).
     PgsignalPgToken,
@@ -325,6 +331,31 @@ pub const VARIANTS: &[VariantInfo] = &[
         exposed_by: &[],
         expect: "",
         switches: &[Switch::ZombKeepsHold],
+    },
+    VariantInfo {
+        name: "fix:extexit-live-lwps",
+        description: "sys_extexit(EXTEXIT_LWP) takes the simple LWP exit only while another LWP on \
+                      p_lwp_tree has not set LWP_MP_WEXIT, which lwp_exit sets under p_token before it \
+                      can block: two LWPs leaving at once cannot both leave the process without a master \
+                      exit (finding F6)",
+        upstream: "none: proposed; sys_extexit is unchanged in the public mirror as of 2020-07-24",
+        functions: &["sys_extexit"],
+        lines: "157-165",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::ExtexitLiveLwps],
+    },
+    VariantInfo {
+        name: "fix:ppwait-wake-child",
+        description: "the vfork parent sleeps on its child and exit1 wakes the child instead of p_pptr \
+                      (as FreeBSD's p_pwait does): a tracer that attached the child, and so became its \
+                      p_pptr, no longer takes the vfork parent's wakeup (finding F5)",
+        upstream: "none: proposed; the 2020 tree still wakes p_pptr (kern_exit.c, kern_exec.c)",
+        functions: &["exit1", "start_forked_proc (kern_fork.c)"],
+        lines: "468-473; kern_fork.c 800-805",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::PpwaitWakeChild],
     },
     VariantInfo {
         name: "bug:ppwait-plain-store",

@@ -187,6 +187,19 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 .insert(0, pid);
         }
     }
+    // A vfork parent has held its child since sys_vfork (PHOLD, kern_fork.c:136): its
+    // script begins with the vfork wait, which releases the hold (validated).
+    for ps in &procs {
+        let vforker = procs.iter().find(|p| p.pid == ps.parent);
+        let held = ps.ppwait
+            && vforker.is_some_and(|p| {
+                p.lwps.first().and_then(|l| l.script.first())
+                    == Some(&Op::VforkWait { pid: ps.pid })
+            });
+        if held {
+            k.procs.get_mut(&ps.pid).expect("built").lock = 1;
+        }
+    }
     // pg_members in ascending pid order (LIST_INSERT_HEAD from the highest pid down).
     for pid in pids.iter().rev() {
         let g = k.procs[pid].pgid;
@@ -257,6 +270,7 @@ fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
         idle_on,
         line: 0,
         func: "",
+        steps: 0,
     }
 }
 

@@ -214,6 +214,27 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                         return Err((n, format!("{name} names pid {pid}, which is not declared")));
                     }
                 }
+                if let Op::VforkWait { pid } = op {
+                    let child = procs.get(pid);
+                    let vforked = child.is_some_and(|c| c.ppwait && c.parent == p.pid);
+                    let first = p.lwps.len() == 1 && p.lwps[0].script.first() == Some(op);
+                    if !vforked || !first {
+                        let n = vec!["\"vfork_wait\"".to_string()];
+                        let msg = format!(
+                            "vfork_wait names pid {pid}: it must be the first operation of a \
+                             single-LWP process waiting for its own child with ppwait = true"
+                        );
+                        return Err((n, msg));
+                    }
+                }
+                if let Op::Pgsignal { pgid, .. } = op {
+                    if !procs.values().any(|q| q.pgid.unwrap_or(q.pid) == *pgid) {
+                        let n = vec!["\"pgsignal\"".to_string()];
+                        let msg =
+                            format!("pgsignal names pgrp {pgid}, which no declared process is in");
+                        return Err((n, msg));
+                    }
+                }
             }
         }
     }

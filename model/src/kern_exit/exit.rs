@@ -55,13 +55,35 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         self.lwkt_gettoken(at!(153, "lwkt_gettoken"), Tok::Proc(p))?;
         if who == EXTEXIT_LWP {
-            let n = *self.k()?.nthreads(self.me, p, at!(163, "p_nthreads"))?;
-            if n > 1 {
+            let another = if self.has(Switch::ExtexitLiveLwps) {
+                self.another_live_lwp(p)?
+            } else {
+                *self.k()?.nthreads(self.me, p, at!(163, "p_nthreads"))? > 1
+            };
+            if another {
                 return self.lwp_exit(false, None).map(|_| 0);
             }
         }
         self.lwkt_reltoken(at!(171, "lwkt_reltoken"), Tok::Proc(p))?;
         self.exit1(w_exitcode(status, 0)).map(|_| 0)
+    }
+
+    /// fix:extexit-live-lwps: instead of `p_nthreads > 1` (163), whether another LWP on
+    /// `p_lwp_tree` has not begun to exit (LWP_MP_WEXIT, which lwp_exit sets at 607 under the
+    /// same token before it may block). Caller holds p's token.
+    fn another_live_lwp(&self, p: Pid) -> KR<bool> {
+        const F: &str = "sys_extexit";
+        let (me_lwp, _) = self.cur()?;
+        let tree = self
+            .k()?
+            .lwp_tree(self.me, p, at!(163, "p_nthreads"))?
+            .clone();
+        for l in tree.into_iter().filter(|l| *l != me_lwp) {
+            if self.load(at!(163, "p_nthreads"), Field::LwpMpflags(l))? & LWP_MP_WEXIT == 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Caller holds curproc's p_token. Returns EALREADY when another LWP is the master exiter.
@@ -325,7 +347,14 @@ impl<'s, E: Engine> Cx<'s, E> {
                 .k()?
                 .pptr(me, p, at!(472, "p_pptr"))?
                 .expect("live child has a parent");
-            self.wakeup(at!(472, "wakeup"), Ident::Proc(pp))?;
+            // fix:ppwait-wake-child: the vfork parent sleeps on the child, which a tracer's
+            // attach does not change (p_pptr does).
+            let ident = if self.has(Switch::PpwaitWakeChild) {
+                Ident::Proc(p)
+            } else {
+                Ident::Proc(pp)
+            };
+            self.wakeup(at!(472, "wakeup"), ident)?;
         }
         Ok(())
     }
@@ -450,6 +479,10 @@ impl<'s, E: Engine> Cx<'s, E> {
             if let Some(pr) = g.procs.get_mut(&p) {
                 pr.sigchld = false;
             }
+            // Back in user space: the next operation starts outside every seed function.
+            let me = self.me;
+            g.actors[me].line = 0;
+            g.actors[me].func = "";
             g.lwps[lp].sigkill || g.procs[&p].killed
         };
         if killed {
