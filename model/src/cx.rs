@@ -195,7 +195,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                     return Ok(g);
                 }
                 Run::Idle if g.shutdown => return Err(Unwind::Shutdown),
-                Run::Timed(_) if g.runnable(me) => {
+                Run::Timed { .. } if g.runnable(me) => {
                     g.actors[me].run = Run::TokenWait;
                     continue;
                 }
@@ -267,7 +267,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                     ),
                     None => format!("asleep \"{}\"", a.wmesg),
                 },
-                Run::Timed(_) => format!("in a timed sleep \"{}\"", a.wmesg),
+                Run::Timed { .. } => format!("in a timed sleep \"{}\"", a.wmesg),
                 Run::TokenWait => {
                     let held: Vec<String> = a.toks.iter().map(|(t, _, _)| t.to_string()).collect();
                     format!(

@@ -70,10 +70,15 @@ pub enum Run {
     TokenWait,
     /// Descheduled in tsleep without timeout.
     Sleeping,
-    /// In a timed tsleep, begun when the other actors had taken this many steps in all: it
-    /// may time out once another actor has taken a step since, or when no other actor can
-    /// run (a tick is long: other cpus get to run first, other timed sleepers included).
-    Timed(u32),
+    /// In a timed tsleep begun at step `began`, when the other actors had taken `others`
+    /// steps in all. It may time out once another actor has taken a step since, unless an
+    /// earlier sleep may time out too or an actor ready since before `began` has not run
+    /// yet (a tick ends the sleeps that began before it, earliest first, after the threads
+    /// that were ready); and whenever no other actor can run.
+    Timed {
+        began: u32,
+        others: u32,
+    },
     /// Waiting for work it may never get (idle reaper, init without children, an LWP whose
     /// script is done): not a deadlock when everyone else is done.
     Idle,
@@ -104,6 +109,8 @@ pub struct Actor {
     pub func: &'static str,
     /// Trace events this actor has recorded (its progress, for the timed-sleep rule).
     pub steps: u32,
+    /// The step of its last trace event.
+    pub last: u32,
 }
 
 #[derive(Default)]
@@ -196,6 +203,7 @@ impl Kernel {
         }
         self.step += 1;
         self.actors[me].steps += 1;
+        self.actors[me].last = self.step;
         self.trace.push(Event {
             step: self.step,
             actor: me,
@@ -411,20 +419,36 @@ impl Kernel {
         }
     }
 
-    /// A timed sleeper that another actor has made progress on since it went to sleep.
-    fn timeout_earned(&self, a: ActorId) -> bool {
+    /// A timed sleeper that another actor has made progress on since it went to sleep: the
+    /// step its sleep began.
+    fn timeout_earned(&self, a: ActorId) -> Option<u32> {
         match self.actors[a].run {
-            Run::Timed(others_at) => self.step - self.actors[a].steps > others_at,
-            _ => false,
+            Run::Timed { began, others } if self.step - self.actors[a].steps > others => {
+                Some(began)
+            }
+            _ => None,
         }
+    }
+
+    /// Whether a timed sleeper's timeout fires now: it has been earned, no sleep that began
+    /// earlier has earned one too, and no actor that could run has been waiting to since
+    /// before this sleep began (a tick is long: the threads ready before it run first).
+    fn timeout_due(&self, a: ActorId) -> bool {
+        self.timeout_earned(a).is_some_and(|mine| {
+            !(0..self.actors.len()).any(|b| {
+                b != a
+                    && (self.timeout_earned(b).is_some_and(|other| other < mine)
+                        || (self.strictly_runnable(b) && self.actors[b].last < mine))
+            })
+        })
     }
 
     pub fn runnable(&self, a: ActorId) -> bool {
         match self.actors[a].run {
-            Run::Timed(_) => {
-                self.timeout_earned(a)
+            Run::Timed { .. } => {
+                self.timeout_due(a)
                     || !(0..self.actors.len())
-                        .any(|b| b != a && (self.strictly_runnable(b) || self.timeout_earned(b)))
+                        .any(|b| b != a && (self.strictly_runnable(b) || self.timeout_due(b)))
             }
             _ => self.strictly_runnable(a),
         }
@@ -433,7 +457,7 @@ impl Kernel {
     /// Timed sleepers whose timeout may now fire.
     pub fn timeouts_due(&mut self) {
         for a in 0..self.actors.len() {
-            if matches!(self.actors[a].run, Run::Timed(_)) && self.runnable(a) {
+            if matches!(self.actors[a].run, Run::Timed { .. }) && self.runnable(a) {
                 self.pending_unpark.push(a);
             }
         }

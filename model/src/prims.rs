@@ -194,9 +194,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.record(me, site, What::TokLostByBlocking(lost));
         }
         let idle = g.actors[me].idle_on.contains(&ident);
-        let others_steps = g.step - g.actors[me].steps;
+        let (began, others) = (g.step, g.step - g.actors[me].steps);
         g.actors[me].run = if timed {
-            Run::Timed(others_steps)
+            Run::Timed { began, others }
         } else if idle {
             Run::Idle
         } else {
@@ -327,7 +327,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 pub fn wake(k: &mut Kernel, a: ActorId) {
     let ac = &mut k.actors[a];
     ac.wchan = None;
-    if matches!(ac.run, Run::Sleeping | Run::Idle | Run::Timed(_)) {
+    if matches!(ac.run, Run::Sleeping | Run::Idle | Run::Timed { .. }) {
         ac.run = Run::TokenWait;
         k.pending_unpark.push(a);
     }

@@ -153,7 +153,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             }
             cx.lwkt_reltoken(site, Tok::Proc(p))
         }
-        Op::Scan { pid } => scan(cx, *pid),
+        Op::Scan { pid, zombies } => scan(cx, *pid, *zombies),
         // tty.c's signals to the foreground group (TIOCSWINSZ: SIGWINCH, 1265; ^C: SIGINT, ...).
         Op::Pgsignal { pgid, sig } => cx.pgsignal(ext!("tty.c", "pgsignal"), *pgid, *sig, true),
         Op::Attach { pid } => trace_attach(cx, *pid, true),
@@ -256,11 +256,18 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
     cx.prele(site, p)
 }
 
-/// A ps-like scan of one process's LWPs, blocking while it holds each.
-fn scan<E: Engine>(cx: &Cx<'_, E>, pid: Pid) -> KR<()> {
+/// A ps-like scan of one process's LWPs, blocking while it holds each. KERN_PROC_PID finds
+/// the process with pfind (not a zombie); KERN_PROC_ALL walks allproc, where zombies stay
+/// until proc_remove_zombie, and holds it under proc_token (kern_proc.c 1477-1540).
+fn scan<E: Engine>(cx: &Cx<'_, E>, pid: Pid, zombies: bool) -> KR<()> {
     let me = cx.me;
     let site = ext!("kern_proc.c", "sysctl_kern_proc");
-    let Some(p) = cx.pfind(site, pid)? else {
+    let found = if zombies {
+        cx.allproc_find(site, pid)?
+    } else {
+        cx.pfind(site, pid)?
+    };
+    let Some(p) = found else {
         return Ok(());
     };
     cx.lwkt_gettoken(site, Tok::Proc(p))?;

@@ -194,9 +194,12 @@ pub enum Op {
         sig: i32,
     },
     /// A ps-like scan: hold the process (pfind: PHOLD), take its token, and for each LWP hold
-    /// it (LWPHOLD) and block (copying out) before releasing it.
+    /// it (LWPHOLD) and block (copying out) before releasing it. With `zombies`, the scan
+    /// walks allproc as `ps -ax` does (KERN_PROC_ALL) and finds a zombie too.
     Scan {
         pid: u32,
+        #[serde(default)]
+        zombies: bool,
     },
 }
 

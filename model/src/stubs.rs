@@ -78,13 +78,28 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.find_held(site, pid, true)
     }
 
+    /// sysctl_kern_proc's walk of allproc (KERN_PROC_ALL): finds the process whether or not
+    /// it is a zombie, held.
+    pub fn allproc_find(&self, site: &'static Site, pid: Pid) -> KR<Option<Pid>> {
+        self.find_held_if(site, pid, |_| true)
+    }
+
     fn find_held(&self, site: &'static Site, pid: Pid, zombie: bool) -> KR<Option<Pid>> {
+        self.find_held_if(site, pid, |p| (p.stat == SZOMB) == zombie)
+    }
+
+    fn find_held_if(
+        &self,
+        site: &'static Site,
+        pid: Pid,
+        wanted: impl Fn(&Proc) -> bool,
+    ) -> KR<Option<Pid>> {
         self.lwkt_gettoken_shared(site, Tok::ProcList)?;
         let found = {
             let g = self.k()?;
             g.procs
                 .get(&pid)
-                .is_some_and(|p| !p.freed && p.in_allproc && (p.stat == SZOMB) == zombie)
+                .is_some_and(|p| !p.freed && p.in_allproc && wanted(p))
         };
         if found {
             self.phold(site, pid)?;

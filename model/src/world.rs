@@ -271,6 +271,7 @@ fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
         line: 0,
         func: "",
         steps: 0,
+        last: 0,
     }
 }
 

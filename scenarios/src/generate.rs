@@ -189,6 +189,7 @@ fn op(
         },
         12 => Op::Scan {
             pid: *u.choose(pids)?,
+            zombies: u.arbitrary()?,
         },
         // vfork: the parent waits for a child created with P_PPWAIT (see `Generated`).
         13 if !vforked.is_empty() && first => Op::VforkWait {

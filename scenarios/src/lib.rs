@@ -202,7 +202,7 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                     Op::Kill { pid, .. } => Some(("kill", pid)),
                     Op::Stop { pid } => Some(("stop", pid)),
                     Op::Cont { pid } => Some(("cont", pid)),
-                    Op::Scan { pid } => Some(("scan", pid)),
+                    Op::Scan { pid, .. } => Some(("scan", pid)),
                     Op::Attach { pid } => Some(("attach", pid)),
                     Op::VforkWait { pid } => Some(("vfork_wait", pid)),
                     Op::Detach { pid } => Some(("detach", pid)),
