@@ -56,8 +56,14 @@ pub fn variants(json: bool) -> Result<u8, String> {
         println!("{}\n    {}", v.name, v.description);
         println!("    upstream: {}", v.upstream);
         if !v.functions.is_empty() {
+            // Lines outside the seed name their own file.
+            let file = if v.lines.starts_with(|c: char| c.is_ascii_digit()) {
+                "kern_exit.c:"
+            } else {
+                ""
+            };
             println!(
-                "    touches: {} (kern_exit.c:{})",
+                "    touches: {} ({file}{})",
                 v.functions.join(", "),
                 v.lines
             );

@@ -275,11 +275,13 @@ pub const VARIANTS: &[VariantInfo] = &[
     VariantInfo {
         name: "bug:lwp-wait-no-recheck",
         description: "lwp_wait waits out lwp_lock and td_refs in loops and falls through to the TDF flags \
-                      without re-checking the others, so an LWP held again meanwhile would be disposed",
+                      without re-checking the others, so an LWP held again meanwhile would be disposed. \
+                      Not observable in 2014: an exiting LWP leaves p_lwp_tree before it is waited for, so \
+                      no new hold can come (docs/variants.md)",
         upstream: "fixed 2af9d75dac (2011)",
         functions: &["lwp_wait"],
         lines: "750-756",
-        exposed_by: &["ps-scan-vs-exit"],
+        exposed_by: &["ps-all-vs-reap"],
         expect: "use-after-free",
         switches: &[Switch::LwpWaitNoRecheck],
     },
