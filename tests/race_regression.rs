@@ -107,6 +107,16 @@ fn starters_pass_on_random_dfs_and_os_threads() {
     }
 }
 
+/// The variant passes the scenario: loom exhaustively at the scenario's bound, and 10,000
+/// PCT executions.
+fn passes_on_loom_and_pct(s: &Scenario, v: &Variant) {
+    let name = s.spec.name.as_str();
+    let r = go(s, v, EngineKind::Loom, loom_budget(s));
+    assert_passes(&r, name);
+    assert!(r.exhaustive, "{name}: loom not exhaustive");
+    assert_passes(&go(s, v, EngineKind::Pct, shuttle_budget(10_000)), name);
+}
+
 /// A variant caught on an engine: the right kind, the expected verdict, and a schedule that
 /// replays to the same violation.
 fn assert_caught(
@@ -167,14 +177,9 @@ fn parent_token_released_across_the_wait_sleep_loses_the_wakeup() {
 
 #[test]
 fn without_the_waitgen_recheck_the_parent_token_still_closes_the_window() {
-    let s = scenario("exit-vs-wait");
-    let v = variant("bug:no-waitgen-recheck");
-    let r = go(&s, &v, EngineKind::Loom, loom_budget(&s));
-    assert_passes(&r, "exit-vs-wait");
-    assert!(r.exhaustive);
-    assert_passes(
-        &go(&s, &v, EngineKind::Pct, shuttle_budget(10_000)),
-        "exit-vs-wait",
+    passes_on_loom_and_pct(
+        &scenario("exit-vs-wait"),
+        &variant("bug:no-waitgen-recheck"),
     );
 }
 
@@ -450,15 +455,7 @@ fn finding_f3_second_waiter_hits_pholdzomb_kkassert_and_the_fix_passes() {
 
 #[test]
 fn a_plain_store_to_p_ppwait_is_harmless_under_sequential_consistency() {
-    let s = scenario("vfork-wait");
-    let v = variant("bug:ppwait-plain-store");
-    let r = go(&s, &v, EngineKind::Loom, loom_budget(&s));
-    assert_passes(&r, "vfork-wait");
-    assert!(r.exhaustive);
-    assert_passes(
-        &go(&s, &v, EngineKind::Pct, shuttle_budget(10_000)),
-        "vfork-wait",
-    );
+    passes_on_loom_and_pct(&scenario("vfork-wait"), &variant("bug:ppwait-plain-store"));
 }
 
 #[test]
@@ -488,15 +485,7 @@ fn without_the_final_reap_stalls_a_group_signaller_holds_a_freed_zombie() {
 /// proc_remove_zombie's own PSTALLs before the unlink, so reap4/reap5 do not matter to them.
 #[test]
 fn scan_holds_are_drained_before_the_unlink_without_the_final_reap_stalls() {
-    let s = scenario("ps-scan-vs-exit");
-    let v = variant("bug:no-reap-stall");
-    let r = go(&s, &v, EngineKind::Loom, loom_budget(&s));
-    assert_passes(&r, "ps-scan-vs-exit");
-    assert!(r.exhaustive);
-    assert_passes(
-        &go(&s, &v, EngineKind::Pct, shuttle_budget(10_000)),
-        "ps-scan-vs-exit",
-    );
+    passes_on_loom_and_pct(&scenario("ps-scan-vs-exit"), &variant("bug:no-reap-stall"));
 }
 
 /// A seed finding: loom and PCT show it with `kind`, its schedule in docs/findings replays to
@@ -523,13 +512,7 @@ fn finding_and_fix(
     assert_eq!(v.kind, kind);
     let fix = variant(fix_name);
     assert!(expected(&s, &fix).is_empty());
-    let r = go(&s, &fix, EngineKind::Loom, loom_budget(&s));
-    assert_passes(&r, scenario_name);
-    assert!(r.exhaustive);
-    assert_passes(
-        &go(&s, &fix, EngineKind::Pct, shuttle_budget(10_000)),
-        scenario_name,
-    );
+    passes_on_loom_and_pct(&s, &fix);
     v
 }
 

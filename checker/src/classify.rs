@@ -5,7 +5,7 @@
 
 use crate::run;
 use kexit_model::flags::{EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB};
-use kexit_model::spec::{Op, SigchldAction, WaitOpt};
+use kexit_model::spec::{Op, ProcSpec, SigchldAction, WaitOpt};
 use kexit_model::trace::{Violation, ViolationKind, What};
 use kexit_model::{Spec, Variant};
 use serde::Serialize;
@@ -33,7 +33,7 @@ fn waits(spec: &Spec, pid: u32) -> impl Iterator<Item = (&Vec<WaitOpt>, bool)> {
     spec.procs
         .iter()
         .filter(move |p| p.pid == pid)
-        .flat_map(|p| p.lwps.iter().flat_map(|l| l.script.iter()))
+        .flat_map(ops_of)
         .filter_map(|op| match op {
             Op::Wait {
                 options, rusage, ..
@@ -42,9 +42,19 @@ fn waits(spec: &Spec, pid: u32) -> impl Iterator<Item = (&Vec<WaitOpt>, bool)> {
         })
 }
 
+/// Every operation of a process's LWPs.
+fn ops_of(p: &ProcSpec) -> impl Iterator<Item = &Op> {
+    p.lwps.iter().flat_map(|l| &l.script)
+}
+
+/// Every operation of the scenario.
+fn all_ops(spec: &Spec) -> impl Iterator<Item = &Op> {
+    spec.procs.iter().flat_map(ops_of)
+}
+
 /// The process sets SIGCHLD to SIG_IGN (PS_CLDSIGIGN) in its script.
-fn ignores_sigchld(p: &kexit_model::spec::ProcSpec) -> bool {
-    p.lwps.iter().flat_map(|l| &l.script).any(|op| {
+fn ignores_sigchld(p: &ProcSpec) -> bool {
+    ops_of(p).any(|op| {
         matches!(
             op,
             Op::Sigchld {
@@ -55,12 +65,9 @@ fn ignores_sigchld(p: &kexit_model::spec::ProcSpec) -> bool {
 }
 
 /// The process has children: declared ones, or ones it attaches to as a tracer.
-fn has_children(spec: &Spec, p: &kexit_model::spec::ProcSpec) -> bool {
+fn has_children(spec: &Spec, p: &ProcSpec) -> bool {
     spec.procs.iter().any(|c| c.parent == p.pid)
-        || p.lwps
-            .iter()
-            .flat_map(|l| &l.script)
-            .any(|op| matches!(op, Op::Attach { .. }))
+        || ops_of(p).any(|op| matches!(op, Op::Attach { .. }))
 }
 
 /// Judges a violation on `spec` (found under `variant` with `schedule`).
@@ -108,12 +115,7 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         // F4: pgsignal's walk of pg_members (or the signal it sends) touches a member that
         // its parent reaped and freed meanwhile (leavepgrp at 993, kfree at 1045).
         (ViolationKind::UseAfterFree, "pgsignal" | "lwpsignal", 0)
-            if spec
-                .procs
-                .iter()
-                .flat_map(|p| &p.lwps)
-                .flat_map(|l| &l.script)
-                .any(|op| matches!(op, Op::Pgsignal { .. })) =>
+            if all_ops(spec).any(|op| matches!(op, Op::Pgsignal { .. })) =>
         {
             Class::Recorded("F4")
         }
@@ -122,23 +124,25 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         (ViolationKind::Deadlock, ..)
             if v.message.contains("\"ppwait\"")
                 && v.message.contains("\"reap1\"")
-                && spec.procs.iter().flat_map(|p| &p.lwps).flat_map(|l| &l.script).any(
-                    |op| matches!(op, Op::Attach { pid } if spec.procs.iter().any(|c| c.pid == *pid && c.ppwait)),
-                ) =>
+                && all_ops(spec).any(|op| {
+                    matches!(op, Op::Attach { pid }
+                        if spec.procs.iter().any(|c| c.pid == *pid && c.ppwait))
+                }) =>
         {
             Class::Recorded("F5")
         }
         // F6: two LWPs of one process left with extexit(EXTEXIT_LWP), each counting the other
         // (163) while it was still polling in lwp_exit: nobody did exit1.
         (ViolationKind::ProcessLeftBehind, ..)
-            if v.message.contains("has no threads left but is not a zombie")
+            if v.message
+                .contains("has no threads left but is not a zombie")
                 && spec.procs.iter().any(|p| {
                     p.lwps
                         .iter()
                         .filter(|l| {
-                            l.script.iter().any(|op| {
-                                matches!(op, Op::Extexit { who, .. } if *who == EXTEXIT_LWP)
-                            })
+                            l.script.iter().any(
+                                |op| matches!(op, Op::Extexit { who, .. } if *who == EXTEXIT_LWP),
+                            )
                         })
                         .count()
                         >= 2
@@ -245,7 +249,7 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
             spec.procs
                 .iter()
                 .filter(|q| q.pid == p.pid)
-                .flat_map(|q| q.lwps.iter().flat_map(|l| l.script.iter()))
+                .flat_map(ops_of)
         };
         if what.starts_with("asleep in tsleep \"wait\"") && what.contains("kern_exit.c:1124") {
             let waits: Vec<(i32, Vec<WaitOpt>)> = if p.pid == 1 {

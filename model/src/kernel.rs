@@ -70,14 +70,13 @@ pub enum Run {
     TokenWait,
     /// Descheduled in tsleep without timeout.
     Sleeping,
-    /// In a timed tsleep begun at step `began`, when the other actors had taken `others`
-    /// steps in all. It may time out once another actor has taken a step since, unless an
-    /// earlier sleep may time out too or an actor ready since before `began` has not run
-    /// yet (a tick ends the sleeps that began before it, earliest first, after the threads
-    /// that were ready); and whenever no other actor can run.
+    /// In a timed tsleep begun at step `began`. It may time out once another actor has taken
+    /// a step since (the sleeper itself records nothing while it sleeps), unless an earlier
+    /// sleep may time out too or an actor ready since before `began` has not run yet (a tick
+    /// ends the sleeps that began before it, earliest first, after the threads that were
+    /// ready); and whenever no other actor can run.
     Timed {
         began: u32,
-        others: u32,
     },
     /// Waiting for work it may never get (idle reaper, init without children, an LWP whose
     /// script is done): not a deadlock when everyone else is done.
@@ -107,9 +106,7 @@ pub struct Actor {
     /// Current seed line (for steps inside stubs).
     pub line: u32,
     pub func: &'static str,
-    /// Trace events this actor has recorded (its progress, for the timed-sleep rule).
-    pub steps: u32,
-    /// The step of its last trace event.
+    /// The step of its last trace event (for the timed-sleep rule).
     pub last: u32,
 }
 
@@ -202,7 +199,6 @@ impl Kernel {
             self.actors[me].func = site.func;
         }
         self.step += 1;
-        self.actors[me].steps += 1;
         self.actors[me].last = self.step;
         self.trace.push(Event {
             step: self.step,
@@ -423,9 +419,7 @@ impl Kernel {
     /// step its sleep began.
     fn timeout_earned(&self, a: ActorId) -> Option<u32> {
         match self.actors[a].run {
-            Run::Timed { began, others } if self.step - self.actors[a].steps > others => {
-                Some(began)
-            }
+            Run::Timed { began } if self.step > began => Some(began),
             _ => None,
         }
     }

@@ -194,9 +194,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.record(me, site, What::TokLostByBlocking(lost));
         }
         let idle = g.actors[me].idle_on.contains(&ident);
-        let (began, others) = (g.step, g.step - g.actors[me].steps);
+        let began = g.step;
         g.actors[me].run = if timed {
-            Run::Timed { began, others }
+            Run::Timed { began }
         } else if idle {
             Run::Idle
         } else {

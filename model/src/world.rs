@@ -270,7 +270,6 @@ fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
         idle_on,
         line: 0,
         func: "",
-        steps: 0,
         last: 0,
     }
 }
