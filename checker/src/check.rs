@@ -54,6 +54,8 @@ pub struct ResultJson {
     pub seed: Option<u64>,
     pub schedule_file: Option<String>,
     pub error: Option<String>,
+    /// The state engine's counts.
+    pub state: Option<crate::state::search::StateStats>,
 }
 
 pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
@@ -199,7 +201,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         for engine in engines {
             let scale = if a.deep { 10 } else { 1 };
             let iterations = a.iterations.unwrap_or(match engine {
-                EngineKind::Loom => u64::MAX,
+                EngineKind::Loom | EngineKind::State => u64::MAX,
                 EngineKind::Os => 1_000 * scale,
                 EngineKind::Dfs => 100_000 * scale,
                 _ => 10_000 * scale,
@@ -214,6 +216,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                     a.preemption_bound.or(s.spec.loom_bound)
                 },
                 jobs,
+                max_states: a.max_states.unwrap_or(run::DEFAULT_MAX_STATES * scale),
                 ..Budget::default()
             };
             units.push(Unit {
@@ -349,6 +352,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             seed,
             schedule_file,
             error: r.error.clone(),
+            state: r.state.clone(),
         };
         if !a.json {
             print_row(&rj, &r);
@@ -372,7 +376,9 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
 }
 
 fn print_row(r: &ResultJson, run: &RunResult) {
-    let exploration = if r.exhaustive {
+    let exploration = if let (true, Some(st)) = (r.exhaustive, &r.state) {
+        format!("exhaustive ({} states)", st.states)
+    } else if r.exhaustive {
         match r.preemption_bound {
             Some(b) => format!("exhaustive (preemption bound {b})"),
             None => "exhaustive".to_string(),
@@ -382,9 +388,10 @@ fn print_row(r: &ResultJson, run: &RunResult) {
     } else if r.error.is_some() {
         "error".to_string()
     } else {
-        match r.seeds {
-            Some((a, b)) => format!("budget reached (seeds {a}..={b})"),
-            None => "budget reached".to_string(),
+        match (r.seeds, &r.state) {
+            (Some((a, b)), _) => format!("budget reached (seeds {a}..={b})"),
+            (None, Some(st)) => format!("NOT exhaustive: stopped at {} states", st.states),
+            (None, None) => "budget reached".to_string(),
         }
     };
     println!(

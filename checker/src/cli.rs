@@ -27,6 +27,7 @@ pub enum EngineArg {
     Dfs,
     Urw,
     Os,
+    State,
     All,
 }
 
@@ -39,6 +40,7 @@ impl EngineArg {
             EngineArg::Dfs => EngineKind::Dfs,
             EngineArg::Urw => EngineKind::Urw,
             EngineArg::Os => EngineKind::Os,
+            EngineArg::State => EngineKind::State,
             EngineArg::All => return None,
         })
     }
@@ -99,7 +101,8 @@ pub enum Command {
 pub struct CheckArgs {
     /// Scenario names, globs over names (`exit-*`), or paths to .toml files. Default: all.
     pub scenarios: Vec<String>,
-    /// Engine: loom (exhaustive), pct, random, dfs, urw (shuttle), os (threads), all.
+    /// Engine: state (exhaustive, no bound), loom (exhaustive up to a preemption bound), pct,
+    /// random, dfs, urw (shuttle), os (threads), all.
     /// Default: loom where the scenario fits in loom's 5 threads, pct otherwise.
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,
@@ -136,6 +139,16 @@ pub struct CheckArgs {
     /// Run loom in this process instead of a child process (a loom abort then ends kexit).
     #[arg(long)]
     pub in_process: bool,
+    /// State engine: stop (not exhaustive) after this many distinct states.
+    #[arg(long)]
+    pub max_states: Option<u64>,
+    /// State engine: instead of searching, check the fingerprint. Random executions without
+    /// pruning must always lead from the same (state, chosen actor) to the same next state.
+    #[arg(long)]
+    pub audit: bool,
+    /// State engine: breadth-first, so a violation's schedule is a shortest one.
+    #[arg(long)]
+    pub shortest: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -104,6 +104,7 @@ pub fn run_loom(scenario: &str, spec: &Spec, variant: &Variant, budget: &Budget)
         found: None,
         lines: Vec::new(),
         error: None,
+        state: None,
     };
     let out = match cmd.stdin(Stdio::null()).output() {
         Ok(o) => o,

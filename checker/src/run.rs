@@ -23,6 +23,8 @@ pub enum EngineKind {
     Dfs,
     Urw,
     Os,
+    /// Depth-first search with a visited-state set: exhaustive without a bound.
+    State,
 }
 
 impl EngineKind {
@@ -34,12 +36,16 @@ impl EngineKind {
             EngineKind::Dfs => "dfs",
             EngineKind::Urw => "urw",
             EngineKind::Os => "os",
+            EngineKind::State => "state",
         }
     }
     pub fn seeded(self) -> bool {
         matches!(self, EngineKind::Pct | EngineKind::Random | EngineKind::Urw)
     }
 }
+
+/// The state engine's default state budget (about 100 bytes of memory per state).
+pub const DEFAULT_MAX_STATES: u64 = 20_000_000;
 
 /// Loom allows 5 threads including the harness.
 pub const LOOM_MAX_ACTORS: usize = 4;
@@ -55,6 +61,8 @@ pub struct Budget {
     pub single_bound: bool,
     pub jobs: usize,
     pub pct_depth: usize,
+    /// The state engine stops (not exhaustive) after this many distinct states.
+    pub max_states: u64,
 }
 
 impl Default for Budget {
@@ -67,6 +75,7 @@ impl Default for Budget {
             single_bound: false,
             jobs: 1,
             pct_depth: 3,
+            max_states: DEFAULT_MAX_STATES,
         }
     }
 }
@@ -88,6 +97,8 @@ pub struct RunResult {
     pub lines: Vec<u64>,
     /// A model panic, or why the run could not start.
     pub error: Option<String>,
+    /// What the state engine counted (states, transitions, depth).
+    pub state: Option<crate::state::search::StateStats>,
 }
 
 struct Ctl {
@@ -149,6 +160,7 @@ impl Ctl {
             found,
             lines: std::mem::take(&mut *self.lines.lock()),
             error,
+            state: None,
         }
     }
 
@@ -225,6 +237,9 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> RunResult {
     install_quiet_panic_hook();
+    if engine == EngineKind::State {
+        return crate::state::run(spec, variant, budget, progress);
+    }
     let ctl = Ctl::new(budget);
     let spec = Arc::new(spec.clone());
     let variant = Arc::new(variant.clone());
@@ -238,6 +253,7 @@ pub fn run(
             }
             None
         }),
+        EngineKind::State => unreachable!("handled above"),
         EngineKind::Pct | EngineKind::Random | EngineKind::Urw => {
             let estimate = calibrate(&spec, &variant);
             parallel(&ctl, progress, |_| {
@@ -292,7 +308,7 @@ pub fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-fn shuttle_config() -> shuttle::Config {
+pub fn shuttle_config() -> shuttle::Config {
     let mut c = shuttle::Config::new();
     c.failure_persistence = shuttle::FailurePersistence::None;
     c.max_steps = shuttle::MaxSteps::FailAfter(5_000_000);

@@ -8,12 +8,14 @@ use crate::site::Site;
 use crate::trace::*;
 use parking_lot::{Mutex, MutexGuard};
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 pub struct Sys<E: Engine> {
     pub engine: E,
     /// Read without the kernel lock: it never changes during an execution.
     pub variant: crate::variant::Variant,
-    pub kernel: Mutex<Kernel>,
+    /// Shared with the engine (`Engine::attach`), which may read it between two steps.
+    pub kernel: Arc<Mutex<Kernel>>,
     pub threads: Mutex<Vec<Option<E::Thread>>>,
 }
 

@@ -30,6 +30,10 @@ pub trait Engine: Send + Sync + 'static {
     /// Called before the actors start with every object a scheduling point may name and
     /// the number of actors.
     fn prepare(&mut self, _objs: &[Obj], _actors: usize) {}
+    /// Called once before the actors start with the kernel they run on, for an engine that
+    /// looks at the kernel state between steps (the state engine's fingerprints). The lock is
+    /// free whenever the engine is asked to schedule: it is only held within a step.
+    fn attach(&self, _kernel: &std::sync::Arc<parking_lot::Mutex<crate::kernel::Kernel>>) {}
     /// Called once when the model stops an execution early (violation), so an engine that
     /// holds actors back can release them.
     fn abort(&self) {}

@@ -8,6 +8,7 @@ use crate::trace::*;
 use crate::variant::Variant;
 use std::collections::BTreeMap;
 
+#[derive(Hash)]
 pub struct Proc {
     pub pid: Pid,
     pub pptr: Option<Pid>,
@@ -42,12 +43,13 @@ pub struct Proc {
 
 /// A process group: LIST_HEAD pg_members under pg_token, and pg_lock, the lockmgr lock that
 /// pgsignal holds across its walk (it excludes fork and other signallers, not leavepgrp).
-#[derive(Default)]
+#[derive(Default, Hash)]
 pub struct Pgrp {
     pub first: Option<Pid>,
     pub lock_holder: Option<ActorId>,
 }
 
+#[derive(Hash)]
 pub struct Lwp {
     pub tid: u32,
     pub pid: Pid,
@@ -84,7 +86,7 @@ pub enum Run {
     Finished,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ActorKind {
     Lwp(LwpId),
     Reaper(u8),
@@ -108,16 +110,19 @@ pub struct Actor {
     pub func: &'static str,
     /// The step of its last trace event (for the timed-sleep rule).
     pub last: u32,
+    /// What the actor has seen so far: a running digest of the site and result of each of
+    /// its steps (its local state, for the state engine's fingerprint).
+    pub digest: u128,
 }
 
-#[derive(Default)]
+#[derive(Default, Hash)]
 pub struct TokState {
     pub excl: Option<ActorId>,
     pub shared: Vec<ActorId>,
 }
 
 /// What a finished wait(2) reported, for exactly-once checks and expectations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Reap {
     pub waiter: Pid,
     pub child: Pid,
@@ -200,6 +205,7 @@ impl Kernel {
         }
         self.step += 1;
         self.actors[me].last = self.step;
+        crate::fingerprint::observe(&mut self.actors[me].digest, site, &what);
         self.trace.push(Event {
             step: self.step,
             actor: me,

@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod cx;
 pub mod engine;
+pub mod fingerprint;
 pub mod flags;
 pub mod hold;
 pub mod kern_exit;

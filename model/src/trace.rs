@@ -62,7 +62,7 @@ pub enum Obj {
     ExitList,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WakeWhy {
     Wakeup,
@@ -72,7 +72,7 @@ pub enum WakeWhy {
     SignalPending,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum What {
     TokAcquired(Tok, bool),
     TokRecursed(Tok),

@@ -271,6 +271,7 @@ fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
         line: 0,
         func: "",
         last: 0,
+        digest: 0,
     }
 }
 
@@ -328,9 +329,10 @@ pub fn run_bodies<E: Engine>(
     let sys = Arc::new(Sys {
         engine,
         variant: kernel.variant.clone(),
-        kernel: Mutex::new(kernel),
+        kernel: Arc::new(Mutex::new(kernel)),
         threads: Mutex::new(vec![None; n]),
     });
+    sys.engine.attach(&sys.kernel);
     let mut joins = Vec::new();
     for (me, body) in bodies.into_iter().enumerate() {
         let sys = sys.clone();

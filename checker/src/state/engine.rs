@@ -1,0 +1,220 @@
+//! The state engine's execution layer: the model runs on shuttle threads, and a scheduler of
+//! our own hands every scheduling decision to a [`Chooser`] together with the fingerprint of
+//! the state the decision is taken in.
+//!
+//! A decision point is a moment where every actor is suspended at a model scheduling point,
+//! parked in a blocking primitive, not yet started, or finished: the current actor has just
+//! reached a switch point, blocked, or ended. Shuttle asks the scheduler at many more places
+//! (channel sends, thread spawns); there the running task simply goes on, because the model
+//! only touches kernel state between two of its own scheduling points.
+
+use kexit_model::engine::{ActorId, Engine, Obj};
+use kexit_model::kernel::Kernel;
+use parking_lot::Mutex;
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use std::hash::Hasher;
+use std::sync::Arc;
+use xxhash_rust::xxh3::Xxh3Default;
+
+/// What the search answers at a decision point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    Run(ActorId),
+    /// Stop this execution here (the state's subtree is explored or being explored).
+    Cut,
+}
+
+/// The search strategy behind the scheduler (DFS with a visited set, the audit's random
+/// walk, breadth-first replays).
+pub trait Chooser {
+    /// Called before each execution; false ends the run.
+    fn begin(&mut self) -> bool;
+    /// A decision in the state `fp` among `enabled` (sorted, never empty).
+    fn choose(&mut self, fp: u128, enabled: &[ActorId]) -> Choice;
+}
+
+/// Where each actor's thread is, as far as the fingerprint must know.
+#[derive(Default)]
+pub struct Link {
+    kernel: Option<Arc<Mutex<Kernel>>>,
+    /// Suspended at a model scheduling point, waiting to be chosen.
+    at_point: Vec<bool>,
+    /// Parked in a blocking primitive.
+    parked: Vec<bool>,
+    /// Unparks not yet consumed by a park.
+    wakeups: Vec<u32>,
+    started: Vec<bool>,
+    /// The search cut this execution: every actor refuses to go on, so the execution ends
+    /// through the model's own abort path.
+    cut: bool,
+}
+
+pub type SharedLink = Arc<Mutex<Link>>;
+
+/// The model-side engine: marks where each actor is and yields to shuttle at every point.
+pub struct StateEngine {
+    link: SharedLink,
+    wake: Vec<shuttle::sync::mpsc::Sender<()>>,
+    wait: Vec<std::sync::Mutex<shuttle::sync::mpsc::Receiver<()>>>,
+}
+
+impl StateEngine {
+    pub fn new(link: SharedLink) -> Self {
+        StateEngine {
+            link,
+            wake: Vec::new(),
+            wait: Vec::new(),
+        }
+    }
+}
+
+impl Engine for StateEngine {
+    type Thread = ActorId;
+    fn switch_point(&self, me: ActorId, _objs: &[Obj]) -> bool {
+        self.link.lock().at_point[me] = true;
+        shuttle::thread::yield_now();
+        let mut l = self.link.lock();
+        l.at_point[me] = false;
+        !l.cut
+    }
+    fn silent(&self, _me: ActorId) -> bool {
+        !self.link.lock().cut
+    }
+    fn prepare(&mut self, _objs: &[Obj], actors: usize) {
+        for _ in 0..actors {
+            let (tx, rx) = shuttle::sync::mpsc::channel();
+            self.wake.push(tx);
+            self.wait.push(std::sync::Mutex::new(rx));
+        }
+        let mut l = self.link.lock();
+        *l = Link {
+            kernel: None,
+            at_point: vec![false; actors],
+            parked: vec![false; actors],
+            wakeups: vec![0; actors],
+            started: vec![false; actors],
+            cut: false,
+        };
+    }
+    fn attach(&self, kernel: &Arc<Mutex<Kernel>>) {
+        self.link.lock().kernel = Some(kernel.clone());
+    }
+    fn current(&self, me: ActorId) -> Self::Thread {
+        assert_eq!(
+            actor_of(shuttle::current::me()),
+            Some(me),
+            "actors are the shuttle tasks after the harness, in order"
+        );
+        self.link.lock().started[me] = true;
+        me
+    }
+    fn park(&self, me: ActorId) {
+        self.link.lock().parked[me] = true;
+        let _ = self.wait[me].lock().expect("own receiver").recv();
+        let mut l = self.link.lock();
+        l.parked[me] = false;
+        l.wakeups[me] = l.wakeups[me].saturating_sub(1);
+    }
+    fn unpark(&self, t: &Self::Thread) {
+        self.link.lock().wakeups[*t] += 1;
+        let _ = self.wake[*t].send(());
+    }
+}
+
+/// Task 0 is the harness thread; actor `a` is task `a + 1`.
+fn actor_of(t: TaskId) -> Option<ActorId> {
+    usize::from(t).checked_sub(1)
+}
+
+/// The shuttle scheduler that finds decision points and asks the chooser.
+pub struct StateScheduler<C> {
+    pub chooser: C,
+    link: SharedLink,
+}
+
+impl<C: Chooser> StateScheduler<C> {
+    pub fn new(chooser: C, link: SharedLink) -> Self {
+        StateScheduler { chooser, link }
+    }
+}
+
+impl Link {
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
+    /// The fingerprint of the state at a decision point: the kernel's, and where each
+    /// actor's thread is.
+    fn fingerprint(&self) -> u128 {
+        let k = self.kernel.as_ref().expect("attached").lock();
+        let mut h = Xxh3Default::new();
+        h.write_u128(k.fingerprint());
+        for a in 0..self.at_point.len() {
+            h.write_u8(
+                self.at_point[a] as u8 | (self.parked[a] as u8) << 1 | (self.started[a] as u8) << 2,
+            );
+            h.write_u32(self.wakeups[a]);
+        }
+        h.digest128()
+    }
+}
+
+impl<C: Chooser> Scheduler for StateScheduler<C> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.chooser.begin().then(|| Schedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        let cur_runnable = current.filter(|c| runnable.iter().any(|t| t.id() == *c));
+        let mut l = self.link.lock();
+        let cur_actor = current.and_then(actor_of);
+        // No decision: the harness thread setting up or joining, an actor between two of its
+        // points, or an execution that is being cut.
+        let deciding = l.kernel.is_some()
+            && !l.cut
+            && match (cur_runnable, cur_actor) {
+                (None, _) => true,
+                (Some(_), Some(a)) => l.at_point[a],
+                (Some(_), None) => false,
+            };
+        if !deciding {
+            return Some(cur_runnable.unwrap_or_else(|| runnable[0].id()));
+        }
+        let enabled: Vec<ActorId> = runnable.iter().filter_map(|t| actor_of(t.id())).collect();
+        if enabled.is_empty() {
+            return Some(runnable[0].id());
+        }
+        let fp = l.fingerprint();
+        match self.chooser.choose(fp, &enabled) {
+            Choice::Run(a) => {
+                // The chosen actor now runs its step: later shuttle points inside it are no
+                // decisions.
+                l.at_point[a] = false;
+                Some(TaskId::from(a + 1))
+            }
+            Choice::Cut => {
+                l.cut = true;
+                Some(cur_runnable.unwrap_or_else(|| runnable[0].id()))
+            }
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}
+
+/// A chooser the caller keeps a handle to (the shuttle runner takes its scheduler away).
+impl<C: Chooser> Chooser for Arc<Mutex<C>> {
+    fn begin(&mut self) -> bool {
+        self.lock().begin()
+    }
+    fn choose(&mut self, fp: u128, enabled: &[ActorId]) -> Choice {
+        self.lock().choose(fp, enabled)
+    }
+}

@@ -1,0 +1,134 @@
+//! `--engine state`: exhaustive exploration without a preemption bound, by remembering the
+//! states it has explored (docs/model.md, "The state engine").
+
+pub mod engine;
+pub mod search;
+
+use crate::run::{Budget, EngineKind, Found, RunResult};
+use engine::{SharedLink, StateEngine, StateScheduler};
+use kexit_model::world::{execute, Outcome};
+use kexit_model::{Spec, Variant};
+use parking_lot::Mutex;
+use search::{Dfs, StateStats, Stop};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+pub struct StateRun {
+    pub stats: StateStats,
+    pub exhaustive: bool,
+    pub stopped: Option<Stop>,
+    pub found: Option<Outcome>,
+    pub lines: Vec<u64>,
+    pub error: Option<String>,
+}
+
+/// `kexit check --engine state`: the search on a worker thread while this one reports the
+/// number of states to `progress`.
+pub fn run(
+    spec: &Spec,
+    variant: &Variant,
+    budget: &Budget,
+    progress: &(dyn Fn(u64) + Sync),
+) -> RunResult {
+    let started = Instant::now();
+    let states = Arc::new(AtomicU64::new(0));
+    let r = std::thread::scope(|s| {
+        let worker = s.spawn(|| explore(spec, variant, budget, &states));
+        while !worker.is_finished() {
+            progress(states.load(SeqCst));
+            std::thread::park_timeout(Duration::from_millis(50));
+        }
+        worker.join()
+    });
+    let r = r.unwrap_or_else(|p| StateRun {
+        error: Some(crate::run::panic_text(&p)),
+        ..StateRun::default()
+    });
+    progress(r.stats.states);
+    RunResult {
+        engine: EngineKind::State,
+        executions: r.stats.executions,
+        points: 0,
+        exhaustive: r.exhaustive,
+        elapsed: started.elapsed(),
+        found: r.found.map(|outcome| Found {
+            outcome,
+            seed: None,
+        }),
+        lines: r.lines,
+        error: r.error,
+        state: Some(r.stats),
+    }
+}
+
+/// Runs the state search on `spec` in the calling thread; `states` follows the count.
+pub fn explore(
+    spec: &Spec,
+    variant: &Variant,
+    budget: &Budget,
+    states: &Arc<AtomicU64>,
+) -> StateRun {
+    crate::run::install_quiet_panic_hook();
+    let link: SharedLink = Arc::default();
+    let dfs = Arc::new(Mutex::new(Dfs::new(budget, states.clone())));
+    let stop = dfs.lock().stop.clone();
+    let found: Arc<Mutex<Option<Outcome>>> = Arc::default();
+    let lines: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let sched = StateScheduler::new(dfs.clone(), link.clone());
+    let (s, v, f, ln, st) = (
+        Arc::new(spec.clone()),
+        Arc::new(variant.clone()),
+        found.clone(),
+        lines.clone(),
+        stop.clone(),
+    );
+    let body = move || {
+        let out = execute(
+            &s,
+            &v,
+            StateEngine::new(link.clone()),
+            &*crate::engines::shuttle_spawn(),
+        );
+        merge_lines(&mut ln.lock(), &out.lines);
+        // A cut execution stopped half-way: its final state is no final state.
+        if out.violation.is_some() && !link.lock().is_cut() {
+            let mut f = f.lock();
+            if f.is_none() {
+                *f = Some(out);
+            }
+            st.store(true, SeqCst);
+        }
+    };
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        shuttle::Runner::new(sched, crate::run::shuttle_config()).run(body)
+    }));
+    let dfs = dfs.lock();
+    let found = found.lock().take();
+    let error = r.err().map(|p| {
+        format!(
+            "model panicked under the state engine: {}",
+            crate::run::panic_text(&p)
+        )
+    });
+    let lines = std::mem::take(&mut *lines.lock());
+    StateRun {
+        stats: dfs.stats.clone(),
+        exhaustive: dfs.exhausted && found.is_none() && error.is_none(),
+        stopped: dfs.stopped,
+        found,
+        lines,
+        error,
+    }
+}
+
+fn merge_lines(acc: &mut Vec<u64>, lines: &[u64]) {
+    if acc.len() < lines.len() {
+        acc.resize(lines.len(), 0);
+    }
+    for (a, b) in acc.iter_mut().zip(lines) {
+        *a |= *b;
+    }
+}

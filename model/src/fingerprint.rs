@@ -1,0 +1,129 @@
+//! State fingerprints for the state engine: 128 bits over everything that can change what
+//! happens next, and nothing that only records what happened.
+//!
+//! - The kernel state: processes, process groups, LWPs and threads, token holders, each
+//!   actor's tokens, run state, wait channel and sleep flags, the dead-LWP lists, pending
+//!   reaper work, the exit list, allocation count, reaps recorded.
+//! - Not the recording: trace, schedule, step and scheduling-point counters, coverage.
+//!   Step numbers that the timed-sleep rule compares (`Run::Timed::began`, `Actor::last`)
+//!   enter only as the comparisons the rule makes, so two states that differ only in how
+//!   many steps it took to reach them are one state.
+//! - Each actor's local state, which lives on its stack where nothing can snapshot it: the
+//!   running digest of the site and the result of every step it took (`observe`, called for
+//!   every trace event). An actor's code is deterministic given what its steps returned, so
+//!   equal digests mean equal local states; `kexit check --engine state --audit` checks it.
+
+use crate::kernel::{Kernel, Run};
+use crate::site::Site;
+use crate::trace::What;
+use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
+use xxhash_rust::xxh3::xxh3_128;
+
+/// A `Hasher` that only collects the bytes `Hash` impls write; the fingerprint is xxh3-128
+/// of them (derived `Hash` writes many small integers, which a byte buffer takes cheaply).
+struct Bytes<'a>(&'a mut Vec<u8>);
+
+impl Hasher for Bytes<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+    fn finish(&self) -> u64 {
+        xxh3_128(self.0) as u64
+    }
+}
+
+thread_local! {
+    static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(4096));
+}
+
+/// xxh3-128 of what `f` writes, in a reused per-thread buffer.
+fn digest_of(f: impl FnOnce(&mut Bytes<'_>)) -> u128 {
+    BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        f(&mut Bytes(&mut b));
+        xxh3_128(&b)
+    })
+}
+
+/// Folds one step of an actor (where it was and what it saw) into its digest. The site is
+/// identified by its address: every `at!`/`ext!` expansion is a static of its own, so two
+/// code locations never share one.
+pub fn observe(digest: &mut u128, site: &'static Site, what: &What) {
+    *digest = digest_of(|h| {
+        digest.hash(h);
+        (site as *const Site as usize).hash(h);
+        what.hash(h);
+    });
+}
+
+impl Kernel {
+    /// The state's fingerprint (see the module documentation for what it covers).
+    pub fn fingerprint(&self) -> u128 {
+        digest_of(|h| self.hash_state(h))
+    }
+
+    fn hash_state<H: Hasher>(&self, h: &mut H) {
+        for (pid, p) in &self.procs {
+            pid.hash(h);
+            p.hash(h);
+        }
+        for (g, pg) in &self.pgrps {
+            g.hash(h);
+            pg.hash(h);
+        }
+        self.lwps.hash(h);
+        // A token nobody holds is the same whether or not it has an entry yet.
+        for (t, st) in &self.tokens {
+            if st.excl.is_some() || !st.shared.is_empty() {
+                t.hash(h);
+                st.hash(h);
+            }
+        }
+        for a in &self.actors {
+            a.kind.hash(h);
+            a.toks.hash(h);
+            a.toks_live.hash(h);
+            std::mem::discriminant(&a.run).hash(h);
+            a.wchan.hash(h);
+            a.wpcatch.hash(h);
+            a.interrupted.hash(h);
+            a.wmesg.hash(h);
+            a.idle_on.hash(h);
+            a.line.hash(h);
+            a.func.hash(h);
+            a.digest.hash(h);
+        }
+        self.hash_timed_order(h);
+        self.ncpus.hash(h);
+        self.deadlwp_list.hash(h);
+        self.task_pending.hash(h);
+        self.exit_list.hash(h);
+        self.allocs.hash(h);
+        self.shutdown.hash(h);
+        self.abort.hash(h);
+        self.violation.is_some().hash(h);
+        self.reaps.hash(h);
+    }
+
+    /// The timed-sleep rule (`Kernel::runnable`) compares a timed sleep's start with the
+    /// current step, with other timed sleeps' starts and with every actor's last step. Those
+    /// comparisons, and no step number, enter the fingerprint: every later step number is
+    /// larger than all of them, so they decide every comparison the rule can make later.
+    fn hash_timed_order<H: Hasher>(&self, h: &mut H) {
+        for (a, ac) in self.actors.iter().enumerate() {
+            let Run::Timed { began } = ac.run else {
+                continue;
+            };
+            a.hash(h);
+            (self.step > began).hash(h);
+            for b in &self.actors {
+                (b.last < began).hash(h);
+                if let Run::Timed { began: other } = b.run {
+                    (other < began).hash(h);
+                }
+            }
+        }
+    }
+}
