@@ -171,6 +171,9 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     if a.iterations == Some(0) {
         return Err("--iterations must be at least 1".into());
     }
+    if a.audit {
+        return crate::state::cli::main(&a, &scenarios, &variant);
+    }
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -107,6 +107,16 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(g)
     }
 
+    /// `sp` for a step that accesses `objs` only as `access` says (a load, a blind atomic).
+    pub fn sp_as(&self, objs: &[Obj], access: crate::engine::Access) -> KR<KG<'s, E>> {
+        if !self.sys.engine.access_point(self.me, objs, access) {
+            return Err(self.replay_ended());
+        }
+        let mut g = self.lock()?;
+        g.points += 1;
+        Ok(g)
+    }
+
     /// The kernel lock without a scheduling point: plain accesses under a held token.
     pub fn k(&self) -> KR<KG<'s, E>> {
         if !self.sys.engine.silent(self.me) {

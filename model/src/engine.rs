@@ -7,6 +7,20 @@ pub use crate::trace::Obj;
 
 pub type ActorId = usize;
 
+/// How a step accesses the objects of its scheduling point, where that is less than a write:
+/// an engine that reduces by commutativity (the state engine) may let two such steps commute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Access {
+    /// Reads only (a plain load).
+    Read,
+    /// An atomic add whose result the code discards: two of them commute.
+    Add,
+    /// An atomic set of bits whose result the code discards: two of them commute.
+    Set,
+    /// An atomic clear of bits whose result the code discards: two of them commute.
+    Clear,
+}
+
 pub trait Engine: Send + Sync + 'static {
     /// Handle used to unpark an actor's engine thread.
     type Thread: Clone + Send + Sync + 'static;
@@ -15,6 +29,11 @@ pub trait Engine: Send + Sync + 'static {
     /// `objs`. Returns false when the engine wants the execution to stop (a replayed schedule
     /// that has run out).
     fn switch_point(&self, me: ActorId, objs: &[Obj]) -> bool;
+    /// `switch_point` for a step that accesses `objs` only as `access` says. Engines that do
+    /// not reduce by commutativity treat it as any other point.
+    fn access_point(&self, me: ActorId, objs: &[Obj], _access: Access) -> bool {
+        self.switch_point(me, objs)
+    }
     /// The kernel lock is about to be taken without a scheduling point (plain accesses under
     /// a held token). Only an engine that imposes an order on every acquisition waits here.
     fn silent(&self, _me: ActorId) -> bool {

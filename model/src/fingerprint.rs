@@ -12,12 +12,17 @@
 //!   running digest of the site and the result of every step it took (`observe`, called for
 //!   every trace event). An actor's code is deterministic given what its steps returned, so
 //!   equal digests mean equal local states; `kexit check --engine state --audit` checks it.
+//!   Scopes (`local.rs`) forget what no longer matters: after a call only its result, at a
+//!   loop head only the loop's live values.
+//!   Scopes (`local.rs`) forget what no longer matters: after a call only its result, at a
+//!   loop head only the loop's live values.
 
 use crate::kernel::{Kernel, Run};
 use crate::site::Site;
 use crate::trace::What;
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use xxhash_rust::xxh3::xxh3_128;
 
 /// A `Hasher` that only collects the bytes `Hash` impls write; the fingerprint is xxh3-128
@@ -33,6 +38,11 @@ impl Hasher for Bytes<'_> {
     }
 }
 
+/// Leaves every actor's local state out of fingerprints: a deliberately broken fingerprint,
+/// for the test that shows `--audit` catches one.
+#[doc(hidden)]
+pub static OMIT_LOCAL_STATE: AtomicBool = AtomicBool::new(false);
+
 thread_local! {
     static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(4096));
 }
@@ -47,15 +57,56 @@ fn digest_of(f: impl FnOnce(&mut Bytes<'_>)) -> u128 {
     })
 }
 
-/// Folds one step of an actor (where it was and what it saw) into its digest. The site is
-/// identified by its address: every `at!`/`ext!` expansion is a static of its own, so two
-/// code locations never share one.
-pub fn observe(digest: &mut u128, site: &'static Site, what: &What) {
+/// Folds one step of an actor (where it was and what its code learnt) into its digest. The
+/// site is identified by its address: every `at!`/`ext!` expansion is a static of its own, so
+/// two code locations never share one. `used` is false when the calling code discards the
+/// step's result (a PHOLD's old count).
+pub fn observe(digest: &mut u128, site: &'static Site, what: &What, used: bool) {
     *digest = digest_of(|h| {
         digest.hash(h);
         (site as *const Site as usize).hash(h);
-        what.hash(h);
+        if used {
+            hash_seen(what, h);
+        }
     });
+}
+
+/// A digest that continues `prev` with a site, a tag and a value (the local-state scopes of
+/// `local.rs`).
+pub fn fold<K: Hash + ?Sized>(prev: u128, site: &'static Site, tag: u8, key: &K) -> u128 {
+    digest_of(|h| {
+        prev.hash(h);
+        (site as *const Site as usize).hash(h);
+        tag.hash(h);
+        key.hash(h);
+    })
+}
+
+/// The part of a step's record that the actor's code receives as a result. The rest
+/// (who held a contended token, whom a wakeup woke, what a store overwrote) is recorded for
+/// the reader of a trace, but no primitive returns it to the code, so two actors that differ
+/// only there are in the same local state.
+fn hash_seen<H: Hasher>(what: &What, h: &mut H) {
+    match what {
+        What::Woke { why, .. } => why.hash(h),
+        What::Atomic { old, .. } => old.hash(h),
+        What::CmpsetFailed { found, .. } => found.hash(h),
+        What::Load { val, .. } => val.hash(h),
+        What::Text(s) => s.hash(h),
+        What::TokAcquired(..)
+        | What::TokRecursed(_)
+        | What::TokContended(..)
+        | What::TokLostByBlocking(_)
+        | What::TokReacquired(_)
+        | What::TokReleased(_)
+        | What::Interlock(_)
+        | What::Sleep { .. }
+        | What::Wakeup { .. }
+        | What::Store { .. }
+        | What::Note(_)
+        | What::Freed(..)
+        | What::Returns(_) => {}
+    }
 }
 
 impl Kernel {
@@ -93,7 +144,11 @@ impl Kernel {
             a.idle_on.hash(h);
             a.line.hash(h);
             a.func.hash(h);
-            a.digest.hash(h);
+            if !OMIT_LOCAL_STATE.load(Relaxed) {
+                a.digest.hash(h);
+                a.frames.hash(h);
+            }
+            a.frames.hash(h);
         }
         self.hash_timed_order(h);
         self.ncpus.hash(h);

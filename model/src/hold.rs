@@ -12,7 +12,7 @@ use crate::trace::*;
 
 impl<'s, E: Engine> Cx<'s, E> {
     pub fn phold(&self, site: &'static Site, p: Pid) -> KR<()> {
-        self.atomic(site, Field::PLock(p), AOp::Add(1))?;
+        self.atomic_blind(site, Field::PLock(p), AOp::Add(1))?;
         Ok(())
     }
 
@@ -47,7 +47,12 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// PSTALL(p, msg, n): wait until the hold count is <= n.
     pub fn pstall(&self, site: &'static Site, p: Pid, wmesg: &'static str, n: u64) -> KR<()> {
+        self.scope(site, (), || self.pstall_loop(site, p, wmesg, n))
+    }
+
+    fn pstall_loop(&self, site: &'static Site, p: Pid, wmesg: &'static str, n: u64) -> KR<()> {
         loop {
+            self.restart(site, ());
             let o = self.load(site, Field::PLock(p))?;
             if o & PLOCK_MASK <= n {
                 return Ok(());
@@ -65,7 +70,12 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// PHOLDZOMB: Ok(false) when the exclusive right to reap was taken (count+1 and ZOMB);
     /// Ok(true) when someone else has it: the caller slept "phldz" and must not touch `p`.
     pub fn pholdzomb(&self, site: &'static Site, p: Pid) -> KR<bool> {
+        self.scope(site, (), || self.pholdzomb_loop(site, p))
+    }
+
+    fn pholdzomb_loop(&self, site: &'static Site, p: Pid) -> KR<bool> {
         loop {
+            self.restart(site, ());
             let o = self.update(site, Field::PLock(p), |o| {
                 (o & PLOCK_ZOMB == 0).then_some((o + 1) | PLOCK_ZOMB)
             })?;
@@ -108,12 +118,12 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     pub fn lwphold(&self, site: &'static Site, l: LwpId) -> KR<()> {
-        self.atomic(site, Field::LwpLock(l), AOp::Add(1))?;
+        self.atomic_blind(site, Field::LwpLock(l), AOp::Add(1))?;
         Ok(())
     }
 
     pub fn lwprele(&self, site: &'static Site, l: LwpId) -> KR<()> {
-        self.atomic(site, Field::LwpLock(l), AOp::Add(-1))?;
+        self.atomic_blind(site, Field::LwpLock(l), AOp::Add(-1))?;
         Ok(())
     }
 }

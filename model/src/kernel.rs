@@ -113,6 +113,15 @@ pub struct Actor {
     /// What the actor has seen so far: a running digest of the site and result of each of
     /// its steps (its local state, for the state engine's fingerprint).
     pub digest: u128,
+    /// The local-state scopes the actor is in, innermost last (`local.rs`).
+    pub frames: Vec<Frame>,
+}
+
+/// One local-state scope: the caller's digest, and the digest the scope started from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Frame {
+    pub caller: u128,
+    pub base: u128,
 }
 
 #[derive(Default, Hash)]
@@ -193,6 +202,12 @@ impl Kernel {
     }
 
     pub fn record(&mut self, me: ActorId, site: &'static Site, what: What) {
+        self.record_as(me, site, what, true);
+    }
+
+    /// `record`, saying whether the actor's code goes on to use the step's result (`used`):
+    /// only a result that is used becomes part of the actor's local state (its digest).
+    pub fn record_as(&mut self, me: ActorId, site: &'static Site, what: What, used: bool) {
         let line = if site.is_seed() {
             site.line
         } else {
@@ -205,7 +220,7 @@ impl Kernel {
         }
         self.step += 1;
         self.actors[me].last = self.step;
-        crate::fingerprint::observe(&mut self.actors[me].digest, site, &what);
+        crate::fingerprint::observe(&mut self.actors[me].digest, site, &what, used);
         self.trace.push(Event {
             step: self.step,
             actor: me,

@@ -10,6 +10,7 @@ pub mod flags;
 pub mod hold;
 pub mod kern_exit;
 pub mod kernel;
+pub mod local;
 pub mod pgrp;
 pub mod prims;
 pub mod script;

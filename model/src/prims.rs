@@ -2,7 +2,7 @@
 //! (lwkt_token.c, kern_synch.c; see docs/model.md for what is simplified).
 
 use crate::cx::Cx;
-use crate::engine::{ActorId, Engine};
+use crate::engine::{Access, ActorId, Engine};
 use crate::flags::*;
 use crate::kernel::*;
 use crate::site::Site;
@@ -25,7 +25,12 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.gettoken(site, t, true)
     }
 
+    /// One scope: whether the token was contended is not the caller's to know.
     fn gettoken(&self, site: &'static Site, t: Tok, shared: bool) -> KR<()> {
+        self.scope(site, (), || self.gettoken_steps(site, t, shared))
+    }
+
+    fn gettoken_steps(&self, site: &'static Site, t: Tok, shared: bool) -> KR<()> {
         let me = self.me;
         let mut g = self.sp(&[Obj::Tok(t)])?;
         if let Some(e) = g.actors[me].toks.iter_mut().find(|(x, _, _)| *x == t) {
@@ -235,8 +240,24 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     pub fn atomic(&self, site: &'static Site, f: Field, op: AOp) -> KR<(u64, bool)> {
+        self.atomic_op(site, f, op, true)
+    }
+
+    /// An atomic whose result the code discards (`atomic_add_int(&p->p_lock, 1)` in PHOLD):
+    /// its old value does not become part of the actor's local state.
+    pub fn atomic_blind(&self, site: &'static Site, f: Field, op: AOp) -> KR<()> {
+        self.atomic_op(site, f, op, false).map(|_| ())
+    }
+
+    fn atomic_op(&self, site: &'static Site, f: Field, op: AOp, used: bool) -> KR<(u64, bool)> {
         let me = self.me;
-        let mut g = self.sp(&[Obj::Word(f)])?;
+        let objs = [Obj::Word(f)];
+        let mut g = match op {
+            AOp::Add(_) if !used => self.sp_as(&objs, Access::Add)?,
+            AOp::Set(_) if !used => self.sp_as(&objs, Access::Set)?,
+            AOp::Clear(_) if !used => self.sp_as(&objs, Access::Clear)?,
+            _ => self.sp(&objs)?,
+        };
         let w = g.word(me, f, site)?;
         let old = *w;
         let (new, ok) = match op {
@@ -260,7 +281,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             },
             _ => What::Atomic { field: f, old, new },
         };
-        g.record(me, site, what);
+        g.record_as(me, site, what, used);
         Ok((old, ok))
     }
 
@@ -289,7 +310,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     pub fn load(&self, site: &'static Site, f: Field) -> KR<u64> {
         let me = self.me;
-        let mut g = self.sp(&[Obj::Word(f)])?;
+        let mut g = self.sp_as(&[Obj::Word(f)], Access::Read)?;
         let val = *g.word(me, f, site)?;
         g.record(me, site, What::Load { field: f, val });
         Ok(val)

@@ -272,6 +272,7 @@ fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
         func: "",
         last: 0,
         digest: 0,
+        frames: Vec::new(),
     }
 }
 
@@ -374,12 +375,16 @@ use crate::checks::final_checks;
 use crate::script::do_op;
 
 fn run_script<E: Engine>(cx: &Cx<'_, E>, l: LwpId, ops: &[Op]) -> KR<()> {
-    for op in ops {
+    let head = ext!("script", "run_script");
+    for (i, op) in ops.iter().enumerate() {
+        // Between two operations only the position in the script is live.
+        cx.restart(head, i);
         do_op(cx, op)?;
         cx.userret()?;
     }
     // The script is done: the LWP stays in user mode (pause(2)) until it is killed.
     loop {
+        cx.restart(head, ops.len());
         cx.tsleep(
             ext!("kern_sig.c", "sys_pause"),
             Ident::User(l),
@@ -393,6 +398,7 @@ fn run_script<E: Engine>(cx: &Cx<'_, E>, l: LwpId, ops: &[Op]) -> KR<()> {
 
 fn run_init<E: Engine>(cx: &Cx<'_, E>, l: LwpId) -> KR<()> {
     loop {
+        cx.restart(ext!("init", "main loop"), ());
         let r = cx.sys_wait4(WAIT_ANY, 0, false)?;
         if r.error == ECHILD {
             cx.tsleep(
@@ -413,6 +419,7 @@ fn run_init<E: Engine>(cx: &Cx<'_, E>, l: LwpId) -> KR<()> {
 fn run_reaper<E: Engine>(cx: &Cx<'_, E>, cpu: u8) -> KR<()> {
     let site = ext!("subr_taskqueue.c", "taskqueue_thread_loop");
     loop {
+        cx.restart(site, ());
         cx.tsleep_interlock(site, Ident::TaskQueue(cpu), 0)?;
         let pending = {
             let mut g = cx.k()?;

@@ -8,8 +8,9 @@
 //! (channel sends, thread spawns); there the running task simply goes on, because the model
 //! only touches kernel state between two of its own scheduling points.
 
-use kexit_model::engine::{ActorId, Engine, Obj};
-use kexit_model::kernel::Kernel;
+use super::por::Mode;
+use kexit_model::engine::{Access, ActorId, Engine, Obj};
+use kexit_model::kernel::{Kernel, Run};
 use parking_lot::Mutex;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::hash::Hasher;
@@ -24,13 +25,32 @@ pub enum Choice {
     Cut,
 }
 
+/// The objects an actor's next step touches and how, as its scheduling point declared them
+/// (None: the step may touch anything).
+pub type Footprint = Option<Vec<(Obj, Mode)>>;
+
+/// Everything the search learns at a decision point.
+pub struct Decision<'a> {
+    /// The state's fingerprint (None when the chooser did not want it).
+    pub fp: Option<u128>,
+    /// The actors that can take the next step (sorted, never empty).
+    pub enabled: &'a [ActorId],
+    /// The footprint of each enabled actor's next step (same order).
+    pub next: &'a [Footprint],
+    /// Actors the previous step unparked (its wakeups, token releases, timeouts).
+    pub woken: &'a [ActorId],
+}
+
 /// The search strategy behind the scheduler (DFS with a visited set, the audit's random
 /// walk, breadth-first replays).
 pub trait Chooser {
     /// Called before each execution; false ends the run.
     fn begin(&mut self) -> bool;
-    /// A decision in the state `fp` among `enabled` (sorted, never empty).
-    fn choose(&mut self, fp: u128, enabled: &[ActorId]) -> Choice;
+    /// Whether the next decision needs the state's fingerprint (it costs a hash of the state).
+    fn wants_fingerprint(&self) -> bool {
+        true
+    }
+    fn choose(&mut self, d: &Decision<'_>) -> Choice;
 }
 
 /// Where each actor's thread is, as far as the fingerprint must know.
@@ -44,6 +64,12 @@ pub struct Link {
     /// Unparks not yet consumed by a park.
     wakeups: Vec<u32>,
     started: Vec<bool>,
+    /// The objects of the step each actor waits to take at its scheduling point, and of the
+    /// last one it took (a parked actor resumes inside that step).
+    next: Vec<Footprint>,
+    last: Vec<Footprint>,
+    /// Actors unparked since the last decision.
+    woken: Vec<ActorId>,
     /// The search cut this execution: every actor refuses to go on, so the execution ends
     /// through the model's own abort path.
     cut: bool,
@@ -68,14 +94,28 @@ impl StateEngine {
     }
 }
 
-impl Engine for StateEngine {
-    type Thread = ActorId;
-    fn switch_point(&self, me: ActorId, _objs: &[Obj]) -> bool {
-        self.link.lock().at_point[me] = true;
+impl StateEngine {
+    /// Waits at a scheduling point until the search chooses this actor.
+    fn point(&self, me: ActorId, objs: &[Obj], mode: Mode) -> bool {
+        {
+            let mut l = self.link.lock();
+            l.at_point[me] = true;
+            l.next[me] = Some(objs.iter().map(|o| (*o, mode)).collect());
+        }
         shuttle::thread::yield_now();
         let mut l = self.link.lock();
         l.at_point[me] = false;
         !l.cut
+    }
+}
+
+impl Engine for StateEngine {
+    type Thread = ActorId;
+    fn switch_point(&self, me: ActorId, objs: &[Obj]) -> bool {
+        self.point(me, objs, Mode::Write)
+    }
+    fn access_point(&self, me: ActorId, objs: &[Obj], access: Access) -> bool {
+        self.point(me, objs, Mode::from(access))
     }
     fn silent(&self, _me: ActorId) -> bool {
         !self.link.lock().cut
@@ -93,6 +133,9 @@ impl Engine for StateEngine {
             parked: vec![false; actors],
             wakeups: vec![0; actors],
             started: vec![false; actors],
+            next: vec![None; actors],
+            last: vec![None; actors],
+            woken: Vec::new(),
             cut: false,
         };
     }
@@ -116,7 +159,10 @@ impl Engine for StateEngine {
         l.wakeups[me] = l.wakeups[me].saturating_sub(1);
     }
     fn unpark(&self, t: &Self::Thread) {
-        self.link.lock().wakeups[*t] += 1;
+        let mut l = self.link.lock();
+        l.wakeups[*t] += 1;
+        l.woken.push(*t);
+        drop(l);
         let _ = self.wake[*t].send(());
     }
 }
@@ -143,10 +189,32 @@ impl Link {
         self.cut
     }
 
-    /// The fingerprint of the state at a decision point: the kernel's, and where each
-    /// actor's thread is.
-    fn fingerprint(&self) -> u128 {
+    /// The fingerprint of the state at a decision point (the kernel's, and where each actor's
+    /// thread is) and the footprint of each enabled actor's next step. An actor at its
+    /// scheduling point takes the step it declared; a parked one resumes inside the step it
+    /// blocked in, except after a timed sleep, whose timeout depends on every actor's progress.
+    fn decision_state(&self, enabled: &[ActorId], with_fp: bool) -> (Option<u128>, Vec<Footprint>) {
         let k = self.kernel.as_ref().expect("attached").lock();
+        let next = enabled
+            .iter()
+            .map(|&a| {
+                if self.at_point[a] {
+                    self.next[a].clone()
+                } else if !self.started[a] {
+                    // Up to its first scheduling point an actor touches only its own state
+                    // (the assumption loom's reduction makes as well).
+                    Some(Vec::new())
+                } else if matches!(k.actors[a].run, Run::Timed { .. }) {
+                    None
+                } else {
+                    self.last[a].clone()
+                }
+            })
+            .collect();
+        (with_fp.then(|| self.fingerprint(&k)), next)
+    }
+
+    fn fingerprint(&self, k: &Kernel) -> u128 {
         let mut h = Xxh3Default::new();
         h.write_u128(k.fingerprint());
         for a in 0..self.at_point.len() {
@@ -189,12 +257,24 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
         if enabled.is_empty() {
             return Some(runnable[0].id());
         }
-        let fp = l.fingerprint();
-        match self.chooser.choose(fp, &enabled) {
+        let (fp, next) = l.decision_state(&enabled, self.chooser.wants_fingerprint());
+        let woken = std::mem::take(&mut l.woken);
+        let d = Decision {
+            fp,
+            enabled: &enabled,
+            next: &next,
+            woken: &woken,
+        };
+        match self.chooser.choose(&d) {
             Choice::Run(a) => {
                 // The chosen actor now runs its step: later shuttle points inside it are no
                 // decisions.
                 l.at_point[a] = false;
+                let i = enabled
+                    .iter()
+                    .position(|x| *x == a)
+                    .expect("chosen is enabled");
+                l.last[a] = next[i].clone();
                 Some(TaskId::from(a + 1))
             }
             Choice::Cut => {
@@ -214,7 +294,10 @@ impl<C: Chooser> Chooser for Arc<Mutex<C>> {
     fn begin(&mut self) -> bool {
         self.lock().begin()
     }
-    fn choose(&mut self, fp: u128, enabled: &[ActorId]) -> Choice {
-        self.lock().choose(fp, enabled)
+    fn wants_fingerprint(&self) -> bool {
+        self.lock().wants_fingerprint()
+    }
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        self.lock().choose(d)
     }
 }

@@ -1,7 +1,10 @@
 //! `--engine state`: exhaustive exploration without a preemption bound, by remembering the
 //! states it has explored (docs/model.md, "The state engine").
 
+pub mod audit;
+pub mod cli;
 pub mod engine;
+pub mod por;
 pub mod search;
 
 use crate::run::{Budget, EngineKind, Found, RunResult};
@@ -73,7 +76,7 @@ pub fn explore(
 ) -> StateRun {
     crate::run::install_quiet_panic_hook();
     let link: SharedLink = Arc::default();
-    let dfs = Arc::new(Mutex::new(Dfs::new(budget, states.clone())));
+    let dfs = Arc::new(Mutex::new(Dfs::new(budget, false, states.clone())));
     let stop = dfs.lock().stop.clone();
     let found: Arc<Mutex<Option<Outcome>>> = Arc::default();
     let lines: Arc<Mutex<Vec<u64>>> = Arc::default();

@@ -5,7 +5,8 @@
 //! is already explored (or is being explored further up the current path: a cycle), so the
 //! execution is cut there.
 
-use super::engine::{Choice, Chooser};
+use super::engine::{Choice, Chooser, Decision};
+use super::por::{Clocks, Entry, FxMap, Pasts, Sig, Sigs, Summary};
 use crate::run::Budget;
 use kexit_model::engine::ActorId;
 use std::collections::HashMap;
@@ -47,8 +48,11 @@ pub struct StateStats {
     /// Edges into a state already on the current path (cycles of the state graph).
     pub cycles: u64,
     /// Replayed decisions that reached another state than the first time (nondeterminism:
-    /// must stay 0).
+    /// must stay 0; checked at the last replayed decision of each execution).
     pub divergences: u64,
+    /// Races whose actor was not enabled where the race began, so that every actor enabled
+    /// there was scheduled for exploration.
+    pub fallbacks: u64,
 }
 
 /// Why a search ended before it had explored everything.
@@ -64,15 +68,42 @@ pub enum Stop {
 struct Frame {
     fp: u128,
     enabled: Vec<ActorId>,
-    next: usize,
+    /// The next step of each enabled actor.
+    sigs: Vec<Sig>,
+    /// Index (into `enabled`) of the choice the current path takes.
+    chosen: usize,
+    /// Choices to explore (the reduction's backtrack set) and choices explored, as bits over
+    /// `enabled`.
+    backtrack: u64,
+    done: u64,
+    /// Actors the chosen step unparked.
+    woke: u64,
+    /// The steps that may follow any state below this one explored so far.
+    summary: Summary,
+    complete: bool,
+}
+
+/// What the visited set knows of a state.
+#[derive(Clone, Copy)]
+enum Seen {
+    OnPath,
+    /// Explored: its summary (an index into `summaries`) and whether that is complete.
+    Done(u32, bool),
 }
 
 pub struct Dfs {
-    visited: FpMap<bool>,
+    visited: FpMap<Seen>,
+    summaries: Vec<Summary>,
+    summary_ids: FxMap<Summary, u32>,
+    sigs: Sigs,
+    pasts: Pasts,
+    clocks: Clocks,
     stack: Vec<Frame>,
     /// Decisions taken in the current execution.
     depth: usize,
     started: bool,
+    /// Explore every enabled actor at every state (no reduction).
+    full: bool,
     pub stats: StateStats,
     pub stopped: Option<Stop>,
     pub exhausted: bool,
@@ -85,13 +116,27 @@ pub struct Dfs {
     pub stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
+fn all_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
 impl Dfs {
-    pub fn new(budget: &Budget, shown: Arc<AtomicU64>) -> Self {
+    pub fn new(budget: &Budget, full: bool, shown: Arc<AtomicU64>) -> Self {
         Dfs {
             visited: FpMap::default(),
+            summaries: Vec::new(),
+            summary_ids: FxMap::default(),
+            sigs: Sigs::default(),
+            pasts: Pasts::default(),
+            clocks: Clocks::new(0),
             stack: Vec::new(),
             depth: 0,
             started: false,
+            full,
             stats: StateStats::default(),
             stopped: None,
             exhausted: false,
@@ -103,21 +148,117 @@ impl Dfs {
         }
     }
 
-    /// Moves to the next untried choice of the deepest open decision; false when none is left.
+    /// Moves to the next choice left in the deepest decision that has one; false when none
+    /// is left. Finished states leave the path with their summary.
     fn backtrack(&mut self) -> bool {
         while let Some(f) = self.stack.last_mut() {
-            f.next += 1;
-            if f.next < f.enabled.len() {
+            let pending = f.backtrack & !f.done;
+            if pending != 0 {
+                let i = pending.trailing_zeros() as usize;
+                f.chosen = i;
+                f.done |= 1 << i;
                 return true;
             }
             let f = self.stack.pop().expect("non-empty");
-            self.visited.insert(f.fp, false);
+            let id = self.intern_summary(&f.summary);
+            self.visited.insert(f.fp, Seen::Done(id, f.complete));
+            self.merge_into_top(&f.summary, f.complete);
         }
         false
+    }
+
+    /// A state below the top of the path was explored (or cut) with `summary`: what may
+    /// follow it may follow the top too, after the top's chosen step, which happens before
+    /// an entry when it is ordered with the entry's step or with its causal past.
+    fn merge_into_top(&mut self, summary: &Summary, complete: bool) {
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        let mut merged = std::mem::take(&mut top.summary);
+        let (woke, chosen) = (top.woke, top.sigs[top.chosen]);
+        let q = self.sigs.actor(chosen);
+        let f = *self.sigs.foot(chosen);
+        for e in &summary.0 {
+            let p = self.sigs.actor(e.sig);
+            let ordered = q == p
+                || woke & (1u64.checked_shl(p as u32).unwrap_or(0) | self.pasts.actors(e)) != 0
+                || f.conflicts(self.sigs.foot(e.sig))
+                || self.pasts.ordered_before(e, q, &f);
+            let e = if ordered {
+                self.pasts.with_step(*e, q, &f)
+            } else {
+                *e
+            };
+            merged.merge(e, &mut self.pasts);
+        }
+        let top = self.stack.last_mut().expect("top");
+        top.summary = merged;
+        top.complete &= complete;
+    }
+
+    fn intern_summary(&mut self, s: &Summary) -> u32 {
+        if let Some(id) = self.summary_ids.get(s) {
+            return *id;
+        }
+        let id = self.summaries.len() as u32;
+        self.summaries.push(s.clone());
+        self.summary_ids.insert(s.clone(), id);
+        id
+    }
+
+    /// The race check of the reduction for `e`, a step that may follow the current path: the
+    /// latest dependent step on the path by another actor that happens neither before the
+    /// step's actor nor before the step's causal past gets a backtrack point.
+    fn race(&mut self, e: &Entry) {
+        let p = self.sigs.actor(e.sig);
+        let fp = *self.sigs.foot(e.sig);
+        let past_actors = self.pasts.actors(e);
+        for i in (0..self.depth).rev() {
+            let f = &self.stack[i];
+            let sig = f.sigs[f.chosen];
+            let (q, fq) = (self.sigs.actor(sig), self.sigs.foot(sig));
+            if q == p || !fq.conflicts(&fp) {
+                continue;
+            }
+            let idx = i as u32 + 1;
+            if self.clocks.before(idx, q, p)
+                || (0..64)
+                    .filter(|r| past_actors >> r & 1 == 1)
+                    .any(|r| self.clocks.before(idx, q, r))
+                || self.pasts.ordered_before(e, q, fq)
+            {
+                continue;
+            }
+            let f = &mut self.stack[i];
+            match f.enabled.iter().position(|a| *a == p) {
+                Some(k) => f.backtrack |= 1 << k,
+                None => {
+                    self.stats.fallbacks += 1;
+                    f.backtrack |= all_bits(f.enabled.len())
+                }
+            }
+            return;
+        }
+    }
+
+    /// A summary that cannot be trusted: every decision on the path explores everything.
+    fn expand_path(&mut self) {
+        for f in &mut self.stack {
+            f.backtrack |= all_bits(f.enabled.len());
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            parent.complete = false;
+        }
     }
 }
 
 impl Chooser for Dfs {
+    /// A replayed decision needs no fingerprint, except the last one (a check that the model
+    /// is deterministic: the path leads where it led before).
+    fn wants_fingerprint(&self) -> bool {
+        self.depth + 1 >= self.stack.len()
+    }
+
     fn begin(&mut self) -> bool {
         if self.stop.load(SeqCst) {
             self.stopped.get_or_insert(Stop::Requested);
@@ -138,35 +279,103 @@ impl Chooser for Dfs {
         }
         self.started = true;
         self.depth = 0;
+        self.clocks = Clocks::new(0);
         self.stats.executions += 1;
         true
     }
 
-    fn choose(&mut self, fp: u128, enabled: &[ActorId]) -> Choice {
-        if let Some(f) = self.stack.get(self.depth) {
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        if self.depth > 0 {
+            let f = &mut self.stack[self.depth - 1];
+            let by = f.enabled[f.chosen];
+            f.woke = d
+                .woken
+                .iter()
+                .filter(|b| **b < 64)
+                .fold(0, |m, b| m | 1 << b);
+            for &b in d.woken {
+                self.clocks.woke(by, b);
+            }
+        }
+        if self.depth < self.stack.len() {
             // Replaying the current path.
-            if f.fp != fp {
+            let f = &self.stack[self.depth];
+            if d.fp.is_some_and(|fp| fp != f.fp) {
                 self.stats.divergences += 1;
             }
+            let (a, sig) = (f.enabled[f.chosen], f.sigs[f.chosen]);
             self.depth += 1;
-            return Choice::Run(f.enabled[f.next]);
+            self.clocks.step(self.depth as u32, a, self.sigs.foot(sig));
+            return Choice::Run(a);
         }
         self.stats.transitions += 1;
-        if let Some(on_path) = self.visited.get(&fp) {
-            if *on_path {
+        let fp = d.fp.expect("a new decision has its fingerprint");
+        match self.visited.get(&fp).copied() {
+            Some(Seen::OnPath) => {
                 self.stats.cycles += 1;
+                self.expand_path();
+                return Choice::Cut;
             }
-            return Choice::Cut;
+            Some(Seen::Done(id, complete)) => {
+                if !complete {
+                    self.expand_path();
+                }
+                let summary = self.summaries[id as usize].clone();
+                if complete && !self.full {
+                    for e in &summary.0 {
+                        self.race(e);
+                    }
+                }
+                self.merge_into_top(&summary, complete);
+                return Choice::Cut;
+            }
+            None => {}
         }
-        self.visited.insert(fp, true);
+        self.visited.insert(fp, Seen::OnPath);
         self.stats.states += 1;
+        let sigs: Vec<Sig> = d
+            .enabled
+            .iter()
+            .zip(d.next)
+            .map(|(a, f)| self.sigs.intern(*a, f))
+            .collect();
+        let mut summary = Summary::default();
+        for s in &sigs {
+            let e = Entry::next(*s);
+            summary.merge(e, &mut self.pasts);
+            if !self.full {
+                self.race(&e);
+            }
+        }
+        // Go on with the actor that took the last step when it can: fewer switches.
+        let prev = self.depth.checked_sub(1).map(|i| {
+            let f = &self.stack[i];
+            f.enabled[f.chosen]
+        });
+        let chosen = prev
+            .and_then(|p| d.enabled.iter().position(|a| *a == p))
+            .unwrap_or(0);
+        let backtrack = if self.full {
+            all_bits(d.enabled.len())
+        } else {
+            1 << chosen
+        };
+        let a = d.enabled[chosen];
+        let foot = *self.sigs.foot(sigs[chosen]);
         self.stack.push(Frame {
             fp,
-            enabled: enabled.to_vec(),
-            next: 0,
+            enabled: d.enabled.to_vec(),
+            sigs,
+            chosen,
+            backtrack,
+            done: 1 << chosen,
+            woke: 0,
+            summary,
+            complete: true,
         });
         self.depth += 1;
         self.stats.max_depth = self.stats.max_depth.max(self.depth as u64);
-        Choice::Run(enabled[0])
+        self.clocks.step(self.depth as u32, a, &foot);
+        Choice::Run(a)
     }
 }

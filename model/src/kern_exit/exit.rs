@@ -101,7 +101,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             return Ok(EALREADY);
         }
         self.plain_set(at!(202, "P_WEXIT"), Field::PFlags(p), P_WEXIT)?;
-        self.atomic(
+        self.atomic_blind(
             at!(207, "atomic_set_int"),
             Field::LwpMpflags(lp),
             AOp::Set(LWP_MP_WEXIT),
@@ -111,7 +111,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.killlwps(lp)?;
         }
         if forexec {
-            self.atomic(
+            self.atomic_blind(
                 at!(217, "atomic_clear_int"),
                 Field::LwpMpflags(lp),
                 AOp::Clear(LWP_MP_WEXIT),
@@ -141,11 +141,11 @@ impl<'s, E: Engine> Cx<'s, E> {
             if mp & LWP_MP_WEXIT == 0 {
                 let wexit = at!(245, "atomic_set_int");
                 if wexit_first {
-                    self.atomic(wexit, Field::LwpMpflags(tlp), AOp::Set(LWP_MP_WEXIT))?;
+                    self.atomic_blind(wexit, Field::LwpMpflags(tlp), AOp::Set(LWP_MP_WEXIT))?;
                 }
                 self.lwpsignal_kill(at!(244, "lwpsignal"), tlp)?;
                 if !wexit_first {
-                    self.atomic(wexit, Field::LwpMpflags(tlp), AOp::Set(LWP_MP_WEXIT))?;
+                    self.atomic_blind(wexit, Field::LwpMpflags(tlp), AOp::Set(LWP_MP_WEXIT))?;
                 }
             }
             self.lwkt_reltoken(at!(247, "lwkt_reltoken"), Tok::Lwp(tlp))?;
@@ -165,13 +165,15 @@ impl<'s, E: Engine> Cx<'s, E> {
                 }
             };
         }
-        loop {
-            let n = *self.k()?.nthreads(me, p, at!(254, "p_nthreads"))?;
+        let wait = at!(254, "p_nthreads");
+        self.scope(wait, (), || loop {
+            self.restart(wait, ());
+            let n = *self.k()?.nthreads(me, p, wait)?;
             if n <= 1 {
                 return Ok(());
             }
             self.tsleep(at!(255, "tsleep"), Ident::Nthreads(p), 0, "killlwps", false)?;
-        }
+        })
     }
 
     /// Never returns normally: ends in lwp_exit (Err(ThreadGone)).
@@ -238,7 +240,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             .k()?
             .pptr(me, p, at!(489, "p_pptr"))?
             .expect("zombie has a parent");
-        self.atomic(
+        self.atomic_blind(
             at!(490, "atomic_add_long"),
             Field::PWaitgen(pp),
             AOp::Add(1),
@@ -337,7 +339,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             if self.has(Switch::PpwaitPlainStore) {
                 self.plain_clear(at!(471, "P_PPWAIT"), Field::PFlags(p), P_PPWAIT)?;
             } else {
-                self.atomic(
+                self.atomic_blind(
                     at!(471, "atomic_clear_int"),
                     Field::PFlags(p),
                     AOp::Clear(P_PPWAIT),
@@ -378,7 +380,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 at!(606, "ASSERT_LWKT_TOKEN_HELD"),
             )?;
         }
-        self.atomic(
+        self.atomic_blind(
             at!(607, "atomic_set_int"),
             Field::LwpMpflags(lp),
             AOp::Set(LWP_MP_WEXIT),
@@ -387,9 +389,14 @@ impl<'s, E: Engine> Cx<'s, E> {
             at!(621, "kqueue_terminate"),
             What::Note("vkernel, vmm, kqueue, ucred cleanup: stubs"),
         )?;
-        while self.load(at!(635, "lwp_lock"), Field::LwpLock(lp))? > 0 {
+        let poll = at!(635, "lwp_lock");
+        self.scope(poll, (), || loop {
+            self.restart(poll, ());
+            if self.load(poll, Field::LwpLock(lp))? == 0 {
+                return Ok(());
+            }
             self.tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)?;
-        }
+        })?;
         if !self.has(Switch::LwpNoProcHold) {
             self.phold(at!(646, "PHOLD"), p)?;
         }

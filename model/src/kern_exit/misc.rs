@@ -161,25 +161,32 @@ impl<'s, E: Engine> Cx<'s, E> {
         const F: &str = "reaplwps";
         let me = self.me;
         self.lwkt_gettoken(at!(1240, "lwkt_gettoken"), Tok::Deadlwp(cpu))?;
-        loop {
+        let head = at!(1241, "LIST_FIRST");
+        self.scope(head, (), || loop {
+            self.restart(head, ());
             let lp = {
                 let mut g = self.k()?;
-                let list = g.deadlwps(me, cpu, at!(1241, "LIST_FIRST"))?;
+                let list = g.deadlwps(me, cpu, head)?;
                 if list.is_empty() {
-                    break;
+                    return Ok(());
                 }
                 list.remove(0)
             };
             self.reaplwp(lp)?;
-        }
+        })?;
         self.lwkt_reltoken(at!(1245, "lwkt_reltoken"), Tok::Deadlwp(cpu))
     }
 
     pub fn reaplwp(&self, lp: LwpId) -> KR<()> {
         const F: &str = "reaplwp";
-        while !self.lwp_wait(lp)? {
-            self.note(at!(1251, "lwp_wait"), What::Note("lwp_wait says retry"))?;
-        }
+        let retry = at!(1251, "lwp_wait");
+        self.scope(retry, (), || loop {
+            self.restart(retry, ());
+            if self.lwp_wait(lp)? {
+                return Ok(());
+            }
+            self.note(retry, What::Note("lwp_wait says retry"))?;
+        })?;
         self.lwp_dispose(lp)
     }
 }

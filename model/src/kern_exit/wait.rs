@@ -73,7 +73,13 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// TDF_MP_EXITSIG, asking to be woken with TDF_MP_EXITWAIT.
     fn exitsig_handshake(&self, lp: LwpId) -> KR<()> {
         const F: &str = "lwp_wait";
+        self.scope(at!(735, "td_mpflags"), (), || self.exitsig_loop(lp))
+    }
+
+    fn exitsig_loop(&self, lp: LwpId) -> KR<()> {
+        const F: &str = "lwp_wait";
         loop {
+            self.restart(at!(735, "td_mpflags"), ());
             let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
             if mpflags & TDF_MP_EXITSIG != 0 {
                 return Ok(());

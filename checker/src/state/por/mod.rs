@@ -1,0 +1,70 @@
+//! Dynamic partial-order reduction for the state search (Flanagan and Godefroid, POPL 2005),
+//! made stateful by summaries (after Yang, Chen, Gopalakrishnan and Kirby, SPIN 2008).
+//!
+//! - **Dependence.** Two steps of different actors are dependent when their footprints (the
+//!   objects their scheduling points declare, the lists loom's reduction relies on as well)
+//!   share an object in conflicting modes, or when either may touch anything. Two loads of a
+//!   word do not conflict, nor do two atomic adds (or two sets, or two clears) whose results
+//!   the code discards (`foot.rs`).
+//! - **Happens-before** is tracked with vector clocks over the current path: a step is ordered
+//!   after every earlier step it conflicts with, and a resumed actor after the step that
+//!   unparked it (`clocks.rs`).
+//! - **Races.** At every new state, for each enabled actor's next step, the latest dependent
+//!   step on the path that does not happen before that actor is a race: the actor is added to
+//!   that decision's backtrack set (or every actor enabled there, when it was not).
+//! - **State caching.** A search that cuts at a visited state does not see the steps below
+//!   it. Each finished state keeps a summary: every step that may follow any state of its
+//!   explored subtree (enabled there, taken or not), with what is known to happen before it
+//!   inside the subtree (`summary.rs`). Cutting runs the race check for each of them; a path
+//!   step happens before one if it is ordered with the step's actor on the path or conflicts
+//!   with a step of its causal past in the subtree. Pasts are kept as the intersection over
+//!   every occurrence, so they only ever claim fewer orderings than hold (more backtracking,
+//!   never less). A state whose summary cannot be complete (reached again while still on the
+//!   path: a cycle) makes every decision on the path explore every enabled actor.
+
+pub mod clocks;
+pub mod foot;
+pub mod summary;
+
+pub use clocks::Clocks;
+pub use foot::{Foot, Mode, Sig, Sigs};
+pub use summary::{Entry, Pasts, Summary};
+
+/// A fast hasher for the search's own maps (keys are small and not adversarial).
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64)
+    }
+    fn write_u16(&mut self, v: u16) {
+        self.write_u64(v as u64)
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(v as u64)
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64)
+    }
+    fn finish(&self) -> u64 {
+        // splitmix64's finalizer: the table takes its bucket from the low bits and its tag
+        // from the high ones, so both must depend on every input word.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+pub type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;

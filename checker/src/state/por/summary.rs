@@ -1,0 +1,153 @@
+//! Summaries of explored subtrees: the steps that may follow, each with its causal past.
+
+use super::foot::{Foot, Sig};
+use super::FxMap;
+use kexit_model::engine::ActorId;
+
+/// What happens before a step inside a subtree: the actors of its causal past there and the
+/// objects they accessed, by mode.
+#[derive(Clone, Copy, Default)]
+pub struct Past {
+    actors: u64,
+    objs: Foot,
+}
+
+// A past is its actors and its per-mode object sets (the rest of `Foot` derives from them).
+impl PartialEq for Past {
+    fn eq(&self, o: &Self) -> bool {
+        self.actors == o.actors
+            && self.objs.global == o.objs.global
+            && self.objs.modes == o.objs.modes
+    }
+}
+impl Eq for Past {}
+impl std::hash::Hash for Past {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.actors.hash(h);
+        self.objs.global.hash(h);
+        for m in &self.objs.modes {
+            for w in &m.0 {
+                h.write_u64(*w);
+            }
+        }
+    }
+}
+
+impl Past {
+    fn is_empty(&self) -> bool {
+        self.actors == 0 && !self.objs.global
+    }
+
+    fn add(&mut self, q: ActorId, f: &Foot) {
+        if q < 64 {
+            self.actors |= 1 << q;
+        }
+        if f.global {
+            self.objs.global = true;
+        }
+        let mut modes = self.objs.modes;
+        for (m, n) in modes.iter_mut().zip(&f.modes) {
+            m.or(n);
+        }
+        self.objs = Foot::from_modes(self.objs.global, modes);
+    }
+
+    fn intersect(&self, o: &Past) -> Past {
+        let mut modes = self.objs.modes;
+        for (m, n) in modes.iter_mut().zip(&o.objs.modes) {
+            m.and(n);
+        }
+        Past {
+            actors: self.actors & o.actors,
+            objs: Foot::from_modes(self.objs.global && o.objs.global, modes),
+        }
+    }
+}
+
+/// Pasts, interned: most are equal, and an entry is then two numbers.
+pub struct Pasts {
+    list: Vec<Past>,
+    ids: FxMap<Past, u32>,
+}
+
+impl Default for Pasts {
+    fn default() -> Self {
+        let mut p = Pasts {
+            list: Vec::new(),
+            ids: FxMap::default(),
+        };
+        p.intern(Past::default());
+        p
+    }
+}
+
+impl Pasts {
+    fn intern(&mut self, p: Past) -> u32 {
+        if let Some(id) = self.ids.get(&p) {
+            return *id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(p);
+        self.ids.insert(p, id);
+        id
+    }
+
+    /// Whether a step by `q` with footprint `f`, run before the subtree, happens before the
+    /// entry's step through its causal past.
+    pub fn ordered_before(&self, e: &Entry, q: ActorId, f: &Foot) -> bool {
+        let p = &self.list[e.past as usize];
+        !p.is_empty() && (p.objs.global || q < 64 && p.actors >> q & 1 == 1 || f.conflicts(&p.objs))
+    }
+
+    /// The actors of the entry's causal past.
+    pub fn actors(&self, e: &Entry) -> u64 {
+        self.list[e.past as usize].actors
+    }
+
+    /// `e` with a step by `q` with footprint `f` added to its causal past.
+    pub fn with_step(&mut self, e: Entry, q: ActorId, f: &Foot) -> Entry {
+        let mut p = self.list[e.past as usize];
+        p.add(q, f);
+        Entry {
+            sig: e.sig,
+            past: self.intern(p),
+        }
+    }
+
+    fn intersect(&mut self, a: u32, b: u32) -> u32 {
+        if a == b {
+            return a;
+        }
+        let p = self.list[a as usize].intersect(&self.list[b as usize]);
+        self.intern(p)
+    }
+}
+
+/// A step that may follow a state, and its causal past below that state.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Entry {
+    pub sig: Sig,
+    past: u32,
+}
+
+impl Entry {
+    /// A next step of the state itself (nothing below it comes first).
+    pub fn next(sig: Sig) -> Self {
+        Entry { sig, past: 0 }
+    }
+}
+
+/// The steps that may follow a state anywhere below it, one entry per signature, sorted.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Debug)]
+pub struct Summary(pub Vec<Entry>);
+
+impl Summary {
+    /// Adds `e`; a signature already there keeps the pasts' intersection (it stands for both
+    /// occurrences, so it may claim only the orderings both have).
+    pub fn merge(&mut self, e: Entry, pasts: &mut Pasts) {
+        match self.0.binary_search_by_key(&e.sig, |x| x.sig) {
+            Ok(i) => self.0[i].past = pasts.intersect(self.0[i].past, e.past),
+            Err(i) => self.0.insert(i, e),
+        }
+    }
+}
