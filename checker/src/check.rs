@@ -56,6 +56,8 @@ pub struct ResultJson {
     pub error: Option<String>,
     /// The state engine's counts.
     pub state: Option<crate::state::search::StateStats>,
+    /// Why this result comes from another engine than the one planned.
+    pub note: Option<String>,
 }
 
 pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
@@ -141,7 +143,12 @@ struct Unit {
     scenario: usize,
     engine: EngineKind,
     budget: Budget,
+    /// Run this engine instead when the state engine ends its budget without a verdict.
+    fallback: Option<(EngineKind, Budget)>,
 }
+
+/// The state budget of the default run: scenarios with more states go to loom or PCT.
+pub const AUTO_STATES: u64 = 400_000;
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let err = || format!("--shard {s:?}: expected I/N with 1 <= I <= N");
@@ -178,16 +185,50 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut units = Vec::new();
+    let scale = if a.deep { 10 } else { 1 };
     for (si, s) in scenarios.iter().enumerate() {
         let fits = s.spec.actor_count() <= LOOM_MAX_ACTORS;
-        let engines: Vec<EngineKind> = match a.engine.map(|e| e.kind()) {
-            None => vec![if fits {
-                EngineKind::Loom
+        let old_default = if fits {
+            EngineKind::Loom
+        } else {
+            EngineKind::Pct
+        };
+        let budget_for = |engine: EngineKind| Budget {
+            iterations: a.iterations.unwrap_or(match engine {
+                EngineKind::Loom | EngineKind::State => u64::MAX,
+                EngineKind::Os => 1_000 * scale,
+                EngineKind::Dfs => 100_000 * scale,
+                _ => 10_000 * scale,
+            }),
+            time_limit: a.time_limit.map(Duration::from_secs_f64),
+            seed: a.seed,
+            preemption_bound: if a.deep {
+                a.preemption_bound
             } else {
-                EngineKind::Pct
-            }],
+                a.preemption_bound.or(s.spec.loom_bound)
+            },
+            jobs,
+            max_states: a.max_states.unwrap_or(run::DEFAULT_MAX_STATES * scale),
+            shortest: a.shortest,
+            ..Budget::default()
+        };
+        let engines: Vec<EngineKind> = match a.engine.map(|e| e.kind()) {
+            None => {
+                // The state engine first, within a state budget; the engine that was the
+                // default before it where the state space is larger than that.
+                let mut budget = budget_for(EngineKind::State);
+                budget.max_states = a.max_states.unwrap_or(AUTO_STATES * scale);
+                units.push(Unit {
+                    scenario: si,
+                    engine: EngineKind::State,
+                    budget,
+                    fallback: Some((old_default, budget_for(old_default))),
+                });
+                continue;
+            }
             Some(None) => {
                 let mut v = vec![
+                    EngineKind::State,
                     EngineKind::Pct,
                     EngineKind::Random,
                     EngineKind::Urw,
@@ -195,37 +236,18 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                     EngineKind::Os,
                 ];
                 if fits {
-                    v.insert(0, EngineKind::Loom);
+                    v.insert(1, EngineKind::Loom);
                 }
                 v
             }
             Some(Some(e)) => vec![e],
         };
         for engine in engines {
-            let scale = if a.deep { 10 } else { 1 };
-            let iterations = a.iterations.unwrap_or(match engine {
-                EngineKind::Loom | EngineKind::State => u64::MAX,
-                EngineKind::Os => 1_000 * scale,
-                EngineKind::Dfs => 100_000 * scale,
-                _ => 10_000 * scale,
-            });
-            let budget = Budget {
-                iterations,
-                time_limit: a.time_limit.map(Duration::from_secs_f64),
-                seed: a.seed,
-                preemption_bound: if a.deep {
-                    a.preemption_bound
-                } else {
-                    a.preemption_bound.or(s.spec.loom_bound)
-                },
-                jobs,
-                max_states: a.max_states.unwrap_or(run::DEFAULT_MAX_STATES * scale),
-                ..Budget::default()
-            };
             units.push(Unit {
                 scenario: si,
                 engine,
-                budget,
+                budget: budget_for(engine),
+                fallback: None,
             });
         }
     }
@@ -260,7 +282,18 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             "exec/s"
         );
     }
-    for u in &units {
+    let mut pre = crate::state::batch::run_parallel(
+        &units
+            .iter()
+            .map(|u| {
+                (u.engine == EngineKind::State).then(|| (&scenarios[u.scenario].spec, &u.budget))
+            })
+            .collect::<Vec<_>>(),
+        &variant,
+        jobs,
+        interactive,
+    );
+    for (ui, u) in units.iter().enumerate() {
         let s = &scenarios[u.scenario];
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         bar.set_style(
@@ -279,16 +312,45 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             }
             bar.set_position(n);
         };
-        let r = if u.engine == EngineKind::Loom && !a.in_process {
-            let who = if s.origin.starts_with("scenarios/catalog/") {
-                s.spec.name.clone()
+        let run_engine = |engine: EngineKind, budget: &Budget| {
+            if engine == EngineKind::Loom && !a.in_process {
+                let who = if s.origin.starts_with("scenarios/catalog/") {
+                    s.spec.name.clone()
+                } else {
+                    s.origin.clone()
+                };
+                progress(0);
+                crate::isolate::run_loom(&who, &s.spec, &variant, budget)
             } else {
-                s.origin.clone()
-            };
-            progress(0);
-            crate::isolate::run_loom(&who, &s.spec, &variant, &u.budget)
-        } else {
-            run::run(&s.spec, &variant, u.engine, &u.budget, &progress)
+                run::run(&s.spec, &variant, engine, budget, &progress)
+            }
+        };
+        let mut engine = u.engine;
+        let mut r = pre[ui]
+            .take()
+            .unwrap_or_else(|| run_engine(u.engine, &u.budget));
+        let mut note = None;
+        if let Some((fb, fb_budget)) = &u.fallback {
+            if !r.exhaustive && r.found.is_none() && r.error.is_none() {
+                let states = r.state.as_ref().map_or(0, |st| st.states);
+                note = Some(format!(
+                    "the state engine was not exhaustive within {states} states (--max-states): {} instead",
+                    fb.name()
+                ));
+                bar.set_message(format!("{} on {}", s.spec.name, fb.name()));
+                engine = *fb;
+                r = run_engine(*fb, fb_budget);
+            }
+        }
+        let u = &Unit {
+            scenario: u.scenario,
+            engine,
+            budget: u
+                .fallback
+                .as_ref()
+                .filter(|_| engine != u.engine)
+                .map_or(u.budget.clone(), |f| f.1.clone()),
+            fallback: None,
         };
         bar.finish_and_clear();
         let want = expected(s, &variant);
@@ -356,6 +418,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             schedule_file,
             error: r.error.clone(),
             state: r.state.clone(),
+            note,
         };
         if !a.json {
             print_row(&rj, &r);
@@ -411,6 +474,9 @@ fn print_row(r: &ResultJson, run: &RunResult) {
     if let Some(e) = &r.error {
         println!("    error: {e}");
     }
+    if let Some(n) = &r.note {
+        println!("    {n}");
+    }
     if let Some(f) = &run.found {
         let v = f.outcome.violation.as_ref().expect("violation");
         for l in v.to_string().lines() {
@@ -418,7 +484,13 @@ fn print_row(r: &ResultJson, run: &RunResult) {
         }
     }
     if let Some(path) = &r.schedule_file {
-        println!("    schedule: {path}");
+        let steps = run.found.as_ref().map_or(0, |f| f.outcome.schedule.len());
+        match r.state.as_ref().and_then(|s| s.counterexample_decisions) {
+            Some(d) => println!(
+                "    schedule: {path} ({steps} steps, {d} scheduling decisions: a shortest schedule)"
+            ),
+            None => println!("    schedule: {path} ({steps} steps)"),
+        }
         println!("    replay:   kexit replay {path}");
         if let Some(seed) = r.seed {
             println!("    or:       kexit check {} --variant {} --engine {} --seed {seed} --iterations 1", r.scenario, r.variant, r.engine.name());

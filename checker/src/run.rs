@@ -63,6 +63,8 @@ pub struct Budget {
     pub pct_depth: usize,
     /// The state engine stops (not exhaustive) after this many distinct states.
     pub max_states: u64,
+    /// The state engine searches breadth-first for a shortest counterexample.
+    pub shortest: bool,
 }
 
 impl Default for Budget {
@@ -76,6 +78,7 @@ impl Default for Budget {
             jobs: 1,
             pct_depth: 3,
             max_states: DEFAULT_MAX_STATES,
+            shortest: false,
         }
     }
 }
@@ -238,7 +241,11 @@ pub fn run(
 ) -> RunResult {
     install_quiet_panic_hook();
     if engine == EngineKind::State {
-        return crate::state::run(spec, variant, budget, progress);
+        let opts = crate::state::Options {
+            shortest: budget.shortest,
+            ..Default::default()
+        };
+        return crate::state::run(spec, variant, budget, &opts, progress);
     }
     let ctl = Ctl::new(budget);
     let spec = Arc::new(spec.clone());

@@ -2,14 +2,16 @@
 //! states it has explored (docs/model.md, "The state engine").
 
 pub mod audit;
+pub mod batch;
 pub mod cli;
 pub mod engine;
 pub mod por;
 pub mod search;
+pub mod shortest;
 
 use crate::run::{Budget, EngineKind, Found, RunResult};
 use engine::{SharedLink, StateEngine, StateScheduler};
-use kexit_model::world::{execute, Outcome};
+use kexit_model::world::{execute_keeping_kernel, Outcome};
 use kexit_model::{Spec, Variant};
 use parking_lot::Mutex;
 use search::{Dfs, StateStats, Stop};
@@ -34,12 +36,13 @@ pub fn run(
     spec: &Spec,
     variant: &Variant,
     budget: &Budget,
+    opts: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> RunResult {
     let started = Instant::now();
     let states = Arc::new(AtomicU64::new(0));
     let r = std::thread::scope(|s| {
-        let worker = s.spawn(|| explore(spec, variant, budget, &states));
+        let worker = s.spawn(|| explore(spec, variant, budget, opts, &states));
         while !worker.is_finished() {
             progress(states.load(SeqCst));
             std::thread::park_timeout(Duration::from_millis(50));
@@ -67,17 +70,78 @@ pub fn run(
     }
 }
 
+/// How the state engine searches.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Breadth-first, for a shortest counterexample (no reduction).
+    pub shortest: bool,
+    /// Depth-first without partial-order reduction (every enabled actor at every state).
+    pub full: bool,
+    /// Collect the final state (fingerprint and violation kind) of every execution that ran
+    /// to its end, for comparisons with other engines.
+    pub finals: Option<Arc<Mutex<Finals>>>,
+}
+
+/// Final outcomes: the final kernel's fingerprint and the violation, if any.
+pub type Finals = std::collections::BTreeSet<(u128, Option<kexit_model::ViolationKind>)>;
+
+/// The search strategies behind one interface for `explore`.
+enum Search {
+    Dfs(Box<Dfs>),
+    Bfs(shortest::Bfs),
+}
+
+impl engine::Chooser for Search {
+    fn begin(&mut self) -> bool {
+        match self {
+            Search::Dfs(s) => s.begin(),
+            Search::Bfs(s) => s.begin(),
+        }
+    }
+    fn wants_fingerprint(&self) -> bool {
+        match self {
+            Search::Dfs(s) => s.wants_fingerprint(),
+            Search::Bfs(s) => s.wants_fingerprint(),
+        }
+    }
+    fn choose(&mut self, d: &engine::Decision<'_>) -> engine::Choice {
+        match self {
+            Search::Dfs(s) => s.choose(d),
+            Search::Bfs(s) => s.choose(d),
+        }
+    }
+}
+
+impl Search {
+    fn summary(&self) -> (StateStats, bool, Option<Stop>) {
+        match self {
+            Search::Dfs(s) => (s.stats.clone(), s.exhausted, s.stopped),
+            Search::Bfs(s) => (s.stats.clone(), s.exhausted, s.stopped),
+        }
+    }
+}
+
 /// Runs the state search on `spec` in the calling thread; `states` follows the count.
 pub fn explore(
     spec: &Spec,
     variant: &Variant,
     budget: &Budget,
+    opts: &Options,
     states: &Arc<AtomicU64>,
 ) -> StateRun {
     crate::run::install_quiet_panic_hook();
     let link: SharedLink = Arc::default();
-    let dfs = Arc::new(Mutex::new(Dfs::new(budget, false, states.clone())));
-    let stop = dfs.lock().stop.clone();
+    let (search, stop) = if opts.shortest {
+        let b = shortest::Bfs::new(budget, states.clone());
+        let stop = b.stop.clone();
+        (Search::Bfs(b), stop)
+    } else {
+        let d = Dfs::new(budget, opts.full, states.clone());
+        let stop = d.stop.clone();
+        (Search::Dfs(Box::new(d)), stop)
+    };
+    let dfs = Arc::new(Mutex::new(search));
+    let finals = opts.finals.clone();
     let found: Arc<Mutex<Option<Outcome>>> = Arc::default();
     let lines: Arc<Mutex<Vec<u64>>> = Arc::default();
     let sched = StateScheduler::new(dfs.clone(), link.clone());
@@ -89,15 +153,21 @@ pub fn explore(
         stop.clone(),
     );
     let body = move || {
-        let out = execute(
+        let mut out = execute_keeping_kernel(
             &s,
             &v,
             StateEngine::new(link.clone()),
             &*crate::engines::shuttle_spawn(),
         );
+        let kernel = out.kernel.take().expect("kept");
         merge_lines(&mut ln.lock(), &out.lines);
         // A cut execution stopped half-way: its final state is no final state.
-        if out.violation.is_some() && !link.lock().is_cut() {
+        let cut = link.lock().is_cut();
+        if let (Some(fin), false) = (&finals, cut) {
+            let kind = out.violation.as_ref().map(|v| v.kind);
+            fin.lock().insert((kernel.fingerprint(), kind));
+        }
+        if out.violation.is_some() && !cut {
             let mut f = f.lock();
             if f.is_none() {
                 *f = Some(out);
@@ -108,7 +178,7 @@ pub fn explore(
     let r = catch_unwind(AssertUnwindSafe(|| {
         shuttle::Runner::new(sched, crate::run::shuttle_config()).run(body)
     }));
-    let dfs = dfs.lock();
+    let (stats, exhausted, stopped) = dfs.lock().summary();
     let found = found.lock().take();
     let error = r.err().map(|p| {
         format!(
@@ -118,9 +188,9 @@ pub fn explore(
     });
     let lines = std::mem::take(&mut *lines.lock());
     StateRun {
-        stats: dfs.stats.clone(),
-        exhaustive: dfs.exhausted && found.is_none() && error.is_none(),
-        stopped: dfs.stopped,
+        stats,
+        exhaustive: exhausted && found.is_none() && error.is_none(),
+        stopped,
         found,
         lines,
         error,

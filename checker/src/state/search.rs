@@ -53,6 +53,9 @@ pub struct StateStats {
     /// Races whose actor was not enabled where the race began, so that every actor enabled
     /// there was scheduled for exploration.
     pub fallbacks: u64,
+    /// With `--shortest`: the decisions of the violating schedule, the fewest any schedule
+    /// to a violation takes.
+    pub counterexample_decisions: Option<u64>,
 }
 
 /// Why a search ended before it had explored everything.
