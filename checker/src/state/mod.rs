@@ -88,7 +88,7 @@ pub type Finals = std::collections::BTreeSet<(u128, Option<kexit_model::Violatio
 /// The search strategies behind one interface for `explore`.
 enum Search {
     Dfs(Box<Dfs>),
-    Bfs(shortest::Bfs),
+    Bfs(Box<shortest::Bfs>),
 }
 
 impl engine::Chooser for Search {
@@ -134,7 +134,7 @@ pub fn explore(
     let (search, stop) = if opts.shortest {
         let b = shortest::Bfs::new(budget, states.clone());
         let stop = b.stop.clone();
-        (Search::Bfs(b), stop)
+        (Search::Bfs(Box::new(b)), stop)
     } else {
         let d = Dfs::new(budget, opts.full, states.clone());
         let stop = d.stop.clone();
