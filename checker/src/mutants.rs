@@ -21,6 +21,9 @@ pub struct MutantRow {
     pub schedule_file: Option<String>,
 }
 
+/// The state engine's budget per (variant, scenario).
+pub const MUTANT_STATES: u64 = 150_000;
+
 pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
     let mut rows = Vec::new();
     for info in VARIANTS
@@ -31,19 +34,20 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
         for name in info.exposed_by {
             let s = kexit_scenarios::by_name(name)
                 .ok_or_else(|| format!("{}: no scenario {name}", info.name))?;
-            let mut engines = vec![EngineKind::Pct];
+            let mut engines = vec![EngineKind::State, EngineKind::Pct];
             if s.spec.actor_count() <= LOOM_MAX_ACTORS {
                 engines.insert(0, EngineKind::Loom);
             }
             for engine in engines {
                 let budget = Budget {
-                    iterations: if engine == EngineKind::Loom {
+                    iterations: if matches!(engine, EngineKind::Loom | EngineKind::State) {
                         u64::MAX
                     } else {
                         iterations
                     },
                     preemption_bound: s.spec.loom_bound,
                     jobs: 1,
+                    max_states: MUTANT_STATES,
                     ..Budget::default()
                 };
                 let r = if engine == EngineKind::Loom {

@@ -37,8 +37,6 @@ pub struct Decision<'a> {
     pub enabled: &'a [ActorId],
     /// The footprint of each enabled actor's next step (same order).
     pub next: &'a [Footprint],
-    /// Actors the previous step unparked (its wakeups, token releases, timeouts).
-    pub woken: &'a [ActorId],
 }
 
 /// The search strategy behind the scheduler (DFS with a visited set, the audit's random
@@ -68,8 +66,6 @@ pub struct Link {
     /// last one it took (a parked actor resumes inside that step).
     next: Vec<Footprint>,
     last: Vec<Footprint>,
-    /// Actors unparked since the last decision.
-    woken: Vec<ActorId>,
     /// The search cut this execution: every actor refuses to go on, so the execution ends
     /// through the model's own abort path.
     cut: bool,
@@ -135,7 +131,6 @@ impl Engine for StateEngine {
             started: vec![false; actors],
             next: vec![None; actors],
             last: vec![None; actors],
-            woken: Vec::new(),
             cut: false,
         };
     }
@@ -161,7 +156,6 @@ impl Engine for StateEngine {
     fn unpark(&self, t: &Self::Thread) {
         let mut l = self.link.lock();
         l.wakeups[*t] += 1;
-        l.woken.push(*t);
         drop(l);
         let _ = self.wake[*t].send(());
     }
@@ -258,12 +252,10 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
             return Some(runnable[0].id());
         }
         let (fp, next) = l.decision_state(&enabled, self.chooser.wants_fingerprint());
-        let woken = std::mem::take(&mut l.woken);
         let d = Decision {
             fp,
             enabled: &enabled,
             next: &next,
-            woken: &woken,
         };
         match self.chooser.choose(&d) {
             Choice::Run(a) => {

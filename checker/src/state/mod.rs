@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod batch;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod por;
 pub mod search;

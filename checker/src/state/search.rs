@@ -79,8 +79,6 @@ struct Frame {
     /// `enabled`.
     backtrack: u64,
     done: u64,
-    /// Actors the chosen step unparked.
-    woke: u64,
     /// The steps that may follow any state below this one explored so far.
     summary: Summary,
     complete: bool,
@@ -178,15 +176,13 @@ impl Dfs {
             return;
         };
         let mut merged = std::mem::take(&mut top.summary);
-        let (woke, chosen) = (top.woke, top.sigs[top.chosen]);
+        let chosen = top.sigs[top.chosen];
         let q = self.sigs.actor(chosen);
         let f = *self.sigs.foot(chosen);
         for e in &summary.0 {
             let p = self.sigs.actor(e.sig);
-            let ordered = q == p
-                || woke & (1u64.checked_shl(p as u32).unwrap_or(0) | self.pasts.actors(e)) != 0
-                || f.conflicts(self.sigs.foot(e.sig))
-                || self.pasts.ordered_before(e, q, &f);
+            let ordered =
+                q == p || f.conflicts(self.sigs.foot(e.sig)) || self.pasts.ordered_before(e, q, &f);
             let e = if ordered {
                 self.pasts.with_step(*e, q, &f)
             } else {
@@ -232,8 +228,17 @@ impl Dfs {
             {
                 continue;
             }
+            // `p` cannot run there: an actor that can and whose later step happens before
+            // `p`'s (the one that woke it, say) reverses the race as well; with none, every
+            // actor enabled there is tried (Flanagan and Godefroid's rule).
+            let f = &self.stack[i];
+            let k = f.enabled.iter().position(|a| *a == p).or_else(|| {
+                f.enabled.iter().position(|&r| {
+                    self.clocks.after(idx, r, p) || r < 64 && past_actors >> r & 1 == 1
+                })
+            });
             let f = &mut self.stack[i];
-            match f.enabled.iter().position(|a| *a == p) {
+            match k {
                 Some(k) => f.backtrack |= 1 << k,
                 None => {
                     self.stats.fallbacks += 1;
@@ -288,18 +293,6 @@ impl Chooser for Dfs {
     }
 
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
-        if self.depth > 0 {
-            let f = &mut self.stack[self.depth - 1];
-            let by = f.enabled[f.chosen];
-            f.woke = d
-                .woken
-                .iter()
-                .filter(|b| **b < 64)
-                .fold(0, |m, b| m | 1 << b);
-            for &b in d.woken {
-                self.clocks.woke(by, b);
-            }
-        }
         if self.depth < self.stack.len() {
             // Replaying the current path.
             let f = &self.stack[self.depth];
@@ -372,7 +365,6 @@ impl Chooser for Dfs {
             chosen,
             backtrack,
             done: 1 << chosen,
-            woke: 0,
             summary,
             complete: true,
         });

@@ -21,8 +21,6 @@ struct ObjClock {
 
 pub struct Clocks {
     actors: Vec<Clock>,
-    /// The clocks of the steps that unparked each actor, joined when it resumes.
-    wake: Vec<Clock>,
     objs: Vec<Option<ObjClock>>,
     /// The clock of the last step that may have touched anything.
     global: Clock,
@@ -32,7 +30,6 @@ impl Clocks {
     pub fn new(n: usize) -> Self {
         Clocks {
             actors: vec![vec![0; n]; n],
-            wake: vec![vec![0; n]; n],
             objs: Vec::new(),
             global: vec![0; n],
         }
@@ -40,7 +37,7 @@ impl Clocks {
 
     fn grow(&mut self, n: usize) {
         if self.actors.len() < n {
-            for c in self.actors.iter_mut().chain(&mut self.wake) {
+            for c in self.actors.iter_mut() {
                 c.resize(n, 0);
             }
             for oc in self.objs.iter_mut().flatten() {
@@ -51,7 +48,6 @@ impl Clocks {
             }
             self.global.resize(n, 0);
             self.actors.resize(n, vec![0; n]);
-            self.wake.resize(n, vec![0; n]);
         }
     }
 
@@ -60,7 +56,6 @@ impl Clocks {
         self.grow(a + 1);
         let n = self.actors.len();
         let mut c = std::mem::take(&mut self.actors[a]);
-        join(&mut c, &std::mem::replace(&mut self.wake[a], vec![0; n]));
         join(&mut c, &self.global);
         if f.global {
             for oc in self.objs.iter().flatten() {
@@ -104,16 +99,19 @@ impl Clocks {
         self.actors[a] = c;
     }
 
-    /// `b` was unparked by the step `a` just took.
-    pub fn woke(&mut self, a: ActorId, b: ActorId) {
-        self.grow(a.max(b) + 1);
-        let c = self.actors[a].clone();
-        join(&mut self.wake[b], &c);
+    /// Whether a step of `r` after step `index` happens before the next step of `p`.
+    pub fn after(&self, index: u32, r: ActorId, p: ActorId) -> bool {
+        self.actors
+            .get(p)
+            .and_then(|c| c.get(r))
+            .is_some_and(|x| *x > index)
     }
 
     /// Whether step `index` (by `by`) happens before the next step of `p`.
     pub fn before(&self, index: u32, by: ActorId, p: ActorId) -> bool {
-        let seen = |c: &Clock| c.get(by).is_some_and(|x| *x >= index);
-        self.actors.get(p).is_some_and(seen) || self.wake.get(p).is_some_and(seen)
+        self.actors
+            .get(p)
+            .and_then(|c| c.get(by))
+            .is_some_and(|x| *x >= index)
     }
 }

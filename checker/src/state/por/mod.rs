@@ -7,11 +7,16 @@
 //!   word do not conflict, nor do two atomic adds (or two sets, or two clears) whose results
 //!   the code discards (`foot.rs`).
 //! - **Happens-before** is tracked with vector clocks over the current path: a step is ordered
-//!   after every earlier step it conflicts with, and a resumed actor after the step that
-//!   unparked it (`clocks.rs`).
+//!   after the earlier steps of its actor and every earlier step it conflicts with, nothing
+//!   else (`clocks.rs`). An unpark is no ordering of its own: the kernel unparks actors that
+//!   do not wait for the step at all (every actor, when one finishes), and an ordering that
+//!   is not a conflict hides races. The step that really wakes a sleeper conflicts with the
+//!   sleeper's resumption anyway: both name the wait channel.
 //! - **Races.** At every new state, for each enabled actor's next step, the latest dependent
 //!   step on the path that does not happen before that actor is a race: the actor is added to
-//!   that decision's backtrack set (or every actor enabled there, when it was not).
+//!   that decision's backtrack set. Where it was not enabled, an actor that was and has a
+//!   later step that happens before it is added instead, and failing that every actor enabled
+//!   there (Flanagan and Godefroid's rule).
 //! - **State caching.** A search that cuts at a visited state does not see the steps below
 //!   it. Each finished state keeps a summary: every step that may follow any state of its
 //!   explored subtree (enabled there, taken or not), with what is known to happen before it

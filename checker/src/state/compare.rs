@@ -1,0 +1,61 @@
+//! Final outcomes of loom runs, to compare with the state engine's (`Options::finals`): the
+//! state engine must reach every final state, and verdict, that loom reaches.
+
+use super::Finals;
+use crate::engines::{loom_spawn, LoomEngine};
+use crate::run::{loom_quietly, LOOM_MAX_ACTORS};
+use kexit_model::world::execute_keeping_kernel;
+use kexit_model::{Spec, Variant};
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+/// Every final outcome of loom's exploration at preemption bound `bound`.
+pub fn loom_finals(spec: &Spec, variant: &Variant, bound: Option<usize>) -> Result<Finals, String> {
+    let finals: Arc<Mutex<Finals>> = Arc::default();
+    let (s, v, f) = (
+        Arc::new(spec.clone()),
+        Arc::new(variant.clone()),
+        finals.clone(),
+    );
+    loom_quietly(move || {
+        let mut b = loom::model::Builder::new();
+        b.max_threads = LOOM_MAX_ACTORS + 1;
+        b.max_branches = 1_000_000;
+        b.max_permutations = None;
+        b.max_duration = None;
+        b.preemption_bound = bound;
+        b.checkpoint_file = None;
+        b.location = false;
+        b.log = false;
+        b.check(move || {
+            let mut out = execute_keeping_kernel(&s, &v, LoomEngine::new(), &*loom_spawn());
+            let k = out.kernel.take().expect("kept");
+            let kind = out.violation.as_ref().map(|v| v.kind);
+            f.lock().insert((k.fingerprint(), kind));
+        })
+    })?;
+    let r = finals.lock().clone();
+    Ok(r)
+}
+
+/// Every final outcome the state engine reaches (its whole search, no stop at a violation
+/// other than the first).
+pub fn state_finals(spec: &Spec, variant: &Variant) -> (Finals, super::StateRun) {
+    let finals: Arc<Mutex<Finals>> = Arc::default();
+    let opts = super::Options {
+        finals: Some(finals.clone()),
+        ..Default::default()
+    };
+    let r = super::explore(
+        spec,
+        variant,
+        &crate::run::Budget {
+            iterations: u64::MAX,
+            ..Default::default()
+        },
+        &opts,
+        &Arc::default(),
+    );
+    let f = finals.lock().clone();
+    (f, r)
+}

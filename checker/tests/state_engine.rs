@@ -1,0 +1,158 @@
+//! The state engine: exhaustive without a bound on the starters, every final outcome loom
+//! reaches, a fingerprint the audit finds no fault in (on the starters and on generated
+//! scenarios), shortest counterexamples that replay.
+
+use kexit_checker::run::{self, Budget, EngineKind};
+use kexit_checker::state::audit::audit;
+use kexit_checker::state::compare::{loom_finals, state_finals};
+use kexit_model::Variant;
+use kexit_scenarios::by_name;
+
+fn spec(name: &str) -> kexit_model::Spec {
+    by_name(name).expect("catalogue scenario").spec
+}
+
+fn state_budget() -> Budget {
+    Budget {
+        iterations: u64::MAX,
+        ..Budget::default()
+    }
+}
+
+/// Scenarios the state engine finishes in seconds (docs/performance.md has every scenario).
+const SMALL: [&str; 3] = [
+    "exit-vs-wait",
+    "path-cldsigign-reparent",
+    "path-exit1-ealready",
+];
+
+#[test]
+fn small_scenarios_are_exhaustive_without_a_bound() {
+    for name in SMALL {
+        let r = run::run(
+            &spec(name),
+            &Variant::default(),
+            EngineKind::State,
+            &state_budget(),
+            &|_| {},
+        );
+        assert!(r.error.is_none(), "{name}: {:?}", r.error);
+        assert!(
+            r.found.is_none(),
+            "{name}: {:?}",
+            r.found.map(|f| f.outcome.violation)
+        );
+        assert!(r.exhaustive, "{name}: the search must finish");
+        let st = r.state.expect("state counts");
+        assert_eq!(st.divergences, 0, "{name}: a replayed path went elsewhere");
+        assert!(
+            st.states > 1_000 && st.transitions >= st.states,
+            "{name}: {st:?}"
+        );
+        println!("{name}: {st:?} in {:.2?}", r.elapsed);
+    }
+}
+
+#[test]
+fn the_larger_starters_pass_within_a_state_budget_and_say_they_are_not_exhaustive() {
+    for name in ["threaded-exit", "orphan-exit"] {
+        let budget = Budget {
+            max_states: 50_000,
+            ..state_budget()
+        };
+        let r = run::run(
+            &spec(name),
+            &Variant::default(),
+            EngineKind::State,
+            &budget,
+            &|_| {},
+        );
+        assert!(r.error.is_none() && r.found.is_none(), "{name}");
+        let st = r.state.expect("state counts");
+        assert!(!r.exhaustive, "{name}: {st:?}");
+        assert!(st.states >= 50_000, "{name}: stopped early: {st:?}");
+    }
+}
+
+#[test]
+fn the_state_engine_reaches_every_final_outcome_loom_reaches() {
+    // Loom at bound 3 (their own bounds take minutes); every final state and verdict it sees
+    // must be among the state engine's.
+    for (name, bound) in SMALL.iter().map(|n| (*n, 3)) {
+        let s = spec(name);
+        let from_loom = loom_finals(&s, &Variant::default(), Some(bound)).expect("loom runs");
+        let (from_state, r) = state_finals(&s, &Variant::default());
+        assert!(r.exhaustive, "{name}: the state search must finish");
+        let missing: Vec<_> = from_loom.difference(&from_state).collect();
+        assert!(
+            missing.is_empty(),
+            "{name}: {} of loom's {} final outcomes never reached by the state engine: {missing:?}",
+            missing.len(),
+            from_loom.len()
+        );
+        println!(
+            "{name}: loom (bound {bound}) {} final outcomes, the state engine {}",
+            from_loom.len(),
+            from_state.len()
+        );
+    }
+}
+
+fn assert_audit_clean(s: &kexit_model::Spec, iterations: u64) -> u64 {
+    let budget = Budget {
+        iterations,
+        ..Budget::default()
+    };
+    let r = audit(s, &Variant::default(), &budget).expect("audit runs");
+    assert!(r.disagreement.is_none(), "{}: {:?}", s.name, r.disagreement);
+    assert_eq!(r.executions, iterations);
+    r.transitions
+}
+
+#[test]
+fn the_audit_finds_the_fingerprint_complete_on_the_starters() {
+    for name in ["exit-vs-wait", "threaded-exit", "orphan-exit"] {
+        let checked = assert_audit_clean(&spec(name), 1_000);
+        assert!(
+            checked > 10_000,
+            "{name}: only {checked} transitions compared"
+        );
+    }
+}
+
+#[test]
+fn the_audit_finds_the_fingerprint_complete_on_generated_scenarios() {
+    let mut checked = 0;
+    for k in 0..24 {
+        let s = kexit_checker::fuzz::generated(0, k);
+        checked += assert_audit_clean(&s, 150);
+    }
+    assert!(checked > 10_000, "only {checked} transitions compared");
+}
+
+#[test]
+fn a_shortest_counterexample_replays_and_is_no_longer_than_the_depth_first_one() {
+    let s = spec("exit-vs-wait");
+    let v = Variant::by_name("bug:wait-unlocked-sleep").expect("variant");
+    let mut budget = state_budget();
+    let dfs = run::run(&s, &v, EngineKind::State, &budget, &|_| {});
+    budget.shortest = true;
+    let bfs = run::run(&s, &v, EngineKind::State, &budget, &|_| {});
+    let (d, b) = (
+        dfs.found.expect("dfs finds it"),
+        bfs.found.expect("bfs finds it"),
+    );
+    let decisions = bfs
+        .state
+        .and_then(|st| st.counterexample_decisions)
+        .expect("length");
+    assert!(b.outcome.schedule.len() <= d.outcome.schedule.len());
+    assert!(decisions > 0 && decisions as usize <= b.outcome.schedule.len());
+    let again = run::replay(&s, &v, &b.outcome.schedule);
+    assert_eq!(
+        again.violation.map(|v| v.to_string()),
+        b.outcome.violation.map(|v| v.to_string()),
+        "the shortest schedule replays"
+    );
+    assert_eq!(again.schedule, b.outcome.schedule);
+}
