@@ -15,6 +15,8 @@ pub struct MutantRow {
     pub scenario: String,
     pub engine: EngineKind,
     pub caught: bool,
+    /// The engine explored everything it was asked to (a miss is then no budget's doing).
+    pub exhaustive: bool,
     pub executions: u64,
     pub seconds: f64,
     pub kind: Option<String>,
@@ -80,6 +82,7 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
                     scenario: s.spec.name.clone(),
                     engine,
                     caught,
+                    exhaustive: r.exhaustive,
                     executions: r.executions,
                     seconds: r.elapsed.as_secs_f64(),
                     kind,
@@ -95,13 +98,18 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
             "{:<26} {:<36} {:<6} {:<7} {:>10} {:>8}  kind",
             "variant", "scenario", "engine", "result", "executions", "time"
         );
+        // "budget": not caught before the engine's budget ran out (not exhaustive).
         for r in &rows {
             println!(
                 "{:<26} {:<36} {:<6} {:<7} {:>10} {:>7.2}s  {}",
                 r.variant,
                 r.scenario,
                 r.engine.name(),
-                if r.caught { "caught" } else { "MISSED" },
+                match (r.caught, r.exhaustive) {
+                    (true, _) => "caught",
+                    (false, true) => "MISSED",
+                    (false, false) => "budget",
+                },
                 r.executions,
                 r.seconds,
                 r.kind.as_deref().unwrap_or("-")

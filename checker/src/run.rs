@@ -478,16 +478,7 @@ fn run_loom_bounds(
         None => vec![None],
     };
     for bound in bounds {
-        // Builder::new() reads LOOM_* from the environment: set every field explicitly.
-        let mut b = loom::model::Builder::new();
-        b.max_threads = LOOM_MAX_ACTORS + 1;
-        b.max_branches = 1_000_000;
-        b.max_permutations = None;
-        b.max_duration = None;
-        b.preemption_bound = bound;
-        b.checkpoint_file = None;
-        b.location = false;
-        b.log = false;
+        let b = loom_builder(bound);
         let (s, v, c) = (spec.clone(), variant.clone(), ctl.clone());
         let r = catch_unwind(AssertUnwindSafe(|| {
             b.check(move || {
@@ -509,6 +500,21 @@ fn run_loom_bounds(
         }
     }
     None
+}
+
+/// A loom model builder for kexit at preemption bound `bound`. `Builder::new()` reads LOOM_*
+/// from the environment: every field is set explicitly.
+pub fn loom_builder(bound: Option<usize>) -> loom::model::Builder {
+    let mut b = loom::model::Builder::new();
+    b.max_threads = LOOM_MAX_ACTORS + 1;
+    b.max_branches = 1_000_000;
+    b.max_permutations = None;
+    b.max_duration = None;
+    b.preemption_bound = bound;
+    b.checkpoint_file = None;
+    b.location = false;
+    b.log = false;
+    b
 }
 
 /// Re-runs one execution from its recorded schedule.

@@ -330,6 +330,8 @@ fn an_aborting_loom_exploration_becomes_that_scenarios_report() {
             "check",
             "exit-vs-wait",
             "wnohang-running-child",
+            "--engine",
+            "loom",
             "--out",
             dir.to_str().unwrap(),
         ])

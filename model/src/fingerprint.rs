@@ -148,7 +148,6 @@ impl Kernel {
                 a.digest.hash(h);
                 a.frames.hash(h);
             }
-            a.frames.hash(h);
         }
         self.hash_timed_order(h);
         self.ncpus.hash(h);

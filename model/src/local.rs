@@ -46,6 +46,21 @@ impl<E: Engine> Cx<'_, E> {
         Ok(r)
     }
 
+    /// A loop in a scope of its own, with nothing live at its head: `body` runs until it
+    /// returns a value, and the caller learns only that value.
+    pub fn scoped_loop<T: Hash>(
+        &self,
+        site: &'static Site,
+        mut body: impl FnMut() -> KR<Option<T>>,
+    ) -> KR<T> {
+        self.scope(site, (), || loop {
+            self.restart(site, ());
+            if let Some(v) = body()? {
+                return Ok(v);
+            }
+        })
+    }
+
     pub fn restart<K: Hash>(&self, site: &'static Site, key: K) {
         let mut k = self.sys.kernel.lock();
         let a = &mut k.actors[self.me];

@@ -1,10 +1,12 @@
 //! Documented stubs for the code outside the seed that the lifecycle calls: kern_proc.c's
-//! zombie-list moves and pfind, kern_sig.c's ksignal/lwpsignal and the user-return path,
-//! the taskqueue, and cpu_lwp_exit with lwkt_switch_return's final handshake. Each keeps only
-//! what kern_exit.c observes; its steps cite the seed line of the call.
+//! zombie-list moves and pfind, kern_sig.c's ksignal/lwpsignal and the user-return path
+//! (trap.c's userret), the taskqueue, and cpu_lwp_exit with lwkt_switch_return's final
+//! handshake. Each keeps only what kern_exit.c observes; its steps cite the seed line of the
+//! call.
 
 use crate::cx::Cx;
 use crate::engine::Engine;
+use crate::ext;
 use crate::flags::*;
 use crate::kernel::*;
 use crate::prims::{interrupt, wake, AOp};
@@ -12,6 +14,38 @@ use crate::site::Site;
 use crate::trace::*;
 
 impl<'s, E: Engine> Cx<'s, E> {
+    /// trap.c userret / kern_sig.c postsig: where a signalled LWP dies on its way back to
+    /// user mode. LWP_MP_WEXIT: lwp_exit(0, NULL); a pending SIGKILL: sigexit -> exit1.
+    pub fn userret(&self) -> KR<()> {
+        let (lp, p) = self.cur()?;
+        let site = ext!("trap.c", "userret");
+        let mp = self.load(site, Field::LwpMpflags(lp))?;
+        if mp & LWP_MP_WEXIT != 0 {
+            self.lwkt_gettoken(site, Tok::Proc(p))?;
+            return self.lwp_exit(false, None);
+        }
+        let killed = {
+            let mut g = self.sp(&[Obj::Sig(p)])?;
+            // A caught SIGCHLD is delivered to its handler here, which consumes it.
+            if let Some(pr) = g.procs.get_mut(&p) {
+                pr.sigchld = false;
+            }
+            // Back in user space: the next operation starts outside every seed function.
+            let me = self.me;
+            g.actors[me].line = 0;
+            g.actors[me].func = "";
+            g.lwps[lp].sigkill || g.procs[&p].killed
+        };
+        if killed {
+            self.note(
+                ext!("kern_sig.c", "sigexit"),
+                What::Note("SIGKILL delivered: sigexit -> exit1"),
+            )?;
+            return self.exit1(w_exitcode(0, SIGKILL));
+        }
+        Ok(())
+    }
+
     /// The LWP and process of the running actor (curthread->td_lwp, curproc).
     pub fn cur(&self) -> KR<(LwpId, Pid)> {
         let g = self.k()?;

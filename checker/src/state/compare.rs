@@ -3,7 +3,7 @@
 
 use super::Finals;
 use crate::engines::{loom_spawn, LoomEngine};
-use crate::run::{loom_quietly, LOOM_MAX_ACTORS};
+use crate::run::{loom_builder, loom_quietly};
 use kexit_model::world::execute_keeping_kernel;
 use kexit_model::{Spec, Variant};
 use parking_lot::Mutex;
@@ -18,16 +18,7 @@ pub fn loom_finals(spec: &Spec, variant: &Variant, bound: Option<usize>) -> Resu
         finals.clone(),
     );
     loom_quietly(move || {
-        let mut b = loom::model::Builder::new();
-        b.max_threads = LOOM_MAX_ACTORS + 1;
-        b.max_branches = 1_000_000;
-        b.max_permutations = None;
-        b.max_duration = None;
-        b.preemption_bound = bound;
-        b.checkpoint_file = None;
-        b.location = false;
-        b.log = false;
-        b.check(move || {
+        loom_builder(bound).check(move || {
             let mut out = execute_keeping_kernel(&s, &v, LoomEngine::new(), &*loom_spawn());
             let k = out.kernel.take().expect("kept");
             let kind = out.violation.as_ref().map(|v| v.kind);

@@ -116,8 +116,8 @@ impl engine::Chooser for Search {
 impl Search {
     fn summary(&self) -> (StateStats, bool, Option<Stop>) {
         match self {
-            Search::Dfs(s) => (s.stats.clone(), s.exhausted, s.stopped),
-            Search::Bfs(s) => (s.stats.clone(), s.exhausted, s.stopped),
+            Search::Dfs(s) => (s.limits.stats.clone(), s.limits.exhausted, s.limits.stopped),
+            Search::Bfs(s) => (s.limits.stats.clone(), s.limits.exhausted, s.limits.stopped),
         }
     }
 }
@@ -134,11 +134,11 @@ pub fn explore(
     let link: SharedLink = Arc::default();
     let (search, stop) = if opts.shortest {
         let b = shortest::Bfs::new(budget, states.clone());
-        let stop = b.stop.clone();
+        let stop = b.limits.stop.clone();
         (Search::Bfs(Box::new(b)), stop)
     } else {
         let d = Dfs::new(budget, opts.full, states.clone());
-        let stop = d.stop.clone();
+        let stop = d.limits.stop.clone();
         (Search::Dfs(Box::new(d)), stop)
     };
     let dfs = Arc::new(Mutex::new(search));

@@ -105,6 +105,11 @@ pub struct Dfs {
     started: bool,
     /// Explore every enabled actor at every state (no reduction).
     full: bool,
+    pub limits: Limits,
+}
+
+/// The counts of a search and what may end it before it has explored everything.
+pub struct Limits {
     pub stats: StateStats,
     pub stopped: Option<Stop>,
     pub exhausted: bool,
@@ -115,6 +120,46 @@ pub struct Dfs {
     shown: Arc<AtomicU64>,
     /// Set from outside (a violation was found).
     pub stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Limits {
+    pub fn new(budget: &Budget, shown: Arc<AtomicU64>) -> Self {
+        Limits {
+            stats: StateStats::default(),
+            stopped: None,
+            exhausted: false,
+            max_states: budget.max_states,
+            max_executions: budget.iterations,
+            deadline: budget.time_limit.map(|t| Instant::now() + t),
+            shown,
+            stop: Arc::default(),
+        }
+    }
+
+    /// Whether the search was asked to stop (and records it).
+    pub fn requested(&mut self) -> bool {
+        self.shown.store(self.stats.states, SeqCst);
+        let asked = self.stop.load(SeqCst);
+        if asked {
+            self.stopped.get_or_insert(Stop::Requested);
+        }
+        asked
+    }
+
+    /// Whether another execution fits the state, execution and time budgets (a search that
+    /// stops here is not exhaustive).
+    pub fn within_budget(&mut self) -> bool {
+        if self.stats.states >= self.max_states || self.stats.executions >= self.max_executions {
+            self.stopped = Some(Stop::MaxStates);
+            return false;
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.stopped = Some(Stop::TimeLimit);
+            return false;
+        }
+        self.stats.executions += 1;
+        true
+    }
 }
 
 fn all_bits(n: usize) -> u64 {
@@ -138,14 +183,7 @@ impl Dfs {
             depth: 0,
             started: false,
             full,
-            stats: StateStats::default(),
-            stopped: None,
-            exhausted: false,
-            max_states: budget.max_states,
-            max_executions: budget.iterations,
-            deadline: budget.time_limit.map(|t| Instant::now() + t),
-            shown,
-            stop: Default::default(),
+            limits: Limits::new(budget, shown),
         }
     }
 
@@ -241,7 +279,7 @@ impl Dfs {
             match k {
                 Some(k) => f.backtrack |= 1 << k,
                 None => {
-                    self.stats.fallbacks += 1;
+                    self.limits.stats.fallbacks += 1;
                     f.backtrack |= all_bits(f.enabled.len())
                 }
             }
@@ -268,27 +306,19 @@ impl Chooser for Dfs {
     }
 
     fn begin(&mut self) -> bool {
-        if self.stop.load(SeqCst) {
-            self.stopped.get_or_insert(Stop::Requested);
+        if self.limits.requested() {
             return false;
         }
         if self.started && !self.backtrack() {
-            self.exhausted = true;
+            self.limits.exhausted = true;
             return false;
         }
-        self.shown.store(self.stats.states, SeqCst);
-        if self.stats.states >= self.max_states || self.stats.executions >= self.max_executions {
-            self.stopped = Some(Stop::MaxStates);
-            return false;
-        }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.stopped = Some(Stop::TimeLimit);
+        if !self.limits.within_budget() {
             return false;
         }
         self.started = true;
         self.depth = 0;
         self.clocks = Clocks::new(0);
-        self.stats.executions += 1;
         true
     }
 
@@ -297,18 +327,18 @@ impl Chooser for Dfs {
             // Replaying the current path.
             let f = &self.stack[self.depth];
             if d.fp.is_some_and(|fp| fp != f.fp) {
-                self.stats.divergences += 1;
+                self.limits.stats.divergences += 1;
             }
             let (a, sig) = (f.enabled[f.chosen], f.sigs[f.chosen]);
             self.depth += 1;
             self.clocks.step(self.depth as u32, a, self.sigs.foot(sig));
             return Choice::Run(a);
         }
-        self.stats.transitions += 1;
+        self.limits.stats.transitions += 1;
         let fp = d.fp.expect("a new decision has its fingerprint");
         match self.visited.get(&fp).copied() {
             Some(Seen::OnPath) => {
-                self.stats.cycles += 1;
+                self.limits.stats.cycles += 1;
                 self.expand_path();
                 return Choice::Cut;
             }
@@ -328,7 +358,7 @@ impl Chooser for Dfs {
             None => {}
         }
         self.visited.insert(fp, Seen::OnPath);
-        self.stats.states += 1;
+        self.limits.stats.states += 1;
         let sigs: Vec<Sig> = d
             .enabled
             .iter()
@@ -369,7 +399,7 @@ impl Chooser for Dfs {
             complete: true,
         });
         self.depth += 1;
-        self.stats.max_depth = self.stats.max_depth.max(self.depth as u64);
+        self.limits.stats.max_depth = self.limits.stats.max_depth.max(self.depth as u64);
         self.clocks.step(self.depth as u32, a, &foot);
         Choice::Run(a)
     }

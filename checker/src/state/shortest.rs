@@ -6,26 +6,18 @@
 
 use super::engine::{Choice, Chooser, Decision};
 use super::por::FxMap;
-use super::search::{StateStats, Stop};
+use super::search::Limits;
 use crate::run::Budget;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub struct Bfs {
     visited: FxMap<u128, ()>,
     queue: VecDeque<Vec<u8>>,
     path: Vec<u8>,
     depth: usize,
-    pub stats: StateStats,
-    pub stopped: Option<Stop>,
-    pub exhausted: bool,
-    max_states: u64,
-    max_executions: u64,
-    deadline: Option<Instant>,
-    shown: Arc<AtomicU64>,
-    pub stop: Arc<AtomicBool>,
+    pub limits: Limits,
 }
 
 impl Bfs {
@@ -35,42 +27,27 @@ impl Bfs {
             queue: VecDeque::from([Vec::new()]),
             path: Vec::new(),
             depth: 0,
-            stats: StateStats::default(),
-            stopped: None,
-            exhausted: false,
-            max_states: budget.max_states,
-            max_executions: budget.iterations,
-            deadline: budget.time_limit.map(|t| Instant::now() + t),
-            shown,
-            stop: Arc::default(),
+            limits: Limits::new(budget, shown),
         }
     }
 }
 
 impl Chooser for Bfs {
     fn begin(&mut self) -> bool {
-        self.shown.store(self.stats.states, SeqCst);
-        if self.stop.load(SeqCst) {
+        if self.limits.requested() {
             // The execution that just ended found the violation: its path is a shortest one.
-            self.stats.counterexample_decisions = Some(self.path.len() as u64);
-            self.stopped.get_or_insert(Stop::Requested);
+            self.limits.stats.counterexample_decisions = Some(self.path.len() as u64);
             return false;
         }
-        if self.stats.states >= self.max_states || self.stats.executions >= self.max_executions {
-            self.stopped = Some(Stop::MaxStates);
+        if self.queue.is_empty() {
+            self.limits.exhausted = true;
             return false;
         }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.stopped = Some(Stop::TimeLimit);
+        if !self.limits.within_budget() {
             return false;
         }
-        let Some(path) = self.queue.pop_front() else {
-            self.exhausted = true;
-            return false;
-        };
-        self.path = path;
+        self.path = self.queue.pop_front().expect("not empty");
         self.depth = 0;
-        self.stats.executions += 1;
         true
     }
 
@@ -84,10 +61,10 @@ impl Chooser for Bfs {
             return Choice::Run(a as usize);
         }
         let fp = d.fp.expect("wanted");
-        self.stats.transitions += 1;
+        self.limits.stats.transitions += 1;
         if self.visited.insert(fp, ()).is_none() {
-            self.stats.states += 1;
-            self.stats.max_depth = self.stats.max_depth.max(self.path.len() as u64);
+            self.limits.stats.states += 1;
+            self.limits.stats.max_depth = self.limits.stats.max_depth.max(self.path.len() as u64);
             for &a in d.enabled {
                 let mut p = self.path.clone();
                 p.push(a as u8);

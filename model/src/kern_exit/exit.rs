@@ -1,5 +1,7 @@
 //! sys_exit, sys_extexit, killalllwps, killlwps, exit1, lwp_exit (kern_exit.c:111-703).
+//! (userret, the trap.c path a signalled LWP dies on, is in stubs.rs.)
 
+use crate::at;
 use crate::cx::Cx;
 use crate::engine::Engine;
 use crate::flags::*;
@@ -7,7 +9,6 @@ use crate::kernel::*;
 use crate::prims::AOp;
 use crate::trace::*;
 use crate::variant::Switch;
-use crate::{at, ext};
 
 pub const INITPID: Pid = 1;
 
@@ -166,13 +167,15 @@ impl<'s, E: Engine> Cx<'s, E> {
             };
         }
         let wait = at!(254, "p_nthreads");
-        self.scope(wait, (), || loop {
-            self.restart(wait, ());
+        let sleep = at!(255, "tsleep");
+        self.scoped_loop(wait, || {
+            // The guard must be gone before the sleep: bind the count first.
             let n = *self.k()?.nthreads(me, p, wait)?;
             if n <= 1 {
-                return Ok(());
+                return Ok(Some(()));
             }
-            self.tsleep(at!(255, "tsleep"), Ident::Nthreads(p), 0, "killlwps", false)?;
+            self.tsleep(sleep, Ident::Nthreads(p), 0, "killlwps", false)
+                .map(|_| None)
         })
     }
 
@@ -390,12 +393,11 @@ impl<'s, E: Engine> Cx<'s, E> {
             What::Note("vkernel, vmm, kqueue, ucred cleanup: stubs"),
         )?;
         let poll = at!(635, "lwp_lock");
-        self.scope(poll, (), || loop {
-            self.restart(poll, ());
-            if self.load(poll, Field::LwpLock(lp))? == 0 {
-                return Ok(());
-            }
-            self.tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)?;
+        self.scoped_loop(poll, || match self.load(poll, Field::LwpLock(lp))? {
+            0 => Ok(Some(())),
+            _ => self
+                .tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)
+                .map(|_| None),
         })?;
         if !self.has(Switch::LwpNoProcHold) {
             self.phold(at!(646, "PHOLD"), p)?;
@@ -468,37 +470,5 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.wakeup(at!(700, "wakeup"), Ident::Proc(w))?;
         }
         self.cpu_lwp_exit(at!(702, "cpu_lwp_exit"), lp)
-    }
-
-    /// trap.c userret / kern_sig.c postsig: where a signalled LWP dies on its way back to
-    /// user mode. LWP_MP_WEXIT: lwp_exit(0, NULL); a pending SIGKILL: sigexit -> exit1.
-    pub fn userret(&self) -> KR<()> {
-        let (lp, p) = self.cur()?;
-        let site = ext!("trap.c", "userret");
-        let mp = self.load(site, Field::LwpMpflags(lp))?;
-        if mp & LWP_MP_WEXIT != 0 {
-            self.lwkt_gettoken(site, Tok::Proc(p))?;
-            return self.lwp_exit(false, None);
-        }
-        let killed = {
-            let mut g = self.sp(&[Obj::Sig(p)])?;
-            // A caught SIGCHLD is delivered to its handler here, which consumes it.
-            if let Some(pr) = g.procs.get_mut(&p) {
-                pr.sigchld = false;
-            }
-            // Back in user space: the next operation starts outside every seed function.
-            let me = self.me;
-            g.actors[me].line = 0;
-            g.actors[me].func = "";
-            g.lwps[lp].sigkill || g.procs[&p].killed
-        };
-        if killed {
-            self.note(
-                ext!("kern_sig.c", "sigexit"),
-                What::Note("SIGKILL delivered: sigexit -> exit1"),
-            )?;
-            return self.exit1(w_exitcode(0, SIGKILL));
-        }
-        Ok(())
     }
 }

@@ -1,0 +1,88 @@
+//! The race-regression suite on the state engine, beside loom's runs (race_regression.rs): the
+//! re-created bugs it catches within its budget, each with its declared kind; the seed passes
+//! the same scenarios; the findings on the seed reproduce.
+
+use kexit_checker::check::{expected, verdict, Verdict};
+use kexit_checker::run::{self, Budget, EngineKind, RunResult};
+use kexit_model::Variant;
+use kexit_scenarios::by_name;
+
+/// The state budget of these runs (as `kexit mutants` uses).
+const STATES: u64 = kexit_checker::mutants::MUTANT_STATES;
+
+/// Re-created bugs whose scenarios need more than `STATES` states before the bug shows on the
+/// state engine (loom and PCT catch them; docs/performance.md).
+const BEYOND_BUDGET: [&str; 5] = [
+    "bug:lwp-no-proc-hold",
+    "bug:killlwps-no-lwphold",
+    "bug:reparent-single-shot",
+    "bug:reparent-no-wakeup",
+    // Not observable in the 2014 code on any engine (docs/variants.md).
+    "bug:lwp-wait-no-recheck",
+];
+
+fn state(scenario: &str, variant: &Variant, states: u64) -> (RunResult, Verdict) {
+    let s = by_name(scenario).expect("catalogue scenario");
+    let budget = Budget {
+        iterations: u64::MAX,
+        max_states: states,
+        ..Budget::default()
+    };
+    let r = run::run(&s.spec, variant, EngineKind::State, &budget, &|_| {});
+    assert!(r.error.is_none(), "{scenario}: {:?}", r.error);
+    let v = verdict(&r, &expected(&s, variant));
+    (r, v)
+}
+
+#[test]
+fn the_state_engine_catches_the_recreated_bugs_and_the_seed_passes_their_scenarios() {
+    let mut caught = Vec::new();
+    for info in kexit_model::variant::VARIANTS
+        .iter()
+        .filter(|v| v.name.starts_with("bug:") && !v.exposed_by.is_empty())
+    {
+        let v = Variant::by_name(info.name).expect("variant");
+        for name in info.exposed_by {
+            // The seed shows nothing in its first states but the finding the scenario records.
+            let (_, seed) = state(name, &Variant::default(), STATES / 5);
+            assert!(seed.ok(), "seed on {name}: {seed:?}");
+            let (r, verdict) = state(name, &v, STATES);
+            if BEYOND_BUDGET.contains(&info.name) {
+                // No wrong violation on the way.
+                assert!(
+                    verdict.ok() || r.found.is_none(),
+                    "{} on {name}: {verdict:?}",
+                    info.name
+                );
+                continue;
+            }
+            assert_eq!(verdict, Verdict::Caught, "{} on {name}", info.name);
+            let f = r.found.expect("caught");
+            let again = run::replay(&by_name(name).unwrap().spec, &v, &f.outcome.schedule);
+            assert_eq!(again.schedule, f.outcome.schedule, "{} replays", info.name);
+            caught.push(info.name);
+        }
+    }
+    caught.dedup();
+    assert!(caught.len() >= 11, "caught: {caught:?}");
+}
+
+#[test]
+fn the_findings_on_the_seed_are_found_by_the_state_engine() {
+    // F2, F3 (twice), F4; F5 and F6 need more states than the budget.
+    for name in [
+        "nocldwait-reparent-race",
+        "nocldwait-wait-race",
+        "two-waiters-reap-race",
+        "two-waiters-vs-kill",
+        "pgsignal-vs-reap",
+    ] {
+        let (r, v) = state(name, &Variant::default(), STATES);
+        assert_eq!(
+            v,
+            Verdict::Caught,
+            "{name}: {:?}",
+            r.found.map(|f| f.outcome.violation)
+        );
+    }
+}
