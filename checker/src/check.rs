@@ -325,10 +325,8 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                 run::run(&s.spec, &variant, engine, budget, &progress)
             }
         };
-        let mut engine = u.engine;
-        let mut r = pre[ui]
-            .take()
-            .unwrap_or_else(|| run_engine(u.engine, &u.budget));
+        let (mut engine, mut budget) = (u.engine, &u.budget);
+        let mut r = pre[ui].take().unwrap_or_else(|| run_engine(engine, budget));
         let mut note = None;
         if let Some((fb, fb_budget)) = &u.fallback {
             if !r.exhaustive && r.found.is_none() && r.error.is_none() {
@@ -338,20 +336,10 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                     fb.name()
                 ));
                 bar.set_message(format!("{} on {}", s.spec.name, fb.name()));
-                engine = *fb;
-                r = run_engine(*fb, fb_budget);
+                (engine, budget) = (*fb, fb_budget);
+                r = run_engine(engine, budget);
             }
         }
-        let u = &Unit {
-            scenario: u.scenario,
-            engine,
-            budget: u
-                .fallback
-                .as_ref()
-                .filter(|_| engine != u.engine)
-                .map_or(u.budget.clone(), |f| f.1.clone()),
-            fallback: None,
-        };
         bar.finish_and_clear();
         let want = expected(s, &variant);
         let v = verdict(&r, &want);
@@ -366,7 +354,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                     &s.spec,
                     &s.origin,
                     variant.name(),
-                    u.engine.name(),
+                    engine.name(),
                     f.seed,
                     viol,
                     &f.outcome.schedule,
@@ -388,7 +376,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         let rj = ResultJson {
             scenario: s.spec.name.clone(),
             variant: variant.name().to_string(),
-            engine: u.engine,
+            engine,
             verdict: v,
             expected: (!want.is_empty()).then(|| {
                 want.iter()
@@ -398,13 +386,13 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             }),
             executions: r.executions,
             exhaustive: r.exhaustive,
-            preemption_bound: (u.engine == EngineKind::Loom)
-                .then_some(u.budget.preemption_bound)
+            preemption_bound: (engine == EngineKind::Loom)
+                .then_some(budget.preemption_bound)
                 .flatten(),
-            seeds: u.engine.seeded().then(|| {
+            seeds: engine.seeded().then(|| {
                 (
-                    u.budget.seed,
-                    u.budget.seed.wrapping_add(r.executions.saturating_sub(1)),
+                    budget.seed,
+                    budget.seed.wrapping_add(r.executions.saturating_sub(1)),
                 )
             }),
             seconds: secs,

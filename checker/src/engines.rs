@@ -15,16 +15,29 @@ use std::sync::Arc;
 #[derive(Default)]
 pub struct LoomEngine {
     objects: Vec<(Obj, loom::sync::atomic::AtomicUsize)>,
+    local_state: bool,
 }
 
 impl LoomEngine {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Actors keep local-state digests, so final fingerprints compare with the state
+    /// engine's (`state::compare`).
+    pub fn with_local_state() -> Self {
+        LoomEngine {
+            local_state: true,
+            ..Self::default()
+        }
+    }
 }
 
 impl Engine for LoomEngine {
     type Thread = loom::thread::Thread;
+    fn local_state(&self) -> bool {
+        self.local_state
+    }
     fn switch_point(&self, _me: ActorId, objs: &[Obj]) -> bool {
         for o in objs {
             let i = self

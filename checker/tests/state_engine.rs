@@ -81,7 +81,7 @@ fn the_state_engine_reaches_every_final_outcome_loom_reaches() {
     for (name, bound) in SMALL.iter().map(|n| (*n, 3)) {
         let s = spec(name);
         let from_loom = loom_finals(&s, &Variant::default(), Some(bound)).expect("loom runs");
-        let (from_state, r) = state_finals(&s, &Variant::default());
+        let (from_state, r) = state_finals(&s, &Variant::default(), false);
         assert!(r.exhaustive, "{name}: the state search must finish");
         let missing: Vec<_> = from_loom.difference(&from_state).collect();
         assert!(
@@ -96,6 +96,24 @@ fn the_state_engine_reaches_every_final_outcome_loom_reaches() {
             from_state.len()
         );
     }
+}
+
+#[test]
+fn the_reduction_reaches_every_final_outcome_the_unreduced_search_reaches() {
+    let s = spec("exit-vs-wait");
+    let (full, rf) = state_finals(&s, &Variant::default(), true);
+    let (reduced, rr) = state_finals(&s, &Variant::default(), false);
+    assert!(rf.exhaustive && rr.exhaustive);
+    assert!(
+        rr.stats.states < rf.stats.states,
+        "the reduction must reduce: {} against {}",
+        rr.stats.states,
+        rf.stats.states
+    );
+    assert_eq!(
+        full, reduced,
+        "final outcomes with and without the reduction"
+    );
 }
 
 fn assert_audit_clean(s: &kexit_model::Spec, iterations: u64) -> u64 {

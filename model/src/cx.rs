@@ -99,17 +99,19 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// A scheduling point before a step on `objs`, followed by the kernel lock.
     pub fn sp(&self, objs: &[Obj]) -> KR<KG<'s, E>> {
-        if !self.sys.engine.switch_point(self.me, objs) {
-            return Err(self.replay_ended());
-        }
-        let mut g = self.lock()?;
-        g.points += 1;
-        Ok(g)
+        let go_on = self.sys.engine.switch_point(self.me, objs);
+        self.after_point(go_on)
     }
 
     /// `sp` for a step that accesses `objs` only as `access` says (a load, a blind atomic).
     pub fn sp_as(&self, objs: &[Obj], access: crate::engine::Access) -> KR<KG<'s, E>> {
-        if !self.sys.engine.access_point(self.me, objs, access) {
+        let go_on = self.sys.engine.access_point(self.me, objs, access);
+        self.after_point(go_on)
+    }
+
+    /// The kernel lock after a scheduling point the engine let this actor pass (or not).
+    fn after_point(&self, go_on: bool) -> KR<KG<'s, E>> {
+        if !go_on {
             return Err(self.replay_ended());
         }
         let mut g = self.lock()?;

@@ -53,6 +53,11 @@ pub trait Engine: Send + Sync + 'static {
     /// looks at the kernel state between steps (the state engine's fingerprints). The lock is
     /// free whenever the engine is asked to schedule: it is only held within a step.
     fn attach(&self, _kernel: &std::sync::Arc<parking_lot::Mutex<crate::kernel::Kernel>>) {}
+    /// Whether actors keep the digest of their local state (`fingerprint.rs`, `local.rs`):
+    /// only for an engine that reads fingerprints, since it costs a hash on every step.
+    fn local_state(&self) -> bool {
+        false
+    }
     /// Called once when the model stops an execution early (violation), so an engine that
     /// holds actors back can release them.
     fn abort(&self) {}

@@ -13,9 +13,8 @@
 //!   every trace event). An actor's code is deterministic given what its steps returned, so
 //!   equal digests mean equal local states; `kexit check --engine state --audit` checks it.
 //!   Scopes (`local.rs`) forget what no longer matters: after a call only its result, at a
-//!   loop head only the loop's live values.
-//!   Scopes (`local.rs`) forget what no longer matters: after a call only its result, at a
-//!   loop head only the loop's live values.
+//!   loop head only the loop's live values. Only an engine that reads fingerprints
+//!   (`Engine::local_state`) pays for the digests; on the others they stay 0.
 
 use crate::kernel::{Kernel, Run};
 use crate::site::Site;

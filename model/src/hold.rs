@@ -47,15 +47,10 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// PSTALL(p, msg, n): wait until the hold count is <= n.
     pub fn pstall(&self, site: &'static Site, p: Pid, wmesg: &'static str, n: u64) -> KR<()> {
-        self.scope(site, (), || self.pstall_loop(site, p, wmesg, n))
-    }
-
-    fn pstall_loop(&self, site: &'static Site, p: Pid, wmesg: &'static str, n: u64) -> KR<()> {
-        loop {
-            self.restart(site, ());
+        self.scoped_loop(site, || {
             let o = self.load(site, Field::PLock(p))?;
             if o & PLOCK_MASK <= n {
-                return Ok(());
+                return Ok(Some(()));
             }
             self.tsleep_interlock(site, Ident::PLock(p), 0)?;
             if self
@@ -64,23 +59,19 @@ impl<'s, E: Engine> Cx<'s, E> {
             {
                 self.tsleep(site, Ident::PLock(p), PINTERLOCKED, wmesg, false)?;
             }
-        }
+            Ok(None)
+        })
     }
 
     /// PHOLDZOMB: Ok(false) when the exclusive right to reap was taken (count+1 and ZOMB);
     /// Ok(true) when someone else has it: the caller slept "phldz" and must not touch `p`.
     pub fn pholdzomb(&self, site: &'static Site, p: Pid) -> KR<bool> {
-        self.scope(site, (), || self.pholdzomb_loop(site, p))
-    }
-
-    fn pholdzomb_loop(&self, site: &'static Site, p: Pid) -> KR<bool> {
-        loop {
-            self.restart(site, ());
+        self.scoped_loop(site, || {
             let o = self.update(site, Field::PLock(p), |o| {
                 (o & PLOCK_ZOMB == 0).then_some((o + 1) | PLOCK_ZOMB)
             })?;
             if o & PLOCK_ZOMB == 0 {
-                return Ok(false);
+                return Ok(Some(false));
             }
             if o & PLOCK_MASK == 0 {
                 return Err(self.assert_fail(
@@ -94,9 +85,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                 .1
             {
                 self.tsleep(site, Ident::PLock(p), PINTERLOCKED, "phldz", false)?;
-                return Ok(true);
+                return Ok(Some(true));
             }
-        }
+            Ok(None)
+        })
     }
 
     /// PRELEZOMB: -1 and clear ZOMB (and WAITING), waking waiters.

@@ -167,6 +167,8 @@ pub struct Kernel {
     pub pending_unpark: Vec<ActorId>,
     pub reaps: Vec<Reap>,
     pub lines: Vec<u64>,
+    /// Actors keep local-state digests (`Engine::local_state`).
+    pub local_state: bool,
 }
 
 pub type KR<T> = Result<T, Unwind>;
@@ -220,7 +222,9 @@ impl Kernel {
         }
         self.step += 1;
         self.actors[me].last = self.step;
-        crate::fingerprint::observe(&mut self.actors[me].digest, site, &what, used);
+        if self.local_state {
+            crate::fingerprint::observe(&mut self.actors[me].digest, site, &what, used);
+        }
         self.trace.push(Event {
             step: self.step,
             actor: me,

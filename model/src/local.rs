@@ -12,9 +12,9 @@
 //!   the site and `key`, which must hold every value live at that point.
 //!
 //! A key that leaves out a live value merges states that differ: `--audit` looks for exactly
-//! that (the same fingerprint and choice leading to two different states). The engines other
-//! than the state engine never read these digests; scopes take no kernel-lock turn (they do
-//! not appear in schedules) and no scheduling point.
+//! that (the same fingerprint and choice leading to two different states). Scopes take no
+//! kernel-lock turn (they do not appear in schedules) and no scheduling point, and cost
+//! nothing on an engine that does not keep local state (`Engine::local_state`).
 
 use crate::cx::Cx;
 use crate::engine::Engine;
@@ -30,6 +30,9 @@ impl<E: Engine> Cx<'_, E> {
         key: K,
         f: impl FnOnce() -> KR<T>,
     ) -> KR<T> {
+        if !self.sys.engine.local_state() {
+            return f();
+        }
         {
             let mut k = self.sys.kernel.lock();
             let a = &mut k.actors[self.me];
@@ -62,6 +65,9 @@ impl<E: Engine> Cx<'_, E> {
     }
 
     pub fn restart<K: Hash>(&self, site: &'static Site, key: K) {
+        if !self.sys.engine.local_state() {
+            return;
+        }
         let mut k = self.sys.kernel.lock();
         let a = &mut k.actors[self.me];
         let base = a.frames.last().map_or(0, |f| f.base);

@@ -64,6 +64,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         pending_unpark: Vec::new(),
         reaps: Vec::new(),
         lines: Vec::new(),
+        local_state: false,
     }
 }
 
@@ -319,13 +320,14 @@ pub fn execute_keeping_kernel<E: Engine>(
 
 /// Run `bodies` (one per actor of `kernel`) to the end on `engine`.
 pub fn run_bodies<E: Engine>(
-    kernel: Kernel,
+    mut kernel: Kernel,
     bodies: Vec<ActorBody<E>>,
     mut engine: E,
     spawn: &Spawner,
 ) -> Outcome {
     let n = kernel.actors.len();
     engine.prepare(&all_objects(&kernel), n);
+    kernel.local_state = engine.local_state();
     assert_eq!(n, bodies.len(), "one body per actor");
     let sys = Arc::new(Sys {
         engine,

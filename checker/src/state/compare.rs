@@ -19,7 +19,8 @@ pub fn loom_finals(spec: &Spec, variant: &Variant, bound: Option<usize>) -> Resu
     );
     loom_quietly(move || {
         loom_builder(bound).check(move || {
-            let mut out = execute_keeping_kernel(&s, &v, LoomEngine::new(), &*loom_spawn());
+            let mut out =
+                execute_keeping_kernel(&s, &v, LoomEngine::with_local_state(), &*loom_spawn());
             let k = out.kernel.take().expect("kept");
             let kind = out.violation.as_ref().map(|v| v.kind);
             f.lock().insert((k.fingerprint(), kind));
@@ -29,11 +30,12 @@ pub fn loom_finals(spec: &Spec, variant: &Variant, bound: Option<usize>) -> Resu
     Ok(r)
 }
 
-/// Every final outcome the state engine reaches (its whole search, no stop at a violation
-/// other than the first).
-pub fn state_finals(spec: &Spec, variant: &Variant) -> (Finals, super::StateRun) {
+/// Every final outcome the state engine reaches (its whole search, up to the first
+/// violation); `full`: without partial-order reduction, to check the reduction.
+pub fn state_finals(spec: &Spec, variant: &Variant, full: bool) -> (Finals, super::StateRun) {
     let finals: Arc<Mutex<Finals>> = Arc::default();
     let opts = super::Options {
+        full,
         finals: Some(finals.clone()),
         ..Default::default()
     };

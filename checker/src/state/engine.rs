@@ -88,9 +88,7 @@ impl StateEngine {
             wait: Vec::new(),
         }
     }
-}
 
-impl StateEngine {
     /// Waits at a scheduling point until the search chooses this actor.
     fn point(&self, me: ActorId, objs: &[Obj], mode: Mode) -> bool {
         {
@@ -136,6 +134,9 @@ impl Engine for StateEngine {
     }
     fn attach(&self, kernel: &Arc<Mutex<Kernel>>) {
         self.link.lock().kernel = Some(kernel.clone());
+    }
+    fn local_state(&self) -> bool {
+        true
     }
     fn current(&self, me: ActorId) -> Self::Thread {
         assert_eq!(

@@ -86,39 +86,20 @@ pub struct Options {
 /// Final outcomes: the final kernel's fingerprint and the violation, if any.
 pub type Finals = std::collections::BTreeSet<(u128, Option<kexit_model::ViolationKind>)>;
 
-/// The search strategies behind one interface for `explore`.
-enum Search {
-    Dfs(Box<Dfs>),
-    Bfs(Box<shortest::Bfs>),
+/// A search strategy `explore` can run: a chooser that keeps its counts and limits.
+pub trait Search: engine::Chooser + Send + 'static {
+    fn limits(&self) -> &search::Limits;
 }
 
-impl engine::Chooser for Search {
-    fn begin(&mut self) -> bool {
-        match self {
-            Search::Dfs(s) => s.begin(),
-            Search::Bfs(s) => s.begin(),
-        }
-    }
-    fn wants_fingerprint(&self) -> bool {
-        match self {
-            Search::Dfs(s) => s.wants_fingerprint(),
-            Search::Bfs(s) => s.wants_fingerprint(),
-        }
-    }
-    fn choose(&mut self, d: &engine::Decision<'_>) -> engine::Choice {
-        match self {
-            Search::Dfs(s) => s.choose(d),
-            Search::Bfs(s) => s.choose(d),
-        }
+impl Search for Dfs {
+    fn limits(&self) -> &search::Limits {
+        &self.limits
     }
 }
 
-impl Search {
-    fn summary(&self) -> (StateStats, bool, Option<Stop>) {
-        match self {
-            Search::Dfs(s) => (s.limits.stats.clone(), s.limits.exhausted, s.limits.stopped),
-            Search::Bfs(s) => (s.limits.stats.clone(), s.limits.exhausted, s.limits.stopped),
-        }
+impl Search for shortest::Bfs {
+    fn limits(&self) -> &search::Limits {
+        &self.limits
     }
 }
 
@@ -130,22 +111,24 @@ pub fn explore(
     opts: &Options,
     states: &Arc<AtomicU64>,
 ) -> StateRun {
+    if opts.shortest {
+        let bfs = shortest::Bfs::new(budget, states.clone());
+        explore_with(bfs, spec, variant, opts)
+    } else {
+        let dfs = Dfs::new(budget, opts.full, states.clone());
+        explore_with(dfs, spec, variant, opts)
+    }
+}
+
+fn explore_with<S: Search>(search: S, spec: &Spec, variant: &Variant, opts: &Options) -> StateRun {
     crate::run::install_quiet_panic_hook();
     let link: SharedLink = Arc::default();
-    let (search, stop) = if opts.shortest {
-        let b = shortest::Bfs::new(budget, states.clone());
-        let stop = b.limits.stop.clone();
-        (Search::Bfs(Box::new(b)), stop)
-    } else {
-        let d = Dfs::new(budget, opts.full, states.clone());
-        let stop = d.limits.stop.clone();
-        (Search::Dfs(Box::new(d)), stop)
-    };
-    let dfs = Arc::new(Mutex::new(search));
+    let stop = search.limits().stop.clone();
+    let search = Arc::new(Mutex::new(search));
     let finals = opts.finals.clone();
     let found: Arc<Mutex<Option<Outcome>>> = Arc::default();
     let lines: Arc<Mutex<Vec<u64>>> = Arc::default();
-    let sched = StateScheduler::new(dfs.clone(), link.clone());
+    let sched = StateScheduler::new(search.clone(), link.clone());
     let (s, v, f, ln, st) = (
         Arc::new(spec.clone()),
         Arc::new(variant.clone()),
@@ -161,7 +144,7 @@ pub fn explore(
             &*crate::engines::shuttle_spawn(),
         );
         let kernel = out.kernel.take().expect("kept");
-        merge_lines(&mut ln.lock(), &out.lines);
+        crate::run::merge_lines(&mut ln.lock(), &out.lines);
         // A cut execution stopped half-way: its final state is no final state.
         let cut = link.lock().is_cut();
         if let (Some(fin), false) = (&finals, cut) {
@@ -179,7 +162,11 @@ pub fn explore(
     let r = catch_unwind(AssertUnwindSafe(|| {
         shuttle::Runner::new(sched, crate::run::shuttle_config()).run(body)
     }));
-    let (stats, exhausted, stopped) = dfs.lock().summary();
+    let search = search.lock();
+    let (stats, exhausted, stopped) = {
+        let l = search.limits();
+        (l.stats.clone(), l.exhausted, l.stopped)
+    };
     let found = found.lock().take();
     let error = r.err().map(|p| {
         format!(
@@ -195,14 +182,5 @@ pub fn explore(
         found,
         lines,
         error,
-    }
-}
-
-fn merge_lines(acc: &mut Vec<u64>, lines: &[u64]) {
-    if acc.len() < lines.len() {
-        acc.resize(lines.len(), 0);
-    }
-    for (a, b) in acc.iter_mut().zip(lines) {
-        *a |= *b;
     }
 }

@@ -9,31 +9,9 @@ use super::engine::{Choice, Chooser, Decision};
 use super::por::{Clocks, Entry, FxMap, Pasts, Sig, Sigs, Summary};
 use crate::run::Budget;
 use kexit_model::engine::ActorId;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Fingerprints are already uniform hashes: a map keyed by them needs no second hash.
-#[derive(Default)]
-pub struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes.iter().take(8) {
-            self.0 = self.0 << 8 | *b as u64;
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FpMap<V> = HashMap<u128, V, BuildHasherDefault<PassThrough>>;
 
 /// Counts a state search reports.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -93,7 +71,7 @@ enum Seen {
 }
 
 pub struct Dfs {
-    visited: FpMap<Seen>,
+    visited: FxMap<u128, Seen>,
     summaries: Vec<Summary>,
     summary_ids: FxMap<Summary, u32>,
     sigs: Sigs,
@@ -173,7 +151,7 @@ fn all_bits(n: usize) -> u64 {
 impl Dfs {
     pub fn new(budget: &Budget, full: bool, shown: Arc<AtomicU64>) -> Self {
         Dfs {
-            visited: FpMap::default(),
+            visited: FxMap::default(),
             summaries: Vec::new(),
             summary_ids: FxMap::default(),
             sigs: Sigs::default(),

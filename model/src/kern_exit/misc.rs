@@ -162,17 +162,16 @@ impl<'s, E: Engine> Cx<'s, E> {
         let me = self.me;
         self.lwkt_gettoken(at!(1240, "lwkt_gettoken"), Tok::Deadlwp(cpu))?;
         let head = at!(1241, "LIST_FIRST");
-        self.scope(head, (), || loop {
-            self.restart(head, ());
+        self.scoped_loop(head, || {
             let lp = {
                 let mut g = self.k()?;
                 let list = g.deadlwps(me, cpu, head)?;
                 if list.is_empty() {
-                    return Ok(());
+                    return Ok(Some(()));
                 }
                 list.remove(0)
             };
-            self.reaplwp(lp)?;
+            self.reaplwp(lp).map(|_| None)
         })?;
         self.lwkt_reltoken(at!(1245, "lwkt_reltoken"), Tok::Deadlwp(cpu))
     }
@@ -180,12 +179,12 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn reaplwp(&self, lp: LwpId) -> KR<()> {
         const F: &str = "reaplwp";
         let retry = at!(1251, "lwp_wait");
-        self.scope(retry, (), || loop {
-            self.restart(retry, ());
+        self.scoped_loop(retry, || {
             if self.lwp_wait(lp)? {
-                return Ok(());
+                return Ok(Some(()));
             }
-            self.note(retry, What::Note("lwp_wait says retry"))?;
+            self.note(retry, What::Note("lwp_wait says retry"))
+                .map(|_| None)
         })?;
         self.lwp_dispose(lp)
     }

@@ -73,16 +73,11 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// TDF_MP_EXITSIG, asking to be woken with TDF_MP_EXITWAIT.
     fn exitsig_handshake(&self, lp: LwpId) -> KR<()> {
         const F: &str = "lwp_wait";
-        self.scope(at!(735, "td_mpflags"), (), || self.exitsig_loop(lp))
-    }
-
-    fn exitsig_loop(&self, lp: LwpId) -> KR<()> {
-        const F: &str = "lwp_wait";
-        loop {
-            self.restart(at!(735, "td_mpflags"), ());
-            let mpflags = self.load(at!(735, "td_mpflags"), Field::TdMpflags(lp))?;
+        let head = at!(735, "td_mpflags");
+        self.scoped_loop(head, || {
+            let mpflags = self.load(head, Field::TdMpflags(lp))?;
             if mpflags & TDF_MP_EXITSIG != 0 {
-                return Ok(());
+                return Ok(Some(()));
             }
             self.tsleep_interlock(at!(739, "tsleep_interlock"), Ident::Td(lp), 0)?;
             let site = at!(740, "atomic_cmpset_int");
@@ -102,7 +97,8 @@ impl<'s, E: Engine> Cx<'s, E> {
                     false,
                 )?;
             }
-        }
+            Ok(None)
+        })
     }
 
     pub fn lwp_dispose(&self, lp: LwpId) -> KR<()> {

@@ -3,6 +3,10 @@
 //! engines run one seeded execution at a time, so every execution is reproducible from its
 //! seed; the OS engine races real threads.
 
+mod loom;
+
+pub use self::loom::loom_builder;
+use self::loom::run_loom;
 use crate::engines::*;
 use crate::pct::{Pct, PerExecution, Random};
 use kexit_model::world::{execute, execute_keeping_kernel, Outcome};
@@ -169,15 +173,7 @@ impl Ctl {
 
     fn done(&self, out: Outcome, seed: Option<u64>) {
         self.points.fetch_add(out.points as u64, SeqCst);
-        {
-            let mut l = self.lines.lock();
-            if l.len() < out.lines.len() {
-                l.resize(out.lines.len(), 0);
-            }
-            for (a, b) in l.iter_mut().zip(&out.lines) {
-                *a |= *b;
-            }
-        }
+        merge_lines(&mut self.lines.lock(), &out.lines);
         if out.violation.is_some() {
             let mut f = self.found.lock();
             if f.is_none() {
@@ -185,6 +181,16 @@ impl Ctl {
             }
             self.stop.store(true, SeqCst);
         }
+    }
+}
+
+/// Adds one execution's covered seed lines (a bit set) to `acc`.
+pub fn merge_lines(acc: &mut Vec<u64>, lines: &[u64]) {
+    if acc.len() < lines.len() {
+        acc.resize(lines.len(), 0);
+    }
+    for (a, b) in acc.iter_mut().zip(lines) {
+        *a |= *b;
     }
 }
 
@@ -443,78 +449,6 @@ fn run_dfs(
     *exhaustive = exhausted.load(SeqCst);
     r.err()
         .map(|p| format!("model panicked under dfs: {}", panic_text(&p)))
-}
-
-fn run_loom(
-    spec: &Arc<Spec>,
-    variant: &Arc<Variant>,
-    ctl: &Arc<Ctl>,
-    exhaustive: &mut bool,
-) -> Option<String> {
-    install_quiet_panic_hook();
-    IN_LOOM.with(|f| f.set(true));
-    let r = run_loom_bounds(spec, variant, ctl, exhaustive);
-    IN_LOOM.with(|f| f.set(false));
-    r
-}
-
-fn run_loom_bounds(
-    spec: &Arc<Spec>,
-    variant: &Arc<Variant>,
-    ctl: &Arc<Ctl>,
-    exhaustive: &mut bool,
-) -> Option<String> {
-    if spec.actor_count() > LOOM_MAX_ACTORS {
-        return Some(format!(
-            "scenario needs {} model threads plus the harness; loom allows {} in all",
-            spec.actor_count(),
-            LOOM_MAX_ACTORS + 1
-        ));
-    }
-    // With a bound K, bounds 1..=K run in turn: shallow bugs show up far sooner.
-    let bounds: Vec<Option<usize>> = match ctl.budget.preemption_bound {
-        Some(k) if ctl.budget.single_bound => vec![Some(k)],
-        Some(k) => (1..=k.max(1)).map(Some).collect(),
-        None => vec![None],
-    };
-    for bound in bounds {
-        let b = loom_builder(bound);
-        let (s, v, c) = (spec.clone(), variant.clone(), ctl.clone());
-        let r = catch_unwind(AssertUnwindSafe(|| {
-            b.check(move || {
-                if c.claim().is_none() {
-                    std::panic::panic_any(StopExploration);
-                }
-                let out = execute(&s, &v, LoomEngine::new(), &*loom_spawn());
-                let stop = out.violation.is_some();
-                c.done(out, None);
-                if stop {
-                    std::panic::panic_any(StopExploration);
-                }
-            })
-        }));
-        match r {
-            Ok(()) => *exhaustive = true,
-            Err(p) if p.is::<StopExploration>() => return None,
-            Err(p) => return Some(format!("model panicked under loom: {}", panic_text(&p))),
-        }
-    }
-    None
-}
-
-/// A loom model builder for kexit at preemption bound `bound`. `Builder::new()` reads LOOM_*
-/// from the environment: every field is set explicitly.
-pub fn loom_builder(bound: Option<usize>) -> loom::model::Builder {
-    let mut b = loom::model::Builder::new();
-    b.max_threads = LOOM_MAX_ACTORS + 1;
-    b.max_branches = 1_000_000;
-    b.max_permutations = None;
-    b.max_duration = None;
-    b.preemption_bound = bound;
-    b.checkpoint_file = None;
-    b.location = false;
-    b.log = false;
-    b
 }
 
 /// Re-runs one execution from its recorded schedule.
