@@ -133,6 +133,12 @@ impl Kernel {
         }
         for a in &self.actors {
             a.kind.hash(h);
+            // An actor that has ended takes no more steps: nothing else of it matters.
+            if a.run == Run::Finished {
+                0u8.hash(h);
+                continue;
+            }
+            1u8.hash(h);
             a.toks.hash(h);
             a.toks_live.hash(h);
             std::mem::discriminant(&a.run).hash(h);

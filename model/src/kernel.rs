@@ -18,7 +18,7 @@ pub struct Proc {
     pub flags: u64,
     pub xstat: i32,
     pub lock: u64,
-    pub waitgen: u64,
+    pub waitgen: WaitGen,
     pub nthreads: i32,
     pub lwp_tree: Vec<LwpId>,
     pub pgid: Pid,
@@ -40,6 +40,21 @@ pub struct Proc {
     pub in_allproc: bool,
     pub freed: bool,
 }
+
+/// p_waitgen. kern_wait adds 0x80000000 (881, 1122) and compares only `& 0x7FFFFFFF`
+/// (1120, 1123); nothing reads the bits above, so states that differ only there are one
+/// state: the fingerprint hashes the low 31 bits (and the code's copies are masked alike).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WaitGen(pub u64);
+
+impl std::hash::Hash for WaitGen {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.0 & WAITGEN_MASK).hash(h);
+    }
+}
+
+/// The bits of p_waitgen kern_wait compares.
+pub const WAITGEN_MASK: u64 = 0x7FFF_FFFF;
 
 /// A process group: LIST_HEAD pg_members under pg_token, and pg_lock, the lockmgr lock that
 /// pgsignal holds across its walk (it excludes fork and other signallers, not leavepgrp).
@@ -340,7 +355,7 @@ impl Kernel {
         Ok(match f {
             Field::PFlags(p) => &mut self.proc(me, p, site)?.flags,
             Field::PStat(p) => &mut self.proc(me, p, site)?.stat,
-            Field::PWaitgen(p) => &mut self.proc(me, p, site)?.waitgen,
+            Field::PWaitgen(p) => &mut self.proc(me, p, site)?.waitgen.0,
             Field::PLock(p) => &mut self.proc(me, p, site)?.lock,
             Field::LwpMpflags(l) => &mut self.lwp(me, l, site)?.mpflags,
             Field::LwpLock(l) => &mut self.lwp(me, l, site)?.lock,

@@ -11,6 +11,10 @@
 //! - `restart(site, key)`: at a loop head, the digest becomes the enclosing scope's start with
 //!   the site and `key`, which must hold every value live at that point.
 //!
+//! - `noreturn(site, key)`: in code that never returns to its callers (exit1, lwp_exit), the
+//!   digest becomes the site and `key` alone, which must hold every value live at that
+//!   point, and the callers' scopes are dropped: nothing they had can matter again.
+//!
 //! A key that leaves out a live value merges states that differ: `--audit` looks for exactly
 //! that (the same fingerprint and choice leading to two different states). Scopes take no
 //! kernel-lock turn (they do not appear in schedules) and no scheduling point, and cost
@@ -72,5 +76,15 @@ impl<E: Engine> Cx<'_, E> {
         let a = &mut k.actors[self.me];
         let base = a.frames.last().map_or(0, |f| f.base);
         a.digest = fold(base, site, 2, &key);
+    }
+
+    pub fn noreturn<K: Hash>(&self, site: &'static Site, key: K) {
+        if !self.sys.engine.local_state() {
+            return;
+        }
+        let mut k = self.sys.kernel.lock();
+        let a = &mut k.actors[self.me];
+        a.frames.clear();
+        a.digest = fold(0, site, 3, &key);
     }
 }

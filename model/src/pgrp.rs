@@ -112,8 +112,8 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// `checkctty == 0 || p->p_flags & P_CONTROLT`.
     fn pgsignal_wants(&self, site: &'static Site, p: Pid, checkctty: bool) -> KR<bool> {
-        let flags = self.load(site, Field::PFlags(p))?;
-        Ok(!checkctty || flags & P_CONTROLT != 0)
+        let flags = self.load_bits(site, Field::PFlags(p), P_CONTROLT)?;
+        Ok(!checkctty || flags != 0)
     }
 
     /// LIST_FIRST (`after` None) or LIST_NEXT of `pg_members` read under pg_lock only: a step

@@ -316,6 +316,13 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(val)
     }
 
+    /// A load whose value the code only tests against `mask` (`p->p_flag & P_WEXIT`): the
+    /// caller receives the masked bits, so the rest of the word, which it never looks at, is
+    /// not part of its local state. The trace still shows the whole word.
+    pub fn load_bits(&self, site: &'static Site, f: Field, mask: u64) -> KR<u64> {
+        self.scope(site, (f, mask), || Ok(self.load(site, f)? & mask))
+    }
+
     pub fn store(&self, site: &'static Site, f: Field, new: u64) -> KR<()> {
         let me = self.me;
         let mut g = self.sp(&[Obj::Word(f)])?;
@@ -328,13 +335,18 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// `x |= bits` / `x &= ~bits` on a shared word written as plain C: a load and a store,
     /// each its own step, so a concurrent atomic update in between can be lost.
+    /// The value loaded lives only until the store: one local-state scope.
     pub fn plain_set(&self, site: &'static Site, f: Field, bits: u64) -> KR<()> {
-        let v = self.load(site, f)?;
-        self.store(site, f, v | bits)
+        self.scope(site, (f, bits), || {
+            let v = self.load(site, f)?;
+            self.store(site, f, v | bits)
+        })
     }
     pub fn plain_clear(&self, site: &'static Site, f: Field, bits: u64) -> KR<()> {
-        let v = self.load(site, f)?;
-        self.store(site, f, v & !bits)
+        self.scope(site, (f, !bits), || {
+            let v = self.load(site, f)?;
+            self.store(site, f, v & !bits)
+        })
     }
 
     pub fn note(&self, site: &'static Site, what: What) -> KR<()> {

@@ -19,8 +19,8 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn userret(&self) -> KR<()> {
         let (lp, p) = self.cur()?;
         let site = ext!("trap.c", "userret");
-        let mp = self.load(site, Field::LwpMpflags(lp))?;
-        if mp & LWP_MP_WEXIT != 0 {
+        let mp = self.load_bits(site, Field::LwpMpflags(lp), LWP_MP_WEXIT)?;
+        if mp != 0 {
             self.lwkt_gettoken(site, Tok::Proc(p))?;
             return self.lwp_exit(false, None);
         }
@@ -260,6 +260,8 @@ impl<'s, E: Engine> Cx<'s, E> {
         let f = self.load(site, Field::TdFlags(l))?;
         self.store(site, Field::TdFlags(l), f & !TDF_RUNNING)?;
         loop {
+            // Nothing is live at the head of the final handshake (local.rs).
+            self.noreturn(site, ());
             let m = self.load(site, Field::TdMpflags(l))?;
             if self
                 .atomic(

@@ -160,7 +160,7 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 flags,
                 xstat: if ps.stopped { SIGSTOP } else { 0 },
                 lock: 0,
-                waitgen: 0,
+                waitgen: WaitGen(0),
                 nthreads: nlwps as i32,
                 lwp_tree: tree,
                 pgid: ps.pgid.unwrap_or(ps.pid),

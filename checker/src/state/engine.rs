@@ -59,8 +59,9 @@ pub struct Link {
     at_point: Vec<bool>,
     /// Parked in a blocking primitive.
     parked: Vec<bool>,
-    /// Unparks not yet consumed by a park.
-    wakeups: Vec<u32>,
+    /// An unpark not yet consumed by a park. Unparks coalesce, as `std::thread::unpark`'s
+    /// token does: a parked actor re-checks everything when it wakes, however many there were.
+    woken: Vec<bool>,
     started: Vec<bool>,
     /// The objects of the step each actor waits to take at its scheduling point, and of the
     /// last one it took (a parked actor resumes inside that step).
@@ -125,7 +126,7 @@ impl Engine for StateEngine {
             kernel: None,
             at_point: vec![false; actors],
             parked: vec![false; actors],
-            wakeups: vec![0; actors],
+            woken: vec![false; actors],
             started: vec![false; actors],
             next: vec![None; actors],
             last: vec![None; actors],
@@ -147,19 +148,40 @@ impl Engine for StateEngine {
         self.link.lock().started[me] = true;
         me
     }
+    /// Parks until the actor can go on. A wakeup that finds it still unable to (a token
+    /// released that it does not wait for, a sleeper's re-check) is consumed here, so that it
+    /// is neither a step nor a state: the model would only re-check and park again.
     fn park(&self, me: ActorId) {
-        self.link.lock().parked[me] = true;
-        let _ = self.wait[me].lock().expect("own receiver").recv();
-        let mut l = self.link.lock();
-        l.parked[me] = false;
-        l.wakeups[me] = l.wakeups[me].saturating_sub(1);
+        loop {
+            self.link.lock().parked[me] = true;
+            let _ = self.wait[me].lock().expect("own receiver").recv();
+            let mut l = self.link.lock();
+            l.parked[me] = false;
+            l.woken[me] = false;
+            let kernel = l.kernel.clone().expect("attached");
+            drop(l);
+            if can_go(&kernel.lock(), me) {
+                return;
+            }
+        }
     }
     fn unpark(&self, t: &Self::Thread) {
         let mut l = self.link.lock();
-        l.wakeups[*t] += 1;
+        if std::mem::replace(&mut l.woken[*t], true) {
+            return;
+        }
         drop(l);
         let _ = self.wake[*t].send(());
     }
+}
+
+/// Whether a blocked actor that wakes now goes on (`Cx::block` returns or reports the end of
+/// the execution, a shutdown or a deadlock) rather than parking again.
+fn can_go(k: &Kernel, a: ActorId) -> bool {
+    k.abort
+        || k.runnable(a)
+        || (k.shutdown && k.actors[a].run == Run::Idle)
+        || !(0..k.actors.len()).any(|b| k.runnable(b))
 }
 
 /// Task 0 is the harness thread; actor `a` is task `a + 1`.
@@ -188,8 +210,21 @@ impl Link {
     /// thread is) and the footprint of each enabled actor's next step. An actor at its
     /// scheduling point takes the step it declared; a parked one resumes inside the step it
     /// blocked in, except after a timed sleep, whose timeout depends on every actor's progress.
-    fn decision_state(&self, enabled: &[ActorId], with_fp: bool) -> (Option<u128>, Vec<Footprint>) {
+    ///
+    /// A parked actor whose wakeup came for nothing is not enabled: running it would only
+    /// consume the wakeup (`StateEngine::park`), and whether it had one is not part of the
+    /// state either.
+    fn decision_state(
+        &self,
+        runnable: &[ActorId],
+        with_fp: bool,
+    ) -> (Option<u128>, Vec<ActorId>, Vec<Footprint>) {
         let k = self.kernel.as_ref().expect("attached").lock();
+        let stale = |a: ActorId| self.parked[a] && !can_go(&k, a);
+        let mut enabled: Vec<ActorId> = runnable.iter().copied().filter(|a| !stale(*a)).collect();
+        if enabled.is_empty() {
+            enabled = runnable.to_vec();
+        }
         let next = enabled
             .iter()
             .map(|&a| {
@@ -206,17 +241,23 @@ impl Link {
                 }
             })
             .collect();
-        (with_fp.then(|| self.fingerprint(&k)), next)
+        let fp = with_fp.then(|| self.fingerprint(&k, |a| self.woken[a] && !stale(a)));
+        (fp, enabled, next)
     }
 
-    fn fingerprint(&self, k: &Kernel) -> u128 {
+    /// `woken(a)`: a parked actor's wakeup that will let it go on (any other is consumed
+    /// without a trace when it next parks, so it is no state).
+    fn fingerprint(&self, k: &Kernel, woken: impl Fn(ActorId) -> bool) -> u128 {
         let mut h = Xxh3Default::new();
         h.write_u128(k.fingerprint());
         for a in 0..self.at_point.len() {
+            let parked_woken = self.parked[a] && woken(a);
             h.write_u8(
-                self.at_point[a] as u8 | (self.parked[a] as u8) << 1 | (self.started[a] as u8) << 2,
+                self.at_point[a] as u8
+                    | (self.parked[a] as u8) << 1
+                    | (self.started[a] as u8) << 2
+                    | (parked_woken as u8) << 3,
             );
-            h.write_u32(self.wakeups[a]);
         }
         h.digest128()
     }
@@ -248,11 +289,11 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
         if !deciding {
             return Some(cur_runnable.unwrap_or_else(|| runnable[0].id()));
         }
-        let enabled: Vec<ActorId> = runnable.iter().filter_map(|t| actor_of(t.id())).collect();
-        if enabled.is_empty() {
+        let ready: Vec<ActorId> = runnable.iter().filter_map(|t| actor_of(t.id())).collect();
+        if ready.is_empty() {
             return Some(runnable[0].id());
         }
-        let (fp, next) = l.decision_state(&enabled, self.chooser.wants_fingerprint());
+        let (fp, enabled, next) = l.decision_state(&ready, self.chooser.wants_fingerprint());
         let d = Decision {
             fp,
             enabled: &enabled,

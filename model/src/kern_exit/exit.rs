@@ -80,7 +80,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             .lwp_tree(self.me, p, at!(163, "p_nthreads"))?
             .clone();
         for l in tree.into_iter().filter(|l| *l != me_lwp) {
-            if self.load(at!(163, "p_nthreads"), Field::LwpMpflags(l))? & LWP_MP_WEXIT == 0 {
+            if self.load_bits(at!(163, "p_nthreads"), Field::LwpMpflags(l), LWP_MP_WEXIT)? == 0 {
                 return Ok(true);
             }
         }
@@ -95,7 +95,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let flags = if no_interlock {
             0
         } else {
-            self.load(at!(200, "P_WEXIT"), Field::PFlags(p))?
+            self.load_bits(at!(200, "P_WEXIT"), Field::PFlags(p), P_WEXIT)?
         };
         if flags & P_WEXIT != 0 {
             self.note(at!(201, "EALREADY"), What::Returns(EALREADY))?;
@@ -138,7 +138,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                 self.lwphold(at!(241, "LWPHOLD"), tlp)?;
             }
             self.lwkt_gettoken(at!(242, "lwkt_gettoken"), Tok::Lwp(tlp))?;
-            let mp = self.load(at!(243, "LWP_MP_WEXIT"), Field::LwpMpflags(tlp))?;
+            let mp = self.load_bits(
+                at!(243, "LWP_MP_WEXIT"),
+                Field::LwpMpflags(tlp),
+                LWP_MP_WEXIT,
+            )?;
             if mp & LWP_MP_WEXIT == 0 {
                 let wexit = at!(245, "atomic_set_int");
                 if wexit_first {
@@ -184,6 +188,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         const F: &str = "exit1";
         let me = self.me;
         let (lp, p) = self.cur()?;
+        // Local state (local.rs): exit1 never returns, so what its callers knew is dead; from
+        // here each `noreturn` names every value still live.
+        self.noreturn(at!(276, "lwkt_gettoken"), rv);
         self.lwkt_gettoken(at!(276, "lwkt_gettoken"), Tok::Proc(p))?;
         if p == INITPID {
             let mut g = self.k()?;
@@ -203,6 +210,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         if error != 0 {
             return self.lwp_exit(false, None);
         }
+        self.noreturn(at!(298, "p_leader"), rv);
         self.note(
             at!(298, "p_leader"),
             What::Note("task leader without peers: nothing to kill"),
@@ -230,6 +238,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 What::Note("fdfree, semexit, vmspace_relexit, acct: stubs (see docs/model.md)"),
             );
         }
+        self.noreturn(at!(354, "fdfree"), ());
         // bug:ppwait-late releases the vfork parent only after the zombie move.
         let ppwait_late = self.has(Switch::PpwaitLate);
         if !ppwait_late {
@@ -249,6 +258,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             AOp::Add(1),
         )?;
 
+        self.noreturn(at!(490, "atomic_add_long"), ());
         let first = self
             .k()?
             .children(me, p, at!(499, "LIST_FIRST"))?
@@ -260,6 +270,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 self.lwkt_gettoken(at!(501, "lwkt_gettoken"), Tok::Proc(INITPID))?;
             }
             loop {
+                self.noreturn(at!(502, "LIST_FIRST"), ());
                 let Some(q) = self
                     .k()?
                     .children(me, p, at!(502, "LIST_FIRST"))?
@@ -289,7 +300,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                         What::Text(format!("pid {q} moved to init's p_children")),
                     );
                 }
-                let qf = self.load(at!(519, "P_TRACED"), Field::PFlags(q))?;
+                let qf = self.load_bits(at!(519, "P_TRACED"), Field::PFlags(q), P_TRACED)?;
                 if qf & P_TRACED != 0 {
                     self.plain_clear(at!(520, "P_TRACED"), Field::PFlags(q), P_TRACED)?;
                     self.ksignal(at!(521, "ksignal"), q, SIGKILL)?;
@@ -302,6 +313,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
             self.wakeup(at!(527, "wakeup"), Ident::Proc(INITPID))?;
         }
+        self.noreturn(at!(549, "p_pptr"), ());
         let ps_flag = {
             let mut g = self.k()?;
             let pp = g
@@ -326,6 +338,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         } else {
             self.ksignal_as(at!(558, "ksignal"), pp, SIGCHLD, locked)?;
         }
+        self.noreturn(at!(560, "P_TRACED"), pp);
         self.plain_clear(at!(560, "P_TRACED"), Field::PFlags(p), P_TRACED)?;
         self.prele(at!(561, "PRELE"), pp)?;
         self.note(at!(569, "plimit_free"), What::Note("plimit_free: stub"))?;
@@ -337,7 +350,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     fn release_vfork_parent(&self, p: Pid) -> KR<()> {
         const F: &str = "exit1";
         let me = self.me;
-        let flags = self.load(at!(468, "P_PPWAIT"), Field::PFlags(p))?;
+        let flags = self.load_bits(at!(468, "P_PPWAIT"), Field::PFlags(p), P_PPWAIT)?;
         if flags & P_PPWAIT != 0 {
             if self.has(Switch::PpwaitPlainStore) {
                 self.plain_clear(at!(471, "P_PPWAIT"), Field::PFlags(p), P_PPWAIT)?;
@@ -369,6 +382,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         const F: &str = "lwp_exit";
         let me = self.me;
         let (lp, p) = self.cur()?;
+        self.noreturn(at!(600, "release_curproc"), (masterexit, waddr));
         {
             let mut g = self.k()?;
             g.record(
@@ -399,6 +413,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 .tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)
                 .map(|_| None),
         })?;
+        self.noreturn(at!(635, "lwp_lock"), (masterexit, waddr));
         if !self.has(Switch::LwpNoProcHold) {
             self.phold(at!(646, "PHOLD"), p)?;
         }
@@ -418,7 +433,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                     What::Text(format!("off p_lwp_tree; p_nthreads -> {n}")),
                 );
             }
-            let flags = self.load(at!(672, "P_MAYBETHREADED"), Field::PFlags(p))?;
+            let flags = self.load_bits(
+                at!(672, "P_MAYBETHREADED"),
+                Field::PFlags(p),
+                P_MAYBETHREADED,
+            )?;
             dowake = flags & P_MAYBETHREADED != 0
                 && *self.k()?.nthreads(me, p, at!(672, "p_nthreads"))? <= 1;
             self.lwkt_gettoken(at!(674, "lwkt_gettoken"), Tok::Deadlwp(cpu))?;
@@ -446,10 +465,15 @@ impl<'s, E: Engine> Cx<'s, E> {
                     What::Text(format!("p_nthreads -> {n}")),
                 );
             }
-            let flags = self.load(at!(680, "P_MAYBETHREADED"), Field::PFlags(p))?;
+            let flags = self.load_bits(
+                at!(680, "P_MAYBETHREADED"),
+                Field::PFlags(p),
+                P_MAYBETHREADED,
+            )?;
             dowake = flags & P_MAYBETHREADED != 0
                 && *self.k()?.nthreads(me, p, at!(680, "p_nthreads"))? <= 1;
         }
+        self.noreturn(at!(689, "lwkt_reltoken"), (dowake, waddr));
         self.lwkt_reltoken(at!(689, "lwkt_reltoken"), Tok::Proc(p))?;
         // p->p_usched->heuristic_exiting(lp, p) reads struct proc without p_token: only the
         // PHOLD of 646 keeps a non-master LWP's process from being reaped and freed here.

@@ -1,4 +1,4 @@
-//! lwp_wait, lwp_dispose, sys_wait4, kern_wait (kern_exit.c:718-1134).
+//! sys_wait4 and kern_wait (kern_exit.c:810-1134).
 
 use crate::at;
 use crate::cx::Cx;
@@ -10,7 +10,7 @@ use crate::trace::*;
 use crate::variant::Switch;
 
 /// What kern_wait wrote through its pointer arguments (None: never written).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Hash)]
 pub struct WaitOut {
     pub res: Option<i32>,
     pub status: Option<i32>,
@@ -25,118 +25,7 @@ pub struct Wait4Result {
     pub status: Option<i32>,
 }
 
-const TD_MASK: u64 = TDF_RUNNING | TDF_RUNQ | TDF_PREEMPT_LOCK | TDF_EXITING;
-
 impl<'s, E: Engine> Cx<'s, E> {
-    /// Ok(true) when the LWP is completely dead; Ok(false): the caller retries.
-    pub fn lwp_wait(&self, lp: LwpId) -> KR<bool> {
-        const F: &str = "lwp_wait";
-        self.note(
-            at!(721, "lwp_thread"),
-            What::Text(format!("lwp_wait({})", self.k()?.lwp_label(lp))),
-        )?;
-        // bug:exiting-flag-early skips the handshake and trusts the TDF flags below.
-        if !self.has(Switch::ExitingFlagEarly) {
-            self.exitsig_handshake(lp)?;
-        }
-        // bug:lwp-wait-no-recheck waits each condition out and falls through (2011 form).
-        let fall_through = self.has(Switch::LwpWaitNoRecheck);
-        while self.load(at!(750, "lwp_lock"), Field::LwpLock(lp))? > 0 {
-            self.tsleep(at!(751, "tsleep"), Ident::Lwp(lp), 0, "lwpwait1", true)?;
-            if !fall_through {
-                return Ok(false);
-            }
-        }
-        while self.load(at!(754, "td_refs"), Field::TdRefs(lp))? != 0 {
-            self.tsleep(at!(755, "tsleep"), Ident::Td(lp), 0, "lwpwait2", true)?;
-            if !fall_through {
-                return Ok(false);
-            }
-        }
-        let flags = self.load(at!(768, "td_flags"), Field::TdFlags(lp))?;
-        if flags & TD_MASK != TDF_EXITING {
-            self.tsleep(at!(772, "tsleep"), Ident::Lwp(lp), 0, "lwpwait3", true)?;
-            return Ok(false);
-        }
-        let mut g = self.k()?;
-        let ok = flags & (TDF_RUNQ | TDF_TSLEEPQ) == 0;
-        g.kkassert(
-            self.me,
-            ok,
-            at!(776, "KASSERT"),
-            "(td->td_flags & (TDF_RUNQ|TDF_TSLEEPQ)) == 0",
-        )?;
-        Ok(true)
-    }
-
-    /// The thread destruction interlock with lwkt_switch_return (734-744): wait for
-    /// TDF_MP_EXITSIG, asking to be woken with TDF_MP_EXITWAIT.
-    fn exitsig_handshake(&self, lp: LwpId) -> KR<()> {
-        const F: &str = "lwp_wait";
-        let head = at!(735, "td_mpflags");
-        self.scoped_loop(head, || {
-            let mpflags = self.load(head, Field::TdMpflags(lp))?;
-            if mpflags & TDF_MP_EXITSIG != 0 {
-                return Ok(Some(()));
-            }
-            self.tsleep_interlock(at!(739, "tsleep_interlock"), Ident::Td(lp), 0)?;
-            let site = at!(740, "atomic_cmpset_int");
-            if self
-                .atomic(
-                    site,
-                    Field::TdMpflags(lp),
-                    AOp::Cmpset(mpflags, mpflags | TDF_MP_EXITWAIT),
-                )?
-                .1
-            {
-                self.tsleep(
-                    at!(742, "tsleep"),
-                    Ident::Td(lp),
-                    PINTERLOCKED,
-                    "lwpxt",
-                    false,
-                )?;
-            }
-            Ok(None)
-        })
-    }
-
-    pub fn lwp_dispose(&self, lp: LwpId) -> KR<()> {
-        const F: &str = "lwp_dispose";
-        let me = self.me;
-        let p = {
-            let mut g = self.k()?;
-            let site = at!(792, "td_refs");
-            let refs = g.td(me, lp, site)?.td_refs;
-            g.kkassert(me, refs == 0, site, "td->td_refs == 0")?;
-            let site = at!(793, "TDF_RUNNING");
-            let fl = g.td(me, lp, site)?.td_flags;
-            g.kkassert(me, fl & TD_MASK == TDF_EXITING, site, "(td->td_flags & (TDF_RUNNING|TDF_RUNQ|TDF_PREEMPT_LOCK|TDF_EXITING)) == TDF_EXITING")?;
-            g.lwp(me, lp, at!(798, "lwp_proc"))?.pid
-        };
-        if !self.has(Switch::LwpNoProcHold) {
-            self.prele(at!(798, "PRELE"), p)?;
-        }
-        let objs = [
-            Obj::Tok(Tok::Lwp(lp)),
-            Obj::Word(Field::LwpMpflags(lp)),
-            Obj::Word(Field::LwpLock(lp)),
-            Obj::Word(Field::TdFlags(lp)),
-            Obj::Word(Field::TdMpflags(lp)),
-            Obj::Word(Field::TdRefs(lp)),
-        ];
-        let mut g = self.sp(&objs)?;
-        g.td(me, lp, at!(804, "lwkt_free_thread"))?.td_freed = true;
-        g.lwps[lp].freed = true;
-        let label = g.lwp_label(lp);
-        g.record(
-            me,
-            at!(806, "kfree"),
-            What::Text(format!("{label}: thread and struct lwp freed")),
-        );
-        Ok(())
-    }
-
     pub fn sys_wait4(&self, pid: i32, options: u32, want_rusage: bool) -> KR<Wait4Result> {
         const F: &str = "sys_wait4";
         let init = self.has(Switch::Wait4InitStatus);
@@ -184,7 +73,21 @@ impl<'s, E: Engine> Cx<'s, E> {
         })
     }
 
-    pub fn kern_wait(&self, mut pid: i32, options: u32, out: &mut WaitOut) -> KR<i32> {
+    /// kern_wait in a local-state scope of its own: its caller learns the error and what was
+    /// written through the pointers, nothing of how the scan went.
+    pub fn kern_wait(&self, pid: i32, options: u32, out: &mut WaitOut) -> KR<i32> {
+        const F: &str = "kern_wait";
+        let entry = *out;
+        let (error, written) = self.scope(at!(832, "kern_wait"), (pid, options, entry), || {
+            let mut written = entry;
+            let error = self.kern_wait_body(pid, options, &mut written)?;
+            Ok((error, written))
+        })?;
+        *out = written;
+        Ok(error)
+    }
+
+    fn kern_wait_body(&self, mut pid: i32, options: u32, out: &mut WaitOut) -> KR<i32> {
         const F: &str = "kern_wait";
         let me = self.me;
         let (_, q) = self.cur()?;
@@ -207,14 +110,13 @@ impl<'s, E: Engine> Cx<'s, E> {
         let reap_stall = !self.has(Switch::NoReapStall);
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
+            // Live at the head of the scan: the arguments (the scope's key) and `pid`.
+            self.restart(at!(852, "loop"), pid);
             let mut nfound = 0;
-            let (mut waitgen, _) = self.atomic(
-                at!(881, "atomic_fetchadd_long"),
-                Field::PWaitgen(q),
-                AOp::Add(0x8000_0000),
-            )?;
+            let mut waitgen = self.waitgen_snapshot(at!(881, "atomic_fetchadd_long"), q)?;
             let mut idx = 0;
             loop {
+                self.restart(at!(882, "LIST_FOREACH"), (pid, waitgen, idx, nfound));
                 let p = {
                     let mut g = self.k()?;
                     let kids = g.children(me, q, at!(882, "LIST_FOREACH"))?;
@@ -245,7 +147,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                         self.abandon_zombie(p, plain_hold, filter_hold)?;
                         continue 'top;
                     }
-                    while *self.k()?.nthreads(me, p, at!(926, "p_nthreads"))? > 0 {
+                    while {
+                        self.restart(at!(926, "p_nthreads"), (pid, p));
+                        *self.k()?.nthreads(me, p, at!(926, "p_nthreads"))? > 0
+                    } {
                         self.tsleep(at!(927, "tsleep"), Ident::Nthreads(p), 0, "lwpzomb", true)?;
                         if recheck_pptr && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
                             self.abandon_zombie(p, plain_hold, filter_hold)?;
@@ -332,7 +237,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                 }
                 let (stat, flags) = {
                     let st = self.load(at!(1050, "SSTOP"), Field::PStat(p))?;
-                    (st, self.load(at!(1050, "P_WAITED"), Field::PFlags(p))?)
+                    let bits = P_WAITED | P_TRACED | P_CONTINUED;
+                    (
+                        st,
+                        self.load_bits(at!(1050, "P_WAITED"), Field::PFlags(p), bits)?,
+                    )
                 };
                 if stat == SSTOP
                     && flags & P_WAITED == 0
@@ -346,7 +255,11 @@ impl<'s, E: Engine> Cx<'s, E> {
                         continue 'top;
                     }
                     let st = self.load(at!(1059, "SSTOP"), Field::PStat(p))?;
-                    let fl = self.load(at!(1060, "P_WAITED"), Field::PFlags(p))?;
+                    let fl = self.load_bits(
+                        at!(1060, "P_WAITED"),
+                        Field::PFlags(p),
+                        P_WAITED | P_TRACED,
+                    )?;
                     if st != SSTOP
                         || fl & P_WAITED != 0
                         || (fl & P_TRACED == 0 && options & WUNTRACED == 0)
@@ -372,7 +285,8 @@ impl<'s, E: Engine> Cx<'s, E> {
                         self.prele(at!(1086, "PRELE"), p)?;
                         continue 'top;
                     }
-                    if self.load(at!(1089, "P_CONTINUED"), Field::PFlags(p))? & P_CONTINUED == 0 {
+                    if self.load_bits(at!(1089, "P_CONTINUED"), Field::PFlags(p), P_CONTINUED)? == 0
+                    {
                         self.lwkt_reltoken(at!(1090, "lwkt_reltoken"), Tok::Proc(p))?;
                         self.prele(at!(1091, "PRELE"), p)?;
                         continue 'top;
@@ -399,7 +313,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
             let mut error = 0;
             loop {
-                let cur = self.load(at!(1120, "p_waitgen"), Field::PWaitgen(q))?;
+                self.restart(at!(1120, "p_waitgen"), (pid, waitgen));
+                let cur =
+                    self.load_bits(at!(1120, "p_waitgen"), Field::PWaitgen(q), WAITGEN_MASK)?;
                 if waitgen & 0x7FFF_FFFF != cur & 0x7FFF_FFFF {
                     break;
                 }
@@ -407,14 +323,9 @@ impl<'s, E: Engine> Cx<'s, E> {
                 let recheck = if no_recheck {
                     true
                 } else {
-                    waitgen = self
-                        .atomic(
-                            at!(1122, "atomic_fetchadd_long"),
-                            Field::PWaitgen(q),
-                            AOp::Add(0x8000_0000),
-                        )?
-                        .0;
-                    let cur = self.load(at!(1123, "p_waitgen"), Field::PWaitgen(q))?;
+                    waitgen = self.waitgen_snapshot(at!(1122, "atomic_fetchadd_long"), q)?;
+                    let cur =
+                        self.load_bits(at!(1123, "p_waitgen"), Field::PWaitgen(q), WAITGEN_MASK)?;
                     waitgen & 0x7FFF_FFFF == cur & 0x7FFF_FFFF
                 };
                 if recheck {
@@ -437,6 +348,15 @@ impl<'s, E: Engine> Cx<'s, E> {
         };
         self.lwkt_reltoken(at!(1130, "lwkt_reltoken"), Tok::Proc(q))?;
         Ok(error)
+    }
+
+    /// `waitgen = atomic_fetchadd_long(&q->p_waitgen, 0x80000000)`, of which the code only
+    /// ever compares the low 31 bits (`WaitGen`).
+    fn waitgen_snapshot(&self, site: &'static crate::site::Site, q: Pid) -> KR<u64> {
+        self.scope(site, q, || {
+            let (old, _) = self.atomic(site, Field::PWaitgen(q), AOp::Add(0x8000_0000))?;
+            Ok(old & WAITGEN_MASK)
+        })
     }
 
     /// Give the zombie up after a p_pptr re-check fails (922-923).
