@@ -6,7 +6,7 @@
 //! execution is cut there.
 
 use super::engine::{Choice, Chooser, Decision};
-use super::por::{Clocks, Entry, FxMap, Pasts, Sig, Sigs, Summary};
+use super::por::{Clocks, Entry, FxMap, Pasts, PathIndex, Sig, Sigs, Summary};
 use crate::run::Budget;
 use kexit_model::engine::ActorId;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -77,9 +77,15 @@ pub struct Dfs {
     sigs: Sigs,
     pasts: Pasts,
     clocks: Clocks,
+    path: PathIndex,
+    /// A buffer for the race check's candidate steps.
+    candidates: Vec<u32>,
     stack: Vec<Frame>,
     /// Decisions taken in the current execution.
     depth: usize,
+    /// The actors enabled at the previous decision of this execution, and the one chosen.
+    prev_enabled: Vec<ActorId>,
+    prev_actor: Option<ActorId>,
     started: bool,
     /// Explore every enabled actor at every state (no reduction).
     full: bool,
@@ -157,8 +163,12 @@ impl Dfs {
             sigs: Sigs::default(),
             pasts: Pasts::default(),
             clocks: Clocks::new(0),
+            path: PathIndex::default(),
+            candidates: Vec::new(),
             stack: Vec::new(),
             depth: 0,
+            prev_enabled: Vec::new(),
+            prev_actor: None,
             started: false,
             full,
             limits: Limits::new(budget, shown),
@@ -200,7 +210,7 @@ impl Dfs {
             let ordered =
                 q == p || f.conflicts(self.sigs.foot(e.sig)) || self.pasts.ordered_before(e, q, &f);
             let e = if ordered {
-                self.pasts.with_step(*e, q, &f)
+                self.pasts.with_step(*e, chosen, q, &f)
             } else {
                 *e
             };
@@ -226,16 +236,24 @@ impl Dfs {
     /// step's actor nor before the step's causal past gets a backtrack point.
     fn race(&mut self, e: &Entry) {
         let p = self.sigs.actor(e.sig);
-        let fp = *self.sigs.foot(e.sig);
         let past_actors = self.pasts.actors(e);
-        for i in (0..self.depth).rev() {
+        let mut candidates = std::mem::take(&mut self.candidates);
+        self.path.candidates(self.sigs.foot(e.sig), &mut candidates);
+        self.race_among(e, p, past_actors, &candidates);
+        self.candidates = candidates;
+    }
+
+    /// `race` over the candidate steps (numbered from 1, latest first).
+    fn race_among(&mut self, e: &Entry, p: ActorId, past_actors: u64, candidates: &[u32]) {
+        let fp = self.sigs.foot(e.sig);
+        for &idx in candidates {
+            let i = idx as usize - 1;
             let f = &self.stack[i];
             let sig = f.sigs[f.chosen];
             let (q, fq) = (self.sigs.actor(sig), self.sigs.foot(sig));
-            if q == p || !fq.conflicts(&fp) {
+            if q == p || !fq.conflicts(fp) {
                 continue;
             }
-            let idx = i as u32 + 1;
             if self.clocks.before(idx, q, p)
                 || (0..64)
                     .filter(|r| past_actors >> r & 1 == 1)
@@ -263,6 +281,21 @@ impl Dfs {
             }
             return;
         }
+    }
+
+    /// An actor enabled now that was not at the previous decision was enabled by the step
+    /// taken in between: that step happens before the actor's next one (it cannot run
+    /// before it), so the two are no race.
+    fn note_enabling(&mut self, enabled: &[ActorId]) {
+        if let Some(by) = self.prev_actor {
+            for &p in enabled {
+                if p != by && !self.prev_enabled.contains(&p) {
+                    self.clocks.enabled_by(p, by);
+                }
+            }
+        }
+        self.prev_enabled.clear();
+        self.prev_enabled.extend_from_slice(enabled);
     }
 
     /// A summary that cannot be trusted: every decision on the path explores everything.
@@ -296,11 +329,15 @@ impl Chooser for Dfs {
         }
         self.started = true;
         self.depth = 0;
-        self.clocks = Clocks::new(0);
+        self.clocks.reset();
+        self.path.clear();
+        self.prev_enabled.clear();
+        self.prev_actor = None;
         true
     }
 
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        self.note_enabling(d.enabled);
         if self.depth < self.stack.len() {
             // Replaying the current path.
             let f = &self.stack[self.depth];
@@ -310,6 +347,8 @@ impl Chooser for Dfs {
             let (a, sig) = (f.enabled[f.chosen], f.sigs[f.chosen]);
             self.depth += 1;
             self.clocks.step(self.depth as u32, a, self.sigs.foot(sig));
+            self.path.push(self.depth as u32, self.sigs.foot(sig));
+            self.prev_actor = Some(a);
             return Choice::Run(a);
         }
         self.limits.stats.transitions += 1;
@@ -324,13 +363,14 @@ impl Chooser for Dfs {
                 if !complete {
                     self.expand_path();
                 }
-                let summary = self.summaries[id as usize].clone();
+                let summary = std::mem::take(&mut self.summaries[id as usize]);
                 if complete && !self.full {
                     for e in &summary.0 {
                         self.race(e);
                     }
                 }
                 self.merge_into_top(&summary, complete);
+                self.summaries[id as usize] = summary;
                 return Choice::Cut;
             }
             None => {}
@@ -379,6 +419,8 @@ impl Chooser for Dfs {
         self.depth += 1;
         self.limits.stats.max_depth = self.limits.stats.max_depth.max(self.depth as u64);
         self.clocks.step(self.depth as u32, a, &foot);
+        self.path.push(self.depth as u32, &foot);
+        self.prev_actor = Some(a);
         Choice::Run(a)
     }
 }

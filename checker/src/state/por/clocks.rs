@@ -35,6 +35,17 @@ impl Clocks {
         }
     }
 
+    /// Back to the start of a path, keeping the memory.
+    pub fn reset(&mut self) {
+        let zero = |c: &mut Clock| c.iter_mut().for_each(|x| *x = 0);
+        self.actors.iter_mut().for_each(zero);
+        zero(&mut self.global);
+        for oc in self.objs.iter_mut().flatten() {
+            zero(&mut oc.all);
+            oc.but.iter_mut().for_each(zero);
+        }
+    }
+
     fn grow(&mut self, n: usize) {
         if self.actors.len() < n {
             for c in self.actors.iter_mut() {
@@ -75,7 +86,7 @@ impl Clocks {
         }
         c[a] = index;
         if f.global {
-            self.objs.clear();
+            // Every object's clock is now below the global one, which every step joins.
             self.global = c.clone();
         } else {
             for (k, bits) in f.modes.iter().enumerate() {
@@ -97,6 +108,14 @@ impl Clocks {
             }
         }
         self.actors[a] = c;
+    }
+
+    /// `by`'s last step made `p` able to run (woke it, released a token it waits for): that
+    /// step happens before everything `p` does next.
+    pub fn enabled_by(&mut self, p: ActorId, by: ActorId) {
+        self.grow(p.max(by) + 1);
+        let c = self.actors[by].clone();
+        join(&mut self.actors[p], &c);
     }
 
     /// Whether a step of `r` after step `index` happens before the next step of `p`.

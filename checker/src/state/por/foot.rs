@@ -146,7 +146,11 @@ impl Foot {
     }
 
     pub fn conflicts(&self, o: &Foot) -> bool {
-        self.global || o.global || (0..MODES).any(|k| self.modes[k].meets(o.against(k)))
+        if self.global || o.global {
+            return true;
+        }
+        // Most pairs of steps share no object at all.
+        self.any.meets(&o.any) && (0..MODES).any(|k| self.modes[k].meets(o.against(k)))
     }
 }
 

@@ -29,10 +29,12 @@
 
 pub mod clocks;
 pub mod foot;
+pub mod path;
 pub mod summary;
 
 pub use clocks::Clocks;
 pub use foot::{Foot, Mode, Sig, Sigs};
+pub use path::PathIndex;
 pub use summary::{Entry, Pasts, Summary};
 
 /// A fast hasher for the search's own maps (keys are small and not adversarial).

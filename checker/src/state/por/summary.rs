@@ -64,10 +64,14 @@ impl Past {
     }
 }
 
-/// Pasts, interned: most are equal, and an entry is then two numbers.
+/// Pasts, interned: most are equal, and an entry is then two numbers. Adding a step and
+/// intersecting are memoized by those numbers (a past and a step signature, or two pasts),
+/// since the same few combinations recur at every merge. Past 0 is the empty one.
 pub struct Pasts {
     list: Vec<Past>,
     ids: FxMap<Past, u32>,
+    with_step: FxMap<(u32, Sig), u32>,
+    meets: FxMap<(u32, u32), u32>,
 }
 
 impl Default for Pasts {
@@ -75,6 +79,8 @@ impl Default for Pasts {
         let mut p = Pasts {
             list: Vec::new(),
             ids: FxMap::default(),
+            with_step: FxMap::default(),
+            meets: FxMap::default(),
         };
         p.intern(Past::default());
         p
@@ -92,9 +98,12 @@ impl Pasts {
         id
     }
 
-    /// Whether a step by `q` with footprint `f`, run before the subtree, happens before the
-    /// entry's step through its causal past.
+    /// Whether step `s` (by `q` with footprint `f`), run before the subtree, happens before
+    /// the entry's step through its causal past.
     pub fn ordered_before(&self, e: &Entry, q: ActorId, f: &Foot) -> bool {
+        if e.past == 0 {
+            return false;
+        }
         let p = &self.list[e.past as usize];
         !p.is_empty() && (p.objs.global || q < 64 && p.actors >> q & 1 == 1 || f.conflicts(&p.objs))
     }
@@ -104,22 +113,33 @@ impl Pasts {
         self.list[e.past as usize].actors
     }
 
-    /// `e` with a step by `q` with footprint `f` added to its causal past.
-    pub fn with_step(&mut self, e: Entry, q: ActorId, f: &Foot) -> Entry {
-        let mut p = self.list[e.past as usize];
-        p.add(q, f);
-        Entry {
-            sig: e.sig,
-            past: self.intern(p),
-        }
+    /// `e` with step `s` (by `q` with footprint `f`) added to its causal past.
+    pub fn with_step(&mut self, e: Entry, s: Sig, q: ActorId, f: &Foot) -> Entry {
+        let past = match self.with_step.get(&(e.past, s)) {
+            Some(id) => *id,
+            None => {
+                let mut p = self.list[e.past as usize];
+                p.add(q, f);
+                let id = self.intern(p);
+                self.with_step.insert((e.past, s), id);
+                id
+            }
+        };
+        Entry { sig: e.sig, past }
     }
 
     fn intersect(&mut self, a: u32, b: u32) -> u32 {
         if a == b {
             return a;
         }
+        let key = (a.min(b), a.max(b));
+        if let Some(id) = self.meets.get(&key) {
+            return *id;
+        }
         let p = self.list[a as usize].intersect(&self.list[b as usize]);
-        self.intern(p)
+        let id = self.intern(p);
+        self.meets.insert(key, id);
+        id
     }
 }
 
