@@ -109,6 +109,18 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.after_point(go_on)
     }
 
+    /// `sp` for a step on `objs` that only reads those of them in `reads`.
+    pub fn sp_reading(&self, objs: &[Obj], reads: &[Obj]) -> KR<KG<'s, E>> {
+        let go_on = self.sys.engine.point_reading(self.me, objs, reads);
+        self.after_point(go_on)
+    }
+
+    /// `sp` for a step ordered with every other step (`Engine::ordered_point`).
+    pub fn sp_ordered(&self, objs: &[Obj]) -> KR<KG<'s, E>> {
+        let go_on = self.sys.engine.ordered_point(self.me, objs);
+        self.after_point(go_on)
+    }
+
     /// The kernel lock after a scheduling point the engine let this actor pass (or not).
     fn after_point(&self, go_on: bool) -> KR<KG<'s, E>> {
         if !go_on {

@@ -34,6 +34,18 @@ pub trait Engine: Send + Sync + 'static {
     fn access_point(&self, me: ActorId, objs: &[Obj], _access: Access) -> bool {
         self.switch_point(me, objs)
     }
+    /// A point before a step on `objs` that only reads those of them in `reads`. Engines that
+    /// do not reduce by commutativity see an ordinary point on `objs`.
+    fn point_reading(&self, me: ActorId, objs: &[Obj], _reads: &[Obj]) -> bool {
+        self.switch_point(me, objs)
+    }
+    /// A point before a step whose effect depends on how far every other actor has got (a
+    /// timed sleep begins: when it may time out depends on who steps before and after it).
+    /// Engines that reduce by commutativity must order it with every step; the others see
+    /// an ordinary point on `objs`.
+    fn ordered_point(&self, me: ActorId, objs: &[Obj]) -> bool {
+        self.switch_point(me, objs)
+    }
     /// The kernel lock is about to be taken without a scheduling point (plain accesses under
     /// a held token). Only an engine that imposes an order on every acquisition waits here.
     fn silent(&self, _me: ActorId) -> bool {

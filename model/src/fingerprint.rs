@@ -144,7 +144,6 @@ impl Kernel {
             std::mem::discriminant(&a.run).hash(h);
             a.wchan.hash(h);
             a.wpcatch.hash(h);
-            a.interrupted.hash(h);
             a.wmesg.hash(h);
             a.idle_on.hash(h);
             a.line.hash(h);

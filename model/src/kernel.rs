@@ -116,7 +116,6 @@ pub struct Actor {
     pub run: Run,
     pub wchan: Option<Ident>,
     pub wpcatch: bool,
-    pub interrupted: bool,
     pub wmesg: &'static str,
     /// Untimed sleeps on these idents are the actor's idle state (daemons, finished scripts).
     pub idle_on: Vec<Ident>,

@@ -113,26 +113,28 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
     }
 
-    /// Objects a sleep touches: its ident, the tokens it releases, and the signal state
-    /// of its process (PCATCH).
-    fn sleep_objs(&self, ident: Ident, with_tokens: bool) -> Vec<Obj> {
+    /// Objects a sleep touches: it writes its ident and the tokens it releases, and reads
+    /// the signal state of its process (CURSIG). What it writes of its own sleep state (wait
+    /// channel, PCATCH) is read by the signal senders, which write `Sig(p)`; two sleeps of
+    /// one process's LWPs touch disjoint sleep states, so they commute there.
+    /// Returns every object, and those only read.
+    fn sleep_objs(&self, ident: Ident, with_tokens: bool) -> (Vec<Obj>, Vec<Obj>) {
         let mut objs = vec![Obj::Ident(ident)];
         if with_tokens {
             objs.extend(self.my_tokens().into_iter().map(Obj::Tok));
         }
-        if let Some(p) = self.my_pid() {
-            objs.push(Obj::Sig(p));
-        }
-        objs
+        let reads: Vec<Obj> = self.my_pid().map(Obj::Sig).into_iter().collect();
+        objs.extend(&reads);
+        (objs, reads)
     }
 
     pub fn tsleep_interlock(&self, site: &'static Site, ident: Ident, flags: u32) -> KR<()> {
         let me = self.me;
-        let mut g = self.sp(&self.sleep_objs(ident, false))?;
+        let (objs, reads) = self.sleep_objs(ident, false);
+        let mut g = self.sp_reading(&objs, &reads)?;
         let a = &mut g.actors[me];
         a.wchan = Some(ident);
         a.wpcatch = flags & PCATCH != 0;
-        a.interrupted = false;
         g.record(me, site, What::Interlock(ident));
         Ok(())
     }
@@ -152,7 +154,14 @@ impl<'s, E: Engine> Cx<'s, E> {
     ) -> KR<i32> {
         let me = self.me;
         let pcatch = flags & PCATCH != 0;
-        let mut g = self.sp(&self.sleep_objs(ident, true))?;
+        let (objs, reads) = self.sleep_objs(ident, true);
+        // A timed sleep's timeout depends on which actors step before and after it begins
+        // (`Kernel::timeout_due`): it is ordered with every other step.
+        let mut g = if timed {
+            self.sp_ordered(&objs)?
+        } else {
+            self.sp_reading(&objs, &reads)?
+        };
         if pcatch && Self::sig_pending(&g, me) {
             g.actors[me].wchan = None;
             g.record(
@@ -167,7 +176,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         if flags & PINTERLOCKED != 0 {
             if g.actors[me].wchan != Some(ident) {
-                let why = if g.actors[me].interrupted {
+                // kern_synch.c goes to `resume`, where a PCATCH sleep returns EINTR for any
+                // signal pending then (CURSIG), whatever took it off the queue.
+                let why = if pcatch && Self::sig_pending(&g, me) {
                     WakeWhy::Signal
                 } else {
                     WakeWhy::Interlocked
@@ -177,7 +188,6 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
         } else {
             g.actors[me].wchan = Some(ident);
-            g.actors[me].interrupted = false;
         }
         {
             let a = &mut g.actors[me];
@@ -208,15 +218,16 @@ impl<'s, E: Engine> Cx<'s, E> {
             Run::Sleeping
         };
         g = self.block(g, site)?;
+        // At `resume` a PCATCH sleep that did not time out returns EINTR if a signal is
+        // pending then, whether the signal or a wakeup ended the sleep (CURSIG).
         let why = if g.actors[me].wchan == Some(ident) {
             g.actors[me].wchan = None;
             WakeWhy::Timeout
-        } else if g.actors[me].interrupted {
+        } else if pcatch && Self::sig_pending(&g, me) {
             WakeWhy::Signal
         } else {
             WakeWhy::Wakeup
         };
-        g.actors[me].interrupted = false;
         g.record(me, site, What::Woke { ident, why });
         Ok(match why {
             WakeWhy::Timeout => EWOULDBLOCK,
@@ -370,7 +381,6 @@ pub fn wake(k: &mut Kernel, a: ActorId) {
 pub fn interrupt(k: &mut Kernel, a: ActorId) {
     let ac = &k.actors[a];
     if ac.wchan.is_some() && ac.wpcatch {
-        k.actors[a].interrupted = true;
         wake(k, a);
     }
 }

@@ -231,7 +231,11 @@ impl<'s, E: Engine> Cx<'s, E> {
         let me = self.me;
         let pid = self.sys.kernel.lock().lwps[l].pid;
         {
-            let mut g = self.sp(&[Obj::Sig(pid), Obj::Word(Field::TdFlags(l))])?;
+            // Off the sleep queues: its own sleep state, which only signal senders read.
+            let mut g = self.sp_reading(
+                &[Obj::Sig(pid), Obj::Word(Field::TdFlags(l))],
+                &[Obj::Sig(pid)],
+            )?;
             g.actors[me].wchan = None;
             let td = g.td(me, l, site)?;
             let old = td.td_flags;

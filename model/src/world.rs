@@ -266,7 +266,6 @@ fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
         run: Run::Running,
         wchan: None,
         wpcatch: false,
-        interrupted: false,
         wmesg: "",
         idle_on,
         line: 0,

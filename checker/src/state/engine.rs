@@ -92,10 +92,15 @@ impl StateEngine {
 
     /// Waits at a scheduling point until the search chooses this actor.
     fn point(&self, me: ActorId, objs: &[Obj], mode: Mode) -> bool {
+        self.point_with(me, Some(objs.iter().map(|o| (*o, mode)).collect()))
+    }
+
+    /// `point` with the footprint of the step (None: it may touch anything).
+    fn point_with(&self, me: ActorId, foot: Footprint) -> bool {
         {
             let mut l = self.link.lock();
             l.at_point[me] = true;
-            l.next[me] = Some(objs.iter().map(|o| (*o, mode)).collect());
+            l.next[me] = foot;
         }
         shuttle::thread::yield_now();
         let mut l = self.link.lock();
@@ -111,6 +116,23 @@ impl Engine for StateEngine {
     }
     fn access_point(&self, me: ActorId, objs: &[Obj], access: Access) -> bool {
         self.point(me, objs, Mode::from(access))
+    }
+    fn point_reading(&self, me: ActorId, objs: &[Obj], reads: &[Obj]) -> bool {
+        let foot = objs
+            .iter()
+            .map(|o| {
+                let mode = if reads.contains(o) {
+                    Mode::Read
+                } else {
+                    Mode::Write
+                };
+                (*o, mode)
+            })
+            .collect();
+        self.point_with(me, Some(foot))
+    }
+    fn ordered_point(&self, me: ActorId, _objs: &[Obj]) -> bool {
+        self.point_with(me, None)
     }
     fn silent(&self, _me: ActorId) -> bool {
         !self.link.lock().cut

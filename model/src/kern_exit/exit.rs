@@ -3,7 +3,7 @@
 
 use crate::at;
 use crate::cx::Cx;
-use crate::engine::Engine;
+use crate::engine::{Access, Engine};
 use crate::flags::*;
 use crate::kernel::*;
 use crate::prims::AOp;
@@ -478,7 +478,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         // p->p_usched->heuristic_exiting(lp, p) reads struct proc without p_token: only the
         // PHOLD of 646 keeps a non-master LWP's process from being reaped and freed here.
         {
-            let mut g = self.sp(&[Obj::Word(Field::PStat(p))])?;
+            let mut g = self.sp_as(&[Obj::Word(Field::PStat(p))], Access::Read)?;
             let site = at!(690, "heuristic_exiting");
             g.proc(me, p, site)?;
             g.record(
