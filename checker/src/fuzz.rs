@@ -26,6 +26,9 @@ pub enum FuzzEngine {
     Pct,
     Random,
     Bytes,
+    /// The state engine: each generated scenario is explored exhaustively when its search
+    /// ends within the budget (counted as proven in the report).
+    State,
 }
 
 impl FuzzEngine {
@@ -34,6 +37,7 @@ impl FuzzEngine {
             FuzzEngine::Pct => "pct",
             FuzzEngine::Random => "random",
             FuzzEngine::Bytes => "bytes",
+            FuzzEngine::State => "state",
         }
     }
 }
@@ -53,7 +57,9 @@ pub struct FuzzArgs {
     /// Seed of the scenario generator and of the schedules: a run is reproducible from it.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Schedule source: pct, random (shuttle, seeded) or bytes (pseudo-random byte schedules).
+    /// Schedule source: pct, random (shuttle, seeded), bytes (pseudo-random byte schedules),
+    /// or state (the state engine: every interleaving of each scenario whose search ends
+    /// within the budget; `--budget` then counts executions of the search).
     #[arg(long, value_enum, default_value_t = FuzzEngine::Pct)]
     pub engine: FuzzEngine,
     /// Executions per generated scenario.
@@ -101,6 +107,8 @@ fn schedule_seed(seed: u64, k: u64) -> u64 {
 /// model error.
 pub struct ScenarioRun {
     pub executions: u64,
+    /// Every interleaving was explored (the state engine's search ended within the budget).
+    pub exhaustive: bool,
     pub found: Option<(Outcome, Option<u64>)>,
     pub error: Option<String>,
 }
@@ -118,6 +126,21 @@ pub fn run_scenario(
             let r = bytes::run_random(spec, variant, seed, budget, time_limit);
             ScenarioRun {
                 executions: r.executions,
+                exhaustive: false,
+                found: r.found.map(|f| (f.outcome, None)),
+                error: r.error,
+            }
+        }
+        FuzzEngine::State => {
+            let b = Budget {
+                iterations: budget,
+                time_limit,
+                ..Budget::default()
+            };
+            let r = crate::state::run(spec, variant, &b, &Default::default(), &|_| {});
+            ScenarioRun {
+                executions: r.executions,
+                exhaustive: r.exhaustive,
                 found: r.found.map(|f| (f.outcome, None)),
                 error: r.error,
             }
@@ -138,6 +161,7 @@ pub fn run_scenario(
             let r = run::run_here(spec, variant, kind, &b);
             ScenarioRun {
                 executions: r.executions,
+                exhaustive: false,
                 found: r.found.map(|f| (f.outcome, f.seed)),
                 error: r.error,
             }
@@ -184,6 +208,8 @@ pub struct Report {
     pub seconds: f64,
     pub scenarios: u64,
     pub executions: u64,
+    /// Scenarios whose every interleaving was explored (`--engine state`).
+    pub exhaustive: u64,
     pub violations: Vec<Distinct>,
     pub errors: Vec<ScenarioError>,
     pub schedule_files: Vec<String>,
@@ -242,6 +268,7 @@ pub fn main(a: crate::fuzz::FuzzArgs) -> Result<u8, String> {
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let executions = AtomicU64::new(0);
+    let proven = AtomicU64::new(0);
     let distinct: Mutex<BTreeMap<Key, Distinct>> = Mutex::new(BTreeMap::new());
     let errors: Mutex<Vec<ScenarioError>> = Mutex::new(Vec::new());
     let failure: Mutex<Option<String>> = Mutex::new(None);
@@ -265,6 +292,7 @@ pub fn main(a: crate::fuzz::FuzzArgs) -> Result<u8, String> {
             Some(limit - elapsed),
         );
         executions.fetch_add(r.executions, SeqCst);
+        proven.fetch_add(r.exhaustive as u64, SeqCst);
         done.fetch_add(1, SeqCst);
         if let Err(e) = record(&a, &variant, &spec, r, &distinct, &errors) {
             *failure.lock() = Some(e);
@@ -309,6 +337,7 @@ pub fn main(a: crate::fuzz::FuzzArgs) -> Result<u8, String> {
         seconds: start.elapsed().as_secs_f64(),
         scenarios: done.load(SeqCst),
         executions: executions.load(SeqCst),
+        exhaustive: proven.load(SeqCst),
         schedule_files: violations.iter().map(|d| d.schedule_file.clone()).collect(),
         violations,
         errors,
@@ -392,6 +421,12 @@ fn print_report(r: &Report) {
         "kexit fuzz: {} scenarios, {} executions in {:.1}s ({} engine, budget {} per scenario, {} job(s), variant {}, seed {})",
         r.scenarios, r.executions, r.seconds, r.engine.name(), r.budget, r.jobs, r.variant, r.seed
     );
+    if r.engine == FuzzEngine::State {
+        println!(
+            "{} of {} scenarios explored exhaustively (every interleaving); the others reached the budget",
+            r.exhaustive, r.scenarios
+        );
+    }
     if r.violations.is_empty() {
         println!("no violation");
     }
