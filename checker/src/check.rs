@@ -409,7 +409,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             note,
         };
         if !a.json {
-            print_row(&rj, &r);
+            print_row(&rj, &r, a.engine.is_some());
         }
         results.push(rj);
     }
@@ -418,6 +418,12 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
     } else {
         let bad = results.iter().filter(|r| !r.verdict.ok()).count();
+        if let (true, Some(mib)) = (
+            results.iter().any(|r| r.state.is_some()),
+            crate::state::search::peak_memory_mib(),
+        ) {
+            println!("peak memory of this run: {mib} MiB");
+        }
         println!(
             "\n{}: {} result(s), {} as expected, {} not",
             if worst == 0 { "OK" } else { "FAILED" },
@@ -429,7 +435,8 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     Ok(worst)
 }
 
-fn print_row(r: &ResultJson, run: &RunResult) {
+/// `detail`: an engine was asked for by name, so the state engine's counts get a line.
+fn print_row(r: &ResultJson, run: &RunResult, detail: bool) {
     let exploration = if let (true, Some(st)) = (r.exhaustive, &r.state) {
         format!("exhaustive ({} states)", st.states)
     } else if r.exhaustive {
@@ -459,6 +466,9 @@ fn print_row(r: &ResultJson, run: &RunResult) {
         r.seconds,
         r.executions_per_second
     );
+    if let (true, Some(st)) = (detail, &r.state) {
+        println!("    {}", st.describe(r.seconds));
+    }
     if let Some(e) = &r.error {
         println!("    error: {e}");
     }

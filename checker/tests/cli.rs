@@ -449,3 +449,46 @@ fn shards_split_seed_ranges_and_merge_to_the_whole() {
     }
     assert_eq!(total, 200, "two shards of 2 scenarios x 100 executions");
 }
+
+/// `check --engine state` says how far its search went: a row marked exhaustive with its
+/// states, then the counts (transitions, executions, depth, rate) and the run's peak memory;
+/// the JSON carries the same counts.
+#[test]
+fn the_state_engine_reports_its_counts() {
+    let out = scratch("state-counts");
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "state",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("exhaustive ("), "{t}");
+    for word in [
+        "transitions",
+        "executions",
+        "max depth",
+        "states/s",
+        "peak memory",
+    ] {
+        assert!(t.contains(word), "{word} missing: {t}");
+    }
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "state",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let st = &doc["results"][0]["state"];
+    assert!(st["states"].as_u64().unwrap() > 0, "{doc}");
+    assert!(st["transitions"].as_u64().unwrap() >= st["states"].as_u64().unwrap() - 1);
+    assert!(st["max_depth"].as_u64().unwrap() > 0);
+    assert_eq!(st["divergences"], 0);
+}

@@ -36,6 +36,29 @@ pub struct StateStats {
     pub counterexample_decisions: Option<u64>,
 }
 
+impl StateStats {
+    /// One line of the counts for a report.
+    pub fn describe(&self, seconds: f64) -> String {
+        let rate = if seconds > 0.0 {
+            self.states as f64 / seconds
+        } else {
+            0.0
+        };
+        format!(
+            "states {}, transitions {}, executions {}, max depth {}, {:.0} states/s",
+            self.states, self.transitions, self.executions, self.max_depth, rate
+        )
+    }
+}
+
+/// The peak resident memory of this process in MiB (Linux; None elsewhere).
+pub fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
 /// Why a search ended before it had explored everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -214,6 +237,11 @@ impl Dfs {
             } else {
                 *e
             };
+            // Such an entry can race with no step on any path: keeping it would only make the
+            // intersection with another occurrence of its signature claim fewer orderings.
+            if self.pasts.orders_everything(&e) {
+                continue;
+            }
             merged.merge(e, &mut self.pasts);
         }
         let top = self.stack.last_mut().expect("top");

@@ -108,6 +108,12 @@ impl Pasts {
         !p.is_empty() && (p.objs.global || q < 64 && p.actors >> q & 1 == 1 || f.conflicts(&p.objs))
     }
 
+    /// Whether the entry's causal past holds a step that may touch anything: then every step
+    /// before the subtree happens before the entry's, which can race with nothing.
+    pub fn orders_everything(&self, e: &Entry) -> bool {
+        self.list[e.past as usize].objs.global
+    }
+
     /// The actors of the entry's causal past.
     pub fn actors(&self, e: &Entry) -> u64 {
         self.list[e.past as usize].actors
