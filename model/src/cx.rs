@@ -202,7 +202,8 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// Wait until this actor may run again: woken (or never asleep) and all its tokens
-    /// re-acquired. Detects the end of the execution and deadlocks on the way.
+    /// re-acquired (`Kernel::goes_on_when_woken` states when a wakeup lets it leave this loop).
+    /// Detects the end of the execution and deadlocks on the way.
     pub fn block(&self, mut g: KG<'s, E>, site: &'static Site) -> KR<KG<'s, E>> {
         let me = self.me;
         loop {

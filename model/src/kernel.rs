@@ -487,6 +487,16 @@ impl Kernel {
         }
     }
 
+    /// Whether a blocked actor woken now leaves `Cx::block`'s loop (it can run, or it reports
+    /// the end of the execution, a shutdown or a deadlock) rather than parking again. Keep in
+    /// step with `Cx::block`: the state engine drops the wakeups for which this is false.
+    pub fn goes_on_when_woken(&self, a: ActorId) -> bool {
+        self.abort
+            || self.runnable(a)
+            || (self.shutdown && self.actors[a].run == Run::Idle)
+            || !(0..self.actors.len()).any(|b| self.runnable(b))
+    }
+
     /// Timed sleepers whose timeout may now fire.
     pub fn timeouts_due(&mut self) {
         for a in 0..self.actors.len() {

@@ -182,7 +182,7 @@ impl Engine for StateEngine {
             l.woken[me] = false;
             let kernel = l.kernel.clone().expect("attached");
             drop(l);
-            if can_go(&kernel.lock(), me) {
+            if kernel.lock().goes_on_when_woken(me) {
                 return;
             }
         }
@@ -195,15 +195,6 @@ impl Engine for StateEngine {
         drop(l);
         let _ = self.wake[*t].send(());
     }
-}
-
-/// Whether a blocked actor that wakes now goes on (`Cx::block` returns or reports the end of
-/// the execution, a shutdown or a deadlock) rather than parking again.
-fn can_go(k: &Kernel, a: ActorId) -> bool {
-    k.abort
-        || k.runnable(a)
-        || (k.shutdown && k.actors[a].run == Run::Idle)
-        || !(0..k.actors.len()).any(|b| k.runnable(b))
 }
 
 /// Task 0 is the harness thread; actor `a` is task `a + 1`.
@@ -242,7 +233,7 @@ impl Link {
         with_fp: bool,
     ) -> (Option<u128>, Vec<ActorId>, Vec<Footprint>) {
         let k = self.kernel.as_ref().expect("attached").lock();
-        let stale = |a: ActorId| self.parked[a] && !can_go(&k, a);
+        let stale = |a: ActorId| self.parked[a] && !k.goes_on_when_woken(a);
         let mut enabled: Vec<ActorId> = runnable.iter().copied().filter(|a| !stale(*a)).collect();
         if enabled.is_empty() {
             enabled = runnable.to_vec();
