@@ -6,6 +6,7 @@ pub mod batch;
 pub mod cli;
 pub mod compare;
 pub mod engine;
+pub mod limits;
 pub mod por;
 pub mod search;
 pub mod shortest;

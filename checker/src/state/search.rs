@@ -6,68 +6,12 @@
 //! execution is cut there.
 
 use super::engine::{Choice, Chooser, Decision};
-use super::por::{Clocks, Entry, FxMap, Pasts, PathIndex, Sig, Sigs, Summary};
+pub use super::limits::{peak_memory_mib, Limits, StateStats, Stop};
+use super::por::{sleep, Clocks, Entry, FxMap, Pasts, PathIndex, Sig, Sigs, Summary};
 use crate::run::Budget;
 use kexit_model::engine::ActorId;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Instant;
-
-/// Counts a state search reports.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct StateStats {
-    /// Distinct states (fingerprints) reached.
-    pub states: u64,
-    /// Decisions taken into a state (edges of the state graph explored).
-    pub transitions: u64,
-    pub executions: u64,
-    /// The most decisions on one path from the initial state.
-    pub max_depth: u64,
-    /// Edges into a state already on the current path (cycles of the state graph).
-    pub cycles: u64,
-    /// Replayed decisions that reached another state than the first time (nondeterminism:
-    /// must stay 0; checked at the last replayed decision of each execution).
-    pub divergences: u64,
-    /// Races whose actor was not enabled where the race began, so that every actor enabled
-    /// there was scheduled for exploration.
-    pub fallbacks: u64,
-    /// With `--shortest`: the decisions of the violating schedule, the fewest any schedule
-    /// to a violation takes.
-    pub counterexample_decisions: Option<u64>,
-}
-
-impl StateStats {
-    /// One line of the counts for a report.
-    pub fn describe(&self, seconds: f64) -> String {
-        let rate = if seconds > 0.0 {
-            self.states as f64 / seconds
-        } else {
-            0.0
-        };
-        format!(
-            "states {}, transitions {}, executions {}, max depth {}, {:.0} states/s",
-            self.states, self.transitions, self.executions, self.max_depth, rate
-        )
-    }
-}
-
-/// The peak resident memory of this process in MiB (Linux; None elsewhere).
-pub fn peak_memory_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
-}
-
-/// Why a search ended before it had explored everything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// The state or execution budget.
-    MaxStates,
-    TimeLimit,
-    /// A violation or an outside request.
-    Requested,
-}
 
 struct Frame {
     fp: u128,
@@ -80,6 +24,10 @@ struct Frame {
     /// `enabled`.
     backtrack: u64,
     done: u64,
+    /// Actors asleep here, as bits over `enabled` (`por/sleep.rs`): never chosen here.
+    sleep: u64,
+    /// The actors this state's exploration leaves to others (the visited set keeps them).
+    asleep: u64,
     /// The steps that may follow any state below this one explored so far.
     summary: Summary,
     complete: bool,
@@ -89,8 +37,9 @@ struct Frame {
 #[derive(Clone, Copy)]
 enum Seen {
     OnPath,
-    /// Explored: its summary (an index into `summaries`) and whether that is complete.
-    Done(u32, bool),
+    /// Explored: its summary (an index into `summaries`), whether that is complete, and the
+    /// actors (as bits over actor ids) whose steps from it were left asleep.
+    Done(u32, bool, u64),
 }
 
 pub struct Dfs {
@@ -115,65 +64,23 @@ pub struct Dfs {
     pub limits: Limits,
 }
 
-/// The counts of a search and what may end it before it has explored everything.
-pub struct Limits {
-    pub stats: StateStats,
-    pub stopped: Option<Stop>,
-    pub exhausted: bool,
-    max_states: u64,
-    max_executions: u64,
-    deadline: Option<Instant>,
-    /// The number of states, for a progress display on another thread.
-    shown: Arc<AtomicU64>,
-    /// Set from outside (a violation was found).
-    pub stop: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Limits {
-    pub fn new(budget: &Budget, shown: Arc<AtomicU64>) -> Self {
-        Limits {
-            stats: StateStats::default(),
-            stopped: None,
-            exhausted: false,
-            max_states: budget.max_states,
-            max_executions: budget.iterations,
-            deadline: budget.time_limit.map(|t| Instant::now() + t),
-            shown,
-            stop: Arc::default(),
-        }
-    }
-
-    /// Whether the search was asked to stop (and records it).
-    pub fn requested(&mut self) -> bool {
-        self.shown.store(self.stats.states, SeqCst);
-        let asked = self.stop.load(SeqCst);
-        if asked {
-            self.stopped.get_or_insert(Stop::Requested);
-        }
-        asked
-    }
-
-    /// Whether another execution fits the state, execution and time budgets (a search that
-    /// stops here is not exhaustive).
-    pub fn within_budget(&mut self) -> bool {
-        if self.stats.states >= self.max_states || self.stats.executions >= self.max_executions {
-            self.stopped = Some(Stop::MaxStates);
-            return false;
-        }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.stopped = Some(Stop::TimeLimit);
-            return false;
-        }
-        self.stats.executions += 1;
-        true
-    }
-}
-
 fn all_bits(n: usize) -> u64 {
     if n >= 64 {
         u64::MAX
     } else {
         (1u64 << n) - 1
+    }
+}
+
+impl Frame {
+    fn view(&self) -> sleep::Parent<'_> {
+        sleep::Parent {
+            enabled: &self.enabled,
+            sigs: &self.sigs,
+            chosen: self.chosen,
+            done: self.done,
+            sleep: self.sleep,
+        }
     }
 }
 
@@ -202,7 +109,7 @@ impl Dfs {
     /// is left. Finished states leave the path with their summary.
     fn backtrack(&mut self) -> bool {
         while let Some(f) = self.stack.last_mut() {
-            let pending = f.backtrack & !f.done;
+            let pending = f.backtrack & !f.done & !f.sleep;
             if pending != 0 {
                 let i = pending.trailing_zeros() as usize;
                 f.chosen = i;
@@ -211,7 +118,8 @@ impl Dfs {
             }
             let f = self.stack.pop().expect("non-empty");
             let id = self.intern_summary(&f.summary);
-            self.visited.insert(f.fp, Seen::Done(id, f.complete));
+            self.visited
+                .insert(f.fp, Seen::Done(id, f.complete, f.asleep));
             self.merge_into_top(&f.summary, f.complete);
         }
         false
@@ -326,10 +234,30 @@ impl Dfs {
         self.prev_enabled.extend_from_slice(enabled);
     }
 
+    /// The race check for a visited state's explored subtree (`id`, its summary), which this
+    /// path does not explore again; with `merge`, the summary goes to the top of the path too.
+    fn cut_at(&mut self, id: u32, complete: bool, merge: bool) {
+        if !complete {
+            self.expand_path();
+        }
+        let summary = std::mem::take(&mut self.summaries[id as usize]);
+        if complete && !self.full {
+            for e in &summary.0 {
+                self.race(e);
+            }
+        }
+        if merge {
+            self.merge_into_top(&summary, complete);
+        }
+        self.summaries[id as usize] = summary;
+    }
+
     /// A summary that cannot be trusted: every decision on the path explores everything.
     fn expand_path(&mut self) {
         for f in &mut self.stack {
             f.backtrack |= all_bits(f.enabled.len());
+            f.sleep = 0;
+            f.asleep = 0;
         }
         if let Some(parent) = self.stack.last_mut() {
             parent.complete = false;
@@ -381,43 +309,73 @@ impl Chooser for Dfs {
         }
         self.limits.stats.transitions += 1;
         let fp = d.fp.expect("a new decision has its fingerprint");
-        match self.visited.get(&fp).copied() {
-            Some(Seen::OnPath) => {
-                self.limits.stats.cycles += 1;
-                self.expand_path();
-                return Choice::Cut;
-            }
-            Some(Seen::Done(id, complete)) => {
-                if !complete {
-                    self.expand_path();
-                }
-                let summary = std::mem::take(&mut self.summaries[id as usize]);
-                if complete && !self.full {
-                    for e in &summary.0 {
-                        self.race(e);
-                    }
-                }
-                self.merge_into_top(&summary, complete);
-                self.summaries[id as usize] = summary;
-                return Choice::Cut;
-            }
-            None => {}
-        }
-        self.visited.insert(fp, Seen::OnPath);
-        self.limits.stats.states += 1;
         let sigs: Vec<Sig> = d
             .enabled
             .iter()
             .zip(d.next)
             .map(|(a, f)| self.sigs.intern(*a, f))
             .collect();
-        let mut summary = Summary::default();
-        for s in &sigs {
-            let e = Entry::next(*s);
-            summary.merge(e, &mut self.pasts);
-            if !self.full {
-                self.race(&e);
+        let sleep = if self.full {
+            0
+        } else {
+            sleep::inherited(
+                self.stack.last().map(|f| f.view()),
+                d.enabled,
+                &sigs,
+                &self.sigs,
+            )
+        };
+        let asleep = sleep::actors(sleep, d.enabled);
+        let (summary, reopened, complete, asleep) = match self.visited.get(&fp).copied() {
+            Some(Seen::OnPath) => {
+                self.limits.stats.cycles += 1;
+                self.expand_path();
+                return Choice::Cut;
             }
+            Some(Seen::Done(id, complete, left)) => {
+                // Actors left asleep there but awake here were never explored from the state:
+                // it is explored again for them (Godefroid, Holzmann and Pirottin's rule for
+                // sleep sets with a state cache).
+                let wanted = sleep::bits_of(left & !asleep, d.enabled);
+                self.cut_at(id, complete, wanted == 0);
+                if wanted == 0 {
+                    return Choice::Cut;
+                }
+                self.limits.stats.reopened += 1;
+                let summary = self.summaries[id as usize].clone();
+                (summary, Some(wanted), complete, left & asleep)
+            }
+            None => {
+                self.limits.stats.states += 1;
+                let mut summary = Summary::default();
+                for s in &sigs {
+                    let e = Entry::next(*s);
+                    summary.merge(e, &mut self.pasts);
+                    if !self.full {
+                        self.race(&e);
+                    }
+                }
+                (summary, None, true, asleep)
+            }
+        };
+        self.visited.insert(fp, Seen::OnPath);
+        let free = reopened.unwrap_or(all_bits(d.enabled.len())) & !sleep;
+        if free == 0 {
+            // Every enabled actor is asleep: what follows is explored elsewhere.
+            self.limits.stats.sleep_blocked += 1;
+            self.stack.push(Frame {
+                fp,
+                enabled: d.enabled.to_vec(),
+                sigs,
+                chosen: 0,
+                backtrack: 0,
+                done: 0,
+                sleep,
+                asleep,
+                summary,
+                complete,
+            });
+            return Choice::Cut;
         }
         // Go on with the actor that took the last step when it can: fewer switches.
         let prev = self.depth.checked_sub(1).map(|i| {
@@ -426,11 +384,12 @@ impl Chooser for Dfs {
         });
         let chosen = prev
             .and_then(|p| d.enabled.iter().position(|a| *a == p))
-            .unwrap_or(0);
-        let backtrack = if self.full {
-            all_bits(d.enabled.len())
-        } else {
-            1 << chosen
+            .filter(|i| free >> i & 1 == 1)
+            .unwrap_or(free.trailing_zeros() as usize);
+        let backtrack = match reopened {
+            Some(wanted) => wanted,
+            None if self.full => all_bits(d.enabled.len()),
+            None => 1 << chosen,
         };
         let a = d.enabled[chosen];
         let foot = *self.sigs.foot(sigs[chosen]);
@@ -441,8 +400,10 @@ impl Chooser for Dfs {
             chosen,
             backtrack,
             done: 1 << chosen,
+            sleep,
+            asleep,
             summary,
-            complete: true,
+            complete,
         });
         self.depth += 1;
         self.limits.stats.max_depth = self.limits.stats.max_depth.max(self.depth as u64);

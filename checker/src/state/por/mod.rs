@@ -30,6 +30,7 @@
 pub mod clocks;
 pub mod foot;
 pub mod path;
+pub mod sleep;
 pub mod summary;
 
 pub use clocks::Clocks;
