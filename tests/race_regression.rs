@@ -2,57 +2,14 @@
 //! the variants that must be caught are caught on loom and PCT, and their schedules replay;
 //! the variants expected to be harmless pass; the findings on the seed reproduce.
 
+#[path = "support/regression.rs"]
+mod regression;
+
 use kexit_checker::check::{expected, verdict, Verdict};
-use kexit_checker::run::{self, Budget, EngineKind, RunResult};
+use kexit_checker::run::{self, Budget, EngineKind};
 use kexit_model::trace::ViolationKind;
 use kexit_model::Variant;
-use kexit_scenarios::{by_name, Scenario};
-
-fn scenario(name: &str) -> Scenario {
-    by_name(name).unwrap_or_else(|| panic!("scenario {name} in the catalogue"))
-}
-
-fn variant(name: &str) -> Variant {
-    Variant::by_name(name).unwrap_or_else(|| panic!("variant {name}"))
-}
-
-fn go(s: &Scenario, v: &Variant, engine: EngineKind, budget: Budget) -> RunResult {
-    let r = run::run(&s.spec, v, engine, &budget, &|_| {});
-    assert!(
-        r.error.is_none(),
-        "{} on {}: {:?}",
-        s.spec.name,
-        engine.name(),
-        r.error
-    );
-    r
-}
-
-fn loom_budget(s: &Scenario) -> Budget {
-    Budget {
-        iterations: u64::MAX,
-        preemption_bound: s.spec.loom_bound,
-        ..Budget::default()
-    }
-}
-
-fn shuttle_budget(iterations: u64) -> Budget {
-    Budget {
-        iterations,
-        jobs: 2,
-        ..Budget::default()
-    }
-}
-
-fn assert_passes(r: &RunResult, name: &str) {
-    if let Some(f) = &r.found {
-        panic!(
-            "{name} on {}: {}",
-            r.engine.name(),
-            f.outcome.violation.as_ref().unwrap()
-        );
-    }
-}
+use regression::*;
 
 const STARTERS: [&str; 3] = ["exit-vs-wait", "threaded-exit", "orphan-exit"];
 
@@ -105,53 +62,6 @@ fn starters_pass_on_random_dfs_and_os_threads() {
             assert!(r.executions > 0);
         }
     }
-}
-
-/// The variant passes the scenario: loom exhaustively at the scenario's bound, and 10,000
-/// PCT executions.
-fn passes_on_loom_and_pct(s: &Scenario, v: &Variant) {
-    let name = s.spec.name.as_str();
-    let r = go(s, v, EngineKind::Loom, loom_budget(s));
-    assert_passes(&r, name);
-    assert!(r.exhaustive, "{name}: loom not exhaustive");
-    assert_passes(&go(s, v, EngineKind::Pct, shuttle_budget(10_000)), name);
-}
-
-/// A variant caught on an engine: the right kind, the expected verdict, and a schedule that
-/// replays to the same violation.
-fn assert_caught(
-    s: &Scenario,
-    v: &Variant,
-    engine: EngineKind,
-    budget: Budget,
-    kind: ViolationKind,
-) -> u64 {
-    let r = go(s, v, engine, budget);
-    let f = r.found.as_ref().unwrap_or_else(|| {
-        panic!(
-            "{} not caught on {} in {} executions",
-            v.name(),
-            engine.name(),
-            r.executions
-        )
-    });
-    let viol = f.outcome.violation.as_ref().unwrap();
-    assert_eq!(viol.kind, kind, "{viol}");
-    assert_eq!(verdict(&r, &expected(s, v)), Verdict::Caught);
-    let again = run::replay(&s.spec, v, &f.outcome.schedule);
-    let rv = again
-        .violation
-        .as_ref()
-        .expect("replay reproduces a violation");
-    assert_eq!(
-        (rv.kind, &rv.message, rv.line),
-        (viol.kind, &viol.message, viol.line)
-    );
-    assert_eq!(
-        again.schedule, f.outcome.schedule,
-        "replay follows the recorded schedule exactly"
-    );
-    r.executions
 }
 
 #[test]
@@ -319,24 +229,6 @@ fn known_missed_variants_still_pass() {
             }
         }
     }
-}
-
-/// The variant is caught on loom (within the scenario's bound) and on PCT (from `pct_seed`,
-/// 10,000 executions at most), each with the declared kind; the seed passes the scenario on
-/// loom at the same bound.
-fn caught_on_loom_and_pct(scenario_name: &str, variant_name: &str, pct_seed: u64) {
-    let s = scenario(scenario_name);
-    let v = variant(variant_name);
-    let kind = ViolationKind::from_slug(v.info.expect).expect("declared kind");
-    let loom = assert_caught(&s, &v, EngineKind::Loom, loom_budget(&s), kind);
-    let budget = Budget {
-        seed: pct_seed,
-        ..shuttle_budget(10_000)
-    };
-    let pct = assert_caught(&s, &v, EngineKind::Pct, budget, kind);
-    let seed = go(&s, &Variant::default(), EngineKind::Loom, loom_budget(&s));
-    assert!(verdict(&seed, &expected(&s, &Variant::default())).ok());
-    println!("{variant_name} on {scenario_name}: loom after {loom} executions, pct after {pct}");
 }
 
 #[test]

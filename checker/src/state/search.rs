@@ -117,12 +117,17 @@ impl Dfs {
                 return true;
             }
             let f = self.stack.pop().expect("non-empty");
-            let id = self.intern_summary(&f.summary);
-            self.visited
-                .insert(f.fp, Seen::Done(id, f.complete, f.asleep));
-            self.merge_into_top(&f.summary, f.complete);
+            self.finish(f.fp, &f.summary, f.complete, f.asleep);
         }
         false
+    }
+
+    /// A state off the path, explored: the visited set keeps what its exploration found, and
+    /// the top of the path learns what may follow it.
+    fn finish(&mut self, fp: u128, summary: &Summary, complete: bool, asleep: u64) {
+        let id = self.intern_summary(summary);
+        self.visited.insert(fp, Seen::Done(id, complete, asleep));
+        self.merge_into_top(summary, complete);
     }
 
     /// A state below the top of the path was explored (or cut) with `summary`: what may
@@ -358,25 +363,14 @@ impl Chooser for Dfs {
                 (summary, None, true, asleep)
             }
         };
-        self.visited.insert(fp, Seen::OnPath);
         let free = reopened.unwrap_or(all_bits(d.enabled.len())) & !sleep;
         if free == 0 {
             // Every enabled actor is asleep: what follows is explored elsewhere.
             self.limits.stats.sleep_blocked += 1;
-            self.stack.push(Frame {
-                fp,
-                enabled: d.enabled.to_vec(),
-                sigs,
-                chosen: 0,
-                backtrack: 0,
-                done: 0,
-                sleep,
-                asleep,
-                summary,
-                complete,
-            });
+            self.finish(fp, &summary, complete, asleep);
             return Choice::Cut;
         }
+        self.visited.insert(fp, Seen::OnPath);
         // Go on with the actor that took the last step when it can: fewer switches.
         let prev = self.depth.checked_sub(1).map(|i| {
             let f = &self.stack[i];
