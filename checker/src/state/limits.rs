@@ -18,6 +18,13 @@ pub struct StateStats {
     pub max_depth: u64,
     /// Edges into a state already on the current path (cycles of the state graph).
     pub cycles: u64,
+    /// The preemption bound of the first pass (`bounded.rs`) that found the violation; the
+    /// other counts are then that pass's.
+    pub first_pass_bound: Option<u32>,
+    /// Executions of a first pass that found nothing, before the search these counts are of.
+    pub first_pass_executions: u64,
+    /// The fair cycle (a livelock) the search went round, if it found one (`cycle.rs`).
+    pub livelock: Option<super::cycle::Cycle>,
     /// Replayed decisions that reached another state than the first time (nondeterminism:
     /// must stay 0; checked at the last replayed decision of each execution).
     pub divergences: u64,
@@ -42,10 +49,31 @@ impl StateStats {
         } else {
             0.0
         };
-        format!(
+        let mut line = format!(
             "states {}, transitions {}, executions {}, max depth {}, {:.0} states/s",
             self.states, self.transitions, self.executions, self.max_depth, rate
-        )
+        );
+        if self.first_pass_executions > 0 {
+            line.push_str(&format!(
+                "\n    after a first pass over the schedules with at most {} preemptions: {} executions, nothing found",
+                super::bounded::BOUNDS[super::bounded::BOUNDS.len() - 1],
+                self.first_pass_executions
+            ));
+        }
+        if let Some(b) = self.first_pass_bound {
+            line.push_str(&format!(
+                "\n    found by the first pass, over the schedules with at most {b} preemption(s)"
+            ));
+        }
+        if let Some(c) = &self.livelock {
+            line.push_str(&format!(
+                "\n    livelock: a fair cycle of {} decisions (actors {:?} in turn) entered after {} decisions; the schedule goes round it until the step budget",
+                c.actors.len(),
+                c.actors,
+                c.entered_after
+            ));
+        }
+        line
     }
 }
 

@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod batch;
+pub mod bounded;
 pub mod cli;
 pub mod compare;
+pub mod cycle;
 pub mod engine;
 pub mod limits;
 pub mod por;
@@ -98,6 +100,12 @@ impl Search for Dfs {
     }
 }
 
+impl Search for bounded::Bounded {
+    fn limits(&self) -> &search::Limits {
+        &self.limits
+    }
+}
+
 impl Search for shortest::Bfs {
     fn limits(&self) -> &search::Limits {
         &self.limits
@@ -116,9 +124,42 @@ pub fn explore(
         let bfs = shortest::Bfs::new(budget, states.clone());
         explore_with(bfs, spec, variant, opts)
     } else {
+        // The first pass only looks for violations: not before a search whose final states
+        // are compared, nor before the search without reduction.
+        let mut first = 0;
+        if !opts.full && opts.finals.is_none() {
+            match first_pass(spec, variant, budget, states) {
+                Ok(found) => return found,
+                Err(executions) => first = executions,
+            }
+        }
         let dfs = Dfs::new(budget, opts.full, states.clone());
-        explore_with(dfs, spec, variant, opts)
+        let mut r = explore_with(dfs, spec, variant, opts);
+        r.stats.first_pass_executions = first;
+        r
     }
+}
+
+/// The schedules with few preemptions first (`bounded.rs`): the run that found a violation
+/// (or failed), if one did; else the executions it took.
+fn first_pass(
+    spec: &Spec,
+    variant: &Variant,
+    budget: &Budget,
+    states: &Arc<AtomicU64>,
+) -> Result<StateRun, u64> {
+    let mut executions = 0;
+    for bound in bounded::BOUNDS {
+        let pass = bounded::Bounded::new(bound, budget, states.clone());
+        let mut r = explore_with(pass, spec, variant, &Options::default());
+        if r.found.is_some() || r.error.is_some() {
+            r.exhaustive = false;
+            r.stats.first_pass_bound = Some(bound);
+            return Ok(r);
+        }
+        executions += r.stats.executions;
+    }
+    Err(executions)
 }
 
 fn explore_with<S: Search>(search: S, spec: &Spec, variant: &Variant, opts: &Options) -> StateRun {

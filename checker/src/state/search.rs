@@ -5,6 +5,7 @@
 //! is already explored (or is being explored further up the current path: a cycle), so the
 //! execution is cut there.
 
+use super::cycle::{self, Cycle, CycleStep, GoingRound};
 use super::engine::{Choice, Chooser, Decision};
 pub use super::limits::{peak_memory_mib, Limits, StateStats, Stop};
 use super::por::{sleep, Clocks, Entry, FxMap, Pasts, PathIndex, Sig, Sigs, Summary};
@@ -61,6 +62,8 @@ pub struct Dfs {
     started: bool,
     /// Explore every enabled actor at every state (no reduction).
     full: bool,
+    /// A fair cycle this execution goes round until the model's step budget reports it.
+    going_round: Option<GoingRound>,
     pub limits: Limits,
 }
 
@@ -101,6 +104,7 @@ impl Dfs {
             prev_actor: None,
             started: false,
             full,
+            going_round: None,
             limits: Limits::new(budget, shown),
         }
     }
@@ -257,6 +261,29 @@ impl Dfs {
         self.summaries[id as usize] = summary;
     }
 
+    /// At a state already on the path (`fp`): when the steps since it form a fair cycle
+    /// (`cycle.rs`), this execution goes round it from now on and the first actor round it
+    /// is returned.
+    fn enter_fair_cycle(&mut self, fp: u128, enabled: &[ActorId]) -> Option<ActorId> {
+        let start = self.stack.iter().rposition(|f| f.fp == fp)?;
+        let steps: Vec<CycleStep<'_>> = self.stack[start..]
+            .iter()
+            .map(|f| CycleStep {
+                enabled: &f.enabled,
+                chosen: f.enabled[f.chosen],
+            })
+            .collect();
+        let actors = cycle::fair(&steps)?;
+        let mut round = GoingRound::new(actors.clone());
+        let first = round.next(enabled)?;
+        self.limits.stats.livelock = Some(Cycle {
+            entered_after: start as u64,
+            actors,
+        });
+        self.going_round = Some(round);
+        Some(first)
+    }
+
     /// A summary that cannot be trusted: every decision on the path explores everything.
     fn expand_path(&mut self) {
         for f in &mut self.stack {
@@ -294,10 +321,20 @@ impl Chooser for Dfs {
         self.path.clear();
         self.prev_enabled.clear();
         self.prev_actor = None;
+        self.going_round = None;
         true
     }
 
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        if let Some(round) = &mut self.going_round {
+            return match round.next(d.enabled) {
+                Some(a) => Choice::Run(a),
+                None => {
+                    self.limits.stats.divergences += 1;
+                    Choice::Cut
+                }
+            };
+        }
         self.note_enabling(d.enabled);
         if self.depth < self.stack.len() {
             // Replaying the current path.
@@ -334,6 +371,9 @@ impl Chooser for Dfs {
         let (summary, reopened, complete, asleep) = match self.visited.get(&fp).copied() {
             Some(Seen::OnPath) => {
                 self.limits.stats.cycles += 1;
+                if let Some(a) = self.enter_fair_cycle(fp, d.enabled) {
+                    return Choice::Run(a);
+                }
                 self.expand_path();
                 return Choice::Cut;
             }
