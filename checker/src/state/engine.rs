@@ -35,7 +35,8 @@ pub struct Decision<'a> {
     pub fp: Option<u128>,
     /// The actors that can take the next step (sorted, never empty).
     pub enabled: &'a [ActorId],
-    /// The footprint of each enabled actor's next step (same order).
+    /// The footprint of each enabled actor's next step (same order), when the chooser wants
+    /// them (`Chooser::wants_footprints`); else empty.
     pub next: &'a [Footprint],
 }
 
@@ -46,6 +47,11 @@ pub trait Chooser {
     fn begin(&mut self) -> bool;
     /// Whether the next decision needs the state's fingerprint (it costs a hash of the state).
     fn wants_fingerprint(&self) -> bool {
+        true
+    }
+    /// Whether the next decision needs the enabled actors' footprints (`Decision::next`; when
+    /// not, it is empty). A replayed decision does not: it costs a copy per actor.
+    fn wants_footprints(&self) -> bool {
         true
     }
     fn choose(&mut self, d: &Decision<'_>) -> Choice;
@@ -231,6 +237,7 @@ impl Link {
         &self,
         runnable: &[ActorId],
         with_fp: bool,
+        with_footprints: bool,
     ) -> (Option<u128>, Vec<ActorId>, Vec<Footprint>) {
         let k = self.kernel.as_ref().expect("attached").lock();
         let stale = |a: ActorId| self.parked[a] && !k.goes_on_when_woken(a);
@@ -238,24 +245,28 @@ impl Link {
         if enabled.is_empty() {
             enabled = runnable.to_vec();
         }
-        let next = enabled
-            .iter()
-            .map(|&a| {
-                if self.at_point[a] {
-                    self.next[a].clone()
-                } else if !self.started[a] {
-                    // Up to its first scheduling point an actor touches only its own state
-                    // (the assumption loom's reduction makes as well).
-                    Some(Vec::new())
-                } else if matches!(k.actors[a].run, Run::Timed { .. }) {
-                    None
-                } else {
-                    self.last[a].clone()
-                }
-            })
-            .collect();
+        let next = if with_footprints {
+            enabled.iter().map(|&a| self.footprint(&k, a)).collect()
+        } else {
+            Vec::new()
+        };
         let fp = with_fp.then(|| self.fingerprint(&k, |a| self.woken[a] && !stale(a)));
         (fp, enabled, next)
+    }
+
+    /// The footprint of enabled actor `a`'s next step.
+    fn footprint(&self, k: &Kernel, a: ActorId) -> Footprint {
+        if self.at_point[a] {
+            self.next[a].clone()
+        } else if !self.started[a] {
+            // Up to its first scheduling point an actor touches only its own state (the
+            // assumption loom's reduction makes as well).
+            Some(Vec::new())
+        } else if matches!(k.actors[a].run, Run::Timed { .. }) {
+            None
+        } else {
+            self.last[a].clone()
+        }
     }
 
     /// `woken(a)`: a parked actor's wakeup that will let it go on (any other is consumed
@@ -306,7 +317,11 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
         if ready.is_empty() {
             return Some(runnable[0].id());
         }
-        let (fp, enabled, next) = l.decision_state(&ready, self.chooser.wants_fingerprint());
+        let (fp, enabled, next) = l.decision_state(
+            &ready,
+            self.chooser.wants_fingerprint(),
+            self.chooser.wants_footprints(),
+        );
         let d = Decision {
             fp,
             enabled: &enabled,
@@ -316,12 +331,18 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
             Choice::Run(a) => {
                 // The chosen actor now runs its step: later shuttle points inside it are no
                 // decisions.
-                l.at_point[a] = false;
                 let i = enabled
                     .iter()
                     .position(|x| *x == a)
                     .expect("chosen is enabled");
-                l.last[a] = next[i].clone();
+                l.last[a] = match next.get(i) {
+                    Some(f) => f.clone(),
+                    None => {
+                        let k = l.kernel.as_ref().expect("attached").lock();
+                        l.footprint(&k, a)
+                    }
+                };
+                l.at_point[a] = false;
                 Some(TaskId::from(a + 1))
             }
             Choice::Cut => {
@@ -343,6 +364,9 @@ impl<C: Chooser> Chooser for Arc<Mutex<C>> {
     }
     fn wants_fingerprint(&self) -> bool {
         self.lock().wants_fingerprint()
+    }
+    fn wants_footprints(&self) -> bool {
+        self.lock().wants_footprints()
     }
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
         self.lock().choose(d)

@@ -54,15 +54,17 @@ impl StateStats {
             self.states, self.transitions, self.executions, self.max_depth, rate
         );
         if self.first_pass_executions > 0 {
+            let bound = super::bounded::BOUNDS[super::bounded::BOUNDS.len() - 1];
             line.push_str(&format!(
-                "\n    after a first pass over the schedules with at most {} preemptions: {} executions, nothing found",
-                super::bounded::BOUNDS[super::bounded::BOUNDS.len() - 1],
+                "\n    after a first pass over the schedules with {}: {} executions, nothing found",
+                preemptions(bound),
                 self.first_pass_executions
             ));
         }
         if let Some(b) = self.first_pass_bound {
             line.push_str(&format!(
-                "\n    found by the first pass, over the schedules with at most {b} preemption(s)"
+                "\n    found by the first pass, over the schedules with {}",
+                preemptions(b)
             ));
         }
         if let Some(c) = &self.livelock {
@@ -74,6 +76,13 @@ impl StateStats {
             ));
         }
         line
+    }
+}
+
+fn preemptions(bound: u32) -> String {
+    match bound {
+        1 => "at most 1 preemption".to_string(),
+        n => format!("at most {n} preemptions"),
     }
 }
 

@@ -304,6 +304,10 @@ impl Chooser for Dfs {
         self.depth + 1 >= self.stack.len()
     }
 
+    fn wants_footprints(&self) -> bool {
+        self.depth >= self.stack.len() && self.going_round.is_none()
+    }
+
     fn begin(&mut self) -> bool {
         if self.limits.requested() {
             return false;

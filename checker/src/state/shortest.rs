@@ -51,6 +51,10 @@ impl Chooser for Bfs {
         true
     }
 
+    fn wants_footprints(&self) -> bool {
+        false
+    }
+
     fn wants_fingerprint(&self) -> bool {
         self.depth >= self.path.len()
     }
