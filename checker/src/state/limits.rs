@@ -13,6 +13,9 @@ pub struct StateStats {
     pub states: u64,
     /// Decisions taken into a state (edges of the state graph explored).
     pub transitions: u64,
+    /// Decisions replayed to reach the point where an execution leaves the explored paths
+    /// (each execution re-runs the model from the initial state).
+    pub replayed: u64,
     pub executions: u64,
     /// The most decisions on one path from the initial state.
     pub max_depth: u64,

@@ -342,6 +342,7 @@ impl Chooser for Dfs {
         self.note_enabling(d.enabled);
         if self.depth < self.stack.len() {
             // Replaying the current path.
+            self.limits.stats.replayed += 1;
             let f = &self.stack[self.depth];
             if d.fp.is_some_and(|fp| fp != f.fp) {
                 self.limits.stats.divergences += 1;
