@@ -2,6 +2,7 @@
 //! for violations, print a table or JSON, and choose the exit code.
 
 use crate::cli::CheckArgs;
+use crate::ended::Ended;
 use crate::run::{self, Budget, EngineKind, RunResult, LOOM_MAX_ACTORS};
 use crate::schedule::ScheduleFile;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -58,6 +59,8 @@ pub struct ResultJson {
     pub state: Option<crate::state::search::StateStats>,
     /// Why this result comes from another engine than the one planned.
     pub note: Option<String>,
+    /// Why its exploration ended.
+    pub ended: crate::ended::Ended,
 }
 
 pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
@@ -165,19 +168,6 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         .ok_or_else(|| format!("unknown variant {:?} (see `kexit variants`)", a.variant))?;
     let scenarios = resolve(&a.scenarios)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
-    if a.jobs == Some(0) {
-        return Err("--jobs must be at least 1".into());
-    }
-    if let Some(t) = a.time_limit {
-        if !(t > 0.0 && t.is_finite()) {
-            return Err(format!(
-                "--time-limit {t}: expected a positive number of seconds"
-            ));
-        }
-    }
-    if a.iterations == Some(0) {
-        return Err("--iterations must be at least 1".into());
-    }
     if a.audit {
         return crate::state::cli::main(&a, &scenarios, &variant);
     }
@@ -341,6 +331,8 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             }
         }
         bar.finish_and_clear();
+        crate::ended::refuse_no_work(&mut r, budget);
+        let ended = crate::ended::Ended::of(&r, budget);
         let want = expected(s, &variant);
         let v = verdict(&r, &want);
         let mut schedule_file = None;
@@ -372,6 +364,10 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             Verdict::Violation | Verdict::Missed => 1,
             Verdict::Error => 2,
         });
+        let unfinished = matches!(ended, Ended::Budget | Ended::TimeLimit);
+        if a.require_exhaustive && unfinished {
+            worst = worst.max(1);
+        }
         let secs = r.elapsed.as_secs_f64();
         let rj = ResultJson {
             scenario: s.spec.name.clone(),
@@ -407,6 +403,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             error: r.error.clone(),
             state: r.state.clone(),
             note,
+            ended,
         };
         if !a.json {
             print_row(&rj, &r, a.engine.is_some());
@@ -425,12 +422,20 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             println!("peak memory of this run: {mib} MiB");
         }
         println!(
-            "\n{}: {} result(s), {} as expected, {} not",
+            "\n{}: {} result(s), {} as expected, {} not; {}",
             if worst == 0 { "OK" } else { "FAILED" },
             results.len(),
             results.len() - bad,
-            bad
+            bad,
+            crate::ended::tally(results.iter().map(|r| r.ended))
         );
+        let unfinished = results
+            .iter()
+            .filter(|r| matches!(r.ended, Ended::Budget | Ended::TimeLimit))
+            .count();
+        if a.require_exhaustive && unfinished > 0 {
+            println!("--require-exhaustive: {unfinished} result(s) not exhaustive");
+        }
     }
     Ok(worst)
 }
@@ -449,10 +454,15 @@ fn print_row(r: &ResultJson, run: &RunResult, detail: bool) {
     } else if r.error.is_some() {
         "error".to_string()
     } else {
+        let limit = if r.ended == Ended::TimeLimit {
+            "time limit"
+        } else {
+            "budget"
+        };
         match (r.seeds, &r.state) {
-            (Some((a, b)), _) => format!("budget reached (seeds {a}..={b})"),
-            (None, Some(st)) => format!("NOT exhaustive: stopped at {} states", st.states),
-            (None, None) => "budget reached".to_string(),
+            (Some((a, b)), _) => format!("{limit} reached (seeds {a}..={b})"),
+            (None, Some(st)) => format!("NOT exhaustive: {limit}, {} states", st.states),
+            (None, None) => format!("{limit} reached"),
         }
     };
     println!(

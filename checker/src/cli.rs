@@ -49,8 +49,10 @@ impl EngineArg {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Explore scenarios and report every violation (default: the whole catalogue).
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Reproduce a saved violation from its schedule file and print the trace.
+    #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
     /// List the scenarios of the catalogue.
     List {
@@ -65,19 +67,27 @@ pub enum Command {
     /// Run the catalogue and print which modeled seed lines it reaches, per function.
     Coverage {
         /// PCT executions per scenario.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 2000, value_parser = crate::limits_arg::count)]
         iterations: u64,
         #[arg(long)]
         json: bool,
     },
     /// Describe a scenario: actors, scripts, expectations, the seed lines it reaches.
-    Explain { name: String },
+    #[command(after_help = "Example:\n  kexit explain threaded-exit")]
+    Explain {
+        /// A catalogue scenario's name (`kexit list`).
+        name: String,
+    },
     /// Every re-created bug against the scenarios that expose it: caught or missed per engine.
+    /// Exit code 1 when some bug is caught by no engine.
+    #[command(
+        after_help = "Examples:\n  kexit mutants\n  kexit mutants --json --iterations 2000 > mutants.json"
+    )]
     Mutants {
         #[arg(long)]
         json: bool,
         /// PCT executions per scenario.
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = crate::limits_arg::count)]
         iterations: u64,
         /// Where schedule files go (DIR/failures/).
         #[arg(long, default_value = ".kexit")]
@@ -85,12 +95,18 @@ pub enum Command {
     },
     /// Measure exploration speed, harness overhead, time to the first violation of every
     /// re-created bug, parallel scaling and loom's state-space size; print the tables.
+    #[command(
+        after_help = "Examples:\n  kexit bench --quick\n  kexit bench --only scaling --json"
+    )]
     Bench(crate::bench::BenchArgs),
     /// Internal: one benchmark measurement in a child process.
     #[command(name = "__bench-cell", hide = true)]
     BenchCell { spec: String },
     /// Fuzz: generated scenarios across cores until a time limit; distinct violations are
     /// saved as schedule files (with the scenario beside them) and classified.
+    #[command(
+        after_help = "Examples:\n  kexit fuzz --time-limit 600 --jobs 2\n  kexit fuzz --engine state --budget 100000 --scenarios 50\n  kexit fuzz --compare --trials 5"
+    )]
     Fuzz(crate::fuzz::FuzzArgs),
     /// Internal: one loom exploration in a child process.
     #[command(name = "__loom-worker", hide = true)]
@@ -111,19 +127,19 @@ pub struct CheckArgs {
     #[arg(long, default_value = "seed")]
     pub variant: String,
     /// Executions per scenario and engine (default: loom unlimited, shuttle 10000, os 1000).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::limits_arg::count)]
     pub iterations: Option<u64>,
     /// First seed of the seeded engines; execution k runs with seed S+k.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Loom preemption bound (default: the scenario's own, else unbounded).
-    #[arg(long)]
+    /// Loom preemption bound, 0 to 64 (default: the scenario's own, else unbounded).
+    #[arg(long, value_parser = crate::limits_arg::preemption_bound)]
     pub preemption_bound: Option<usize>,
-    /// Seconds per scenario and engine.
-    #[arg(long)]
+    /// Seconds per scenario and engine (above 0, at most 30 days).
+    #[arg(long, value_parser = crate::limits_arg::seconds)]
     pub time_limit: Option<f64>,
-    /// Parallel workers for the seeded engines and os (default: number of cores).
-    #[arg(long)]
+    /// Parallel workers for the seeded engines and os, 1 to 256 (default: number of cores).
+    #[arg(long, value_parser = crate::limits_arg::jobs)]
     pub jobs: Option<usize>,
     /// Run the I-th of N disjoint slices (I/N) of the scenarios and seed ranges.
     #[arg(long)]
@@ -141,7 +157,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub in_process: bool,
     /// State engine: stop (not exhaustive) after this many distinct states.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::limits_arg::count)]
     pub max_states: Option<u64>,
     /// State engine: instead of searching, check the fingerprint. Random executions without
     /// pruning must always lead from the same (state, chosen actor) to the same next state.
@@ -150,10 +166,15 @@ pub struct CheckArgs {
     /// State engine: breadth-first, so a violation's schedule is a shortest one.
     #[arg(long)]
     pub shortest: bool,
+    /// Fail (exit 1) when a result without a violation was not exhaustive (its budget or
+    /// time limit ran out first).
+    #[arg(long)]
+    pub require_exhaustive: bool,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
+    /// A schedule file written by `kexit check`, `mutants` or `fuzz` (under .kexit/failures/).
     pub file: PathBuf,
     /// Print the trace as JSON.
     #[arg(long)]
@@ -165,3 +186,17 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub focus: Option<u32>,
 }
+
+const CHECK_EXAMPLES: &str = "Examples:
+  kexit check                                      # the whole catalogue, default engines
+  kexit check exit-vs-wait --engine state          # every interleaving, no bound
+  kexit check exit-vs-wait --engine all            # one scenario on every engine
+  kexit check exit-vs-wait --variant bug:wait-unlocked-sleep --engine state --shortest
+  kexit check 'path-*' --engine pct --iterations 100000 --jobs 2
+  kexit check my-situation.toml --require-exhaustive --json
+  kexit check exit-vs-wait --audit                 # the state fingerprint misses nothing?";
+
+const REPLAY_EXAMPLES: &str = "Examples:
+  kexit replay .kexit/failures/exit-vs-wait-bug_wait-unlocked-sleep-1a2b3c4d.schedule
+  kexit replay FILE --source ../shared/seed/kern_exit.c --focus 2
+  kexit replay FILE --json > trace.json";

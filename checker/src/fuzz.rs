@@ -46,10 +46,10 @@ impl FuzzEngine {
 pub struct FuzzArgs {
     /// Seconds to fuzz (the scenario running at the limit stops early); with --compare, the
     /// limit of each trial.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = crate::limits_arg::seconds)]
     pub time_limit: f64,
-    /// Worker threads (default: number of cores).
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: number of cores).
+    #[arg(long, value_parser = crate::limits_arg::jobs)]
     pub jobs: Option<usize>,
     /// Model variant (see `kexit variants`).
     #[arg(long, default_value = "seed")]
@@ -63,10 +63,10 @@ pub struct FuzzArgs {
     #[arg(long, value_enum, default_value_t = FuzzEngine::Pct)]
     pub engine: FuzzEngine,
     /// Executions per generated scenario.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = crate::limits_arg::count)]
     pub budget: u64,
     /// Stop after this many scenarios (a run then does not depend on the machine's speed).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::limits_arg::count)]
     pub scenarios: Option<u64>,
     /// Where schedule files and scenario files go (DIR/failures/).
     #[arg(long, default_value = ".kexit")]
@@ -79,7 +79,7 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub compare: bool,
     /// With --compare: runs per engine and bug, from different seeds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::limits_arg::count)]
     pub trials: u64,
 }
 
@@ -234,24 +234,7 @@ pub fn save_scenario(spec: &Spec, out: &Path) -> Result<String, String> {
 pub fn validate(a: &FuzzArgs) -> Result<(Variant, usize), String> {
     let variant = Variant::by_name(&a.variant)
         .ok_or_else(|| format!("unknown variant {:?} (see `kexit variants`)", a.variant))?;
-    if !(a.time_limit > 0.0 && a.time_limit.is_finite()) {
-        return Err(format!(
-            "--time-limit {}: expected a positive number of seconds",
-            a.time_limit
-        ));
-    }
-    if a.jobs == Some(0) {
-        return Err("--jobs must be at least 1".into());
-    }
-    if a.budget == 0 {
-        return Err("--budget must be at least 1".into());
-    }
-    if a.trials == 0 {
-        return Err("--trials must be at least 1".into());
-    }
-    if a.scenarios == Some(0) {
-        return Err("--scenarios must be at least 1".into());
-    }
+    // Numeric options are range-checked by their parsers (`limits_arg.rs`).
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

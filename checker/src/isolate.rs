@@ -95,6 +95,7 @@ pub fn run_loom(scenario: &str, spec: &Spec, variant: &Variant, budget: &Budget)
     if let Some(t) = budget.time_limit {
         cmd.args(["--time-limit", &t.as_secs_f64().to_string()]);
     }
+    die_with_parent(&mut cmd);
     let mut result = RunResult {
         engine: EngineKind::Loom,
         executions: 0,
@@ -172,4 +173,31 @@ fn aborted(v: Violation) -> Outcome {
         lines: Vec::new(),
         kernel: None,
     }
+}
+
+/// The worker must not outlive kexit: a CI runner that kills kexit at its timeout would
+/// otherwise leave the worker exploring until its own budget (forever with `--deep`). On Linux
+/// the kernel kills it when its parent dies (PR_SET_PDEATHSIG); a parent that died before the
+/// worker could ask for that is noticed at once.
+fn die_with_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: between fork and exec the closure makes only async-signal-safe calls
+        // (prctl, getppid, _exit) and allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
 }

@@ -91,6 +91,15 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
             }
         }
     }
+    let variants: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.variant).collect();
+    let caught: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r.caught)
+        .map(|r| r.variant)
+        .collect();
+    // A re-created bug no engine catches is a failure of the checker (or of the model's
+    // fidelity), reported, not hidden: exit code 1.
+    let code = u8::from(caught.len() < variants.len());
     if json {
         println!("{}", serde_json::to_string_pretty(&rows).expect("json"));
     } else {
@@ -115,14 +124,9 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
                 r.kind.as_deref().unwrap_or("-")
             );
         }
-        let variants: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.variant).collect();
-        let caught: std::collections::BTreeSet<&str> = rows
-            .iter()
-            .filter(|r| r.caught)
-            .map(|r| r.variant)
-            .collect();
         println!(
-            "\n{} of {} variants caught by at least one engine",
+            "\n{}: {} of {} variants caught by at least one engine",
+            if code == 0 { "OK" } else { "FAILED" },
             caught.len(),
             variants.len()
         );
@@ -130,5 +134,5 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
             println!("  missed: {v}");
         }
     }
-    Ok(0)
+    Ok(code)
 }

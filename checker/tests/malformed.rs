@@ -39,6 +39,8 @@ fn cases() -> Vec<(String, &'static str, usize)> {
         (base.replace("parent = 2\n", "parent = 2\noppid = 6\n"), "original parent 6", 8),
         (base.replace("name = \"m\"", "name = \"\""), "scenario name is empty", 1),
         (base.replace("pid = 3\n", "pid = -3\n"), "invalid value", 6),
+        (base.replace("pid = -1 }", "pid = -1, expect = { pid = 3, status = \"exploded(7)\" } }"), "not one the kernel can report", 4),
+        (format!("name = \"m\"\nexpect_reaped = [ {{ by = 2, pid = 3, status = [\"exited(1)\", \"exited(300)\"] }} ]\n{PARENT}{CHILD}"), "\"exited(300)\"", 2),
     ]
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod generate;
+pub mod status;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
@@ -188,6 +189,9 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                             ));
                         }
                     }
+                    if let Some(bad) = e.status.as_ref().and_then(status::first_malformed) {
+                        return Err((vec![format!("\"{bad}\"")], status::complaint(bad)));
+                    }
                     if let Some(name) = &e.errno {
                         if kexit_model::flags::errno_from_name(name).is_none() {
                             let n = vec![format!("\"{name}\"")];
@@ -239,6 +243,9 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
         }
     }
     for e in &spec.expect_reaped {
+        if let Some(bad) = e.status.as_ref().and_then(status::first_malformed) {
+            return Err((vec![format!("\"{bad}\"")], status::complaint(bad)));
+        }
         for pid in [e.by, e.pid] {
             if pid != 1 && !procs.contains_key(&pid) {
                 let n = vec![format!("pid = {}", e.pid), "expect_reaped".to_string()];

@@ -35,7 +35,7 @@ pub struct BenchArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Section>,
     /// Seconds per loom cell (default: 60, or 3 with --quick; state-space cells 20 or 2).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::limits_arg::seconds)]
     pub cell_limit: Option<f64>,
 }
 
@@ -84,13 +84,6 @@ impl Machine {
 }
 
 pub fn main(a: BenchArgs) -> Result<u8, String> {
-    if let Some(t) = a.cell_limit {
-        if !(t > 0.0 && t.is_finite()) {
-            return Err(format!(
-                "--cell-limit must be a positive number of seconds, not {t}"
-            ));
-        }
-    }
     let wanted = |s: Section| {
         if a.only.is_empty() {
             true

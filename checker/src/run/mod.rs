@@ -113,6 +113,10 @@ struct Ctl {
     points: AtomicU64,
     stop: AtomicBool,
     budget_hit: AtomicBool,
+    /// The number of the earliest execution (from the first seed) that found a violation:
+    /// no later one is claimed, and earlier ones still running finish, so the reported
+    /// violation is the one with the smallest seed whatever `--jobs` is.
+    first_found: AtomicU64,
     found: Mutex<Option<Found>>,
     lines: Mutex<Vec<u64>>,
     start: Instant,
@@ -126,6 +130,7 @@ impl Ctl {
             points: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             budget_hit: AtomicBool::new(false),
+            first_found: AtomicU64::new(u64::MAX),
             found: Mutex::new(None),
             lines: Mutex::new(Vec::new()),
             start: Instant::now(),
@@ -143,6 +148,10 @@ impl Ctl {
             .time_limit
             .is_some_and(|t| self.start.elapsed() >= t);
         let n = self.executions.fetch_add(1, SeqCst);
+        if n > self.first_found.load(SeqCst) {
+            self.executions.fetch_sub(1, SeqCst);
+            return None;
+        }
         if n >= self.budget.iterations || over_time {
             self.executions.fetch_sub(1, SeqCst);
             self.budget_hit.store(true, SeqCst);
@@ -155,9 +164,14 @@ impl Ctl {
     /// violation, an error or the budget stopping it.
     fn result(&self, engine: EngineKind, explored_all: bool, error: Option<String>) -> RunResult {
         let found = self.found.lock().take();
+        // With a seeded violation, the executions up to it, as one worker would have run them.
+        let executions = match self.first_found.load(SeqCst) {
+            u64::MAX => self.executions.load(SeqCst),
+            n => n + 1,
+        };
         RunResult {
             engine,
-            executions: self.executions.load(SeqCst),
+            executions,
             points: self.points.load(SeqCst),
             exhaustive: explored_all
                 && found.is_none()
@@ -174,12 +188,25 @@ impl Ctl {
     fn done(&self, out: Outcome, seed: Option<u64>) {
         self.points.fetch_add(out.points as u64, SeqCst);
         merge_lines(&mut self.lines.lock(), &out.lines);
-        if out.violation.is_some() {
-            let mut f = self.found.lock();
-            if f.is_none() {
-                *f = Some(Found { outcome: out, seed });
+        if out.violation.is_none() {
+            return;
+        }
+        let mut f = self.found.lock();
+        match seed {
+            // The earliest seeded execution wins; later ones are no longer claimed.
+            Some(s) => {
+                let n = s.wrapping_sub(self.budget.seed);
+                if n < self.first_found.load(SeqCst) {
+                    self.first_found.store(n, SeqCst);
+                    *f = Some(Found { outcome: out, seed });
+                }
             }
-            self.stop.store(true, SeqCst);
+            None => {
+                if f.is_none() {
+                    *f = Some(Found { outcome: out, seed });
+                }
+                self.stop.store(true, SeqCst);
+            }
         }
     }
 }

@@ -1,0 +1,253 @@
+//! A CI job must be able to trust kexit's exit code: numeric options out of range are input
+//! errors (exit 2) before any work, never a panic or an abort; a run that explored nothing
+//! fails; `--require-exhaustive` fails a run whose budget or time ran out; the summary says
+//! how each result ended.
+
+mod common;
+use common::*;
+
+#[test]
+fn numeric_options_out_of_range_exit_2_before_any_work() {
+    let d = scratch("limits");
+    let out = d.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "check",
+            "exit-vs-wait",
+            "--engine",
+            "pct",
+            "--iterations",
+            "100",
+            "--time-limit",
+            "1e30",
+        ],
+        vec![
+            "check",
+            "exit-vs-wait",
+            "--engine",
+            "pct",
+            "--iterations",
+            "100",
+            "--jobs",
+            "100000",
+        ],
+        vec![
+            "check",
+            "exit-vs-wait",
+            "--engine",
+            "loom",
+            "--preemption-bound",
+            "99999999999",
+        ],
+        vec![
+            "check",
+            "exit-vs-wait",
+            "--engine",
+            "state",
+            "--max-states",
+            "0",
+        ],
+        vec!["check", "exit-vs-wait", "--time-limit=-3"],
+        vec!["fuzz", "--time-limit", "1e30"],
+        vec!["fuzz", "--jobs", "100000"],
+        vec!["bench", "--cell-limit", "1e30"],
+        vec!["mutants", "--iterations", "0"],
+        vec!["coverage", "--iterations", "0"],
+    ];
+    for args in cases {
+        let mut a = args.clone();
+        a.extend(
+            ["--out", out]
+                .iter()
+                .filter(|_| args[0] != "bench" && args[0] != "coverage"),
+        );
+        let o = kexit(&a);
+        assert_eq!(code(&o), 2, "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert!(t.contains("invalid value"), "{args:?}: {t}");
+        assert!(
+            !t.contains("panicked") && !t.contains("serializing schedule"),
+            "{args:?}: {t}"
+        );
+    }
+}
+
+#[test]
+fn a_run_that_explored_nothing_fails_instead_of_passing() {
+    let d = scratch("nowork");
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "pct",
+        "--time-limit",
+        "0.000001",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("nothing was checked"), "{}", text(&o));
+    assert!(text(&o).contains("FAILED"), "{}", text(&o));
+}
+
+#[test]
+fn require_exhaustive_fails_a_run_whose_budget_ran_out() {
+    let d = scratch("exhaustive");
+    let out = d.to_str().unwrap();
+    let budgeted = [
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "pct",
+        "--iterations",
+        "20",
+        "--out",
+        out,
+    ];
+    let o = kexit(&budgeted);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("1 budget-limited"), "{}", text(&o));
+    let mut strict = budgeted.to_vec();
+    strict.push("--require-exhaustive");
+    let o = kexit(&strict);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(
+        text(&o).contains("1 result(s) not exhaustive"),
+        "{}",
+        text(&o)
+    );
+    // The state engine finishes exit-vs-wait: nothing to complain about.
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "state",
+        "--require-exhaustive",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("1 exhaustive"), "{}", text(&o));
+    // --json says how each result ended.
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "pct",
+        "--iterations",
+        "20",
+        "--json",
+        "--out",
+        out,
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["results"][0]["ended"], "budget");
+}
+
+/// The process ids whose parent is `parent` and whose command line contains `what`.
+#[cfg(target_os = "linux")]
+fn children_running(parent: u32, what: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // pid (comm) state ppid ...: the fields after the last ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(vec![], |(_, r)| r.split_whitespace().collect());
+        let (Some(state), Some(ppid)) = (fields.first(), fields.get(1)) else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if *ppid == parent.to_string()
+            && *state != "Z"
+            && String::from_utf8_lossy(&cmdline).contains(what)
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// A CI runner kills kexit at its timeout: the loom worker must not go on exploring.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_loom_worker_dies_with_kexit() {
+    use std::time::{Duration, Instant};
+    let d = scratch("orphan");
+    let mut kexit = std::process::Command::new(env!("CARGO_BIN_EXE_kexit"))
+        .args([
+            "check",
+            "orphan-exit",
+            "--engine",
+            "loom",
+            "--deep",
+            "--out",
+        ])
+        .arg(&d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("kexit starts");
+    let started = Instant::now();
+    let worker = loop {
+        if let Some(&w) = children_running(kexit.id(), "__loom-worker").first() {
+            break w;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no loom worker started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    kexit.kill().expect("kill kexit");
+    kexit.wait().expect("kexit ends");
+    let killed = Instant::now();
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'))
+        })
+    };
+    while alive(worker) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "the loom worker {worker} outlived kexit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Which violation a seeded run reports does not depend on `--jobs`: the one with the
+/// smallest seed, after as many executions as one worker would have run.
+#[test]
+fn the_reported_violation_does_not_depend_on_jobs() {
+    let d = scratch("jobs");
+    let run = |jobs: &str| {
+        let o = kexit(&[
+            "check",
+            "nocldwait-wait-race",
+            "--engine",
+            "pct",
+            "--jobs",
+            jobs,
+            "--json",
+            "--out",
+            d.to_str().unwrap(),
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let r = &v["results"][0];
+        assert_eq!(r["verdict"], "caught", "{r}");
+        (
+            r["seed"].clone(),
+            r["executions"].clone(),
+            r["violation"].clone(),
+        )
+    };
+    let one = run("1");
+    for _ in 0..3 {
+        assert_eq!(run("2"), one);
+    }
+}
