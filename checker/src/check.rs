@@ -27,7 +27,7 @@ impl Verdict {
     pub fn ok(self) -> bool {
         matches!(self, Verdict::Pass | Verdict::Caught)
     }
-    fn text(self) -> &'static str {
+    pub fn text(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
             Verdict::Caught => "caught",
@@ -258,6 +258,8 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
 
     let interactive = std::io::stderr().is_terminal() && !a.json;
     let mut results = Vec::new();
+    // The trace of each result's violation, for --sarif.
+    let mut traces = Vec::new();
     let mut worst = 0u8;
     if !a.json {
         println!(
@@ -359,6 +361,10 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             violation = Some(viol.into());
             seed = f.seed;
         }
+        traces.push(match (&r.found, &a.sarif) {
+            (Some(f), Some(_)) => crate::report::steps_json(&f.outcome, None),
+            _ => Vec::new(),
+        });
         worst = worst.max(match v {
             Verdict::Pass | Verdict::Caught => 0,
             Verdict::Violation | Verdict::Missed => 1,
@@ -406,10 +412,11 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             ended,
         };
         if !a.json {
-            print_row(&rj, &r, a.engine.is_some());
+            crate::table::print_row(&rj, &r, a.engine.is_some());
         }
         results.push(rj);
     }
+    crate::ci_report::write_requested(&a, &results, traces)?;
     if a.json {
         let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "results": results });
         println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
@@ -438,70 +445,4 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         }
     }
     Ok(worst)
-}
-
-/// `detail`: an engine was asked for by name, so the state engine's counts get a line.
-fn print_row(r: &ResultJson, run: &RunResult, detail: bool) {
-    let exploration = if let (true, Some(st)) = (r.exhaustive, &r.state) {
-        format!("exhaustive ({} states)", st.states)
-    } else if r.exhaustive {
-        match r.preemption_bound {
-            Some(b) => format!("exhaustive (preemption bound {b})"),
-            None => "exhaustive".to_string(),
-        }
-    } else if r.violation.is_some() {
-        "stopped at first violation".to_string()
-    } else if r.error.is_some() {
-        "error".to_string()
-    } else {
-        let limit = if r.ended == Ended::TimeLimit {
-            "time limit"
-        } else {
-            "budget"
-        };
-        match (r.seeds, &r.state) {
-            (Some((a, b)), _) => format!("{limit} reached (seeds {a}..={b})"),
-            (None, Some(st)) => format!("NOT exhaustive: {limit}, {} states", st.states),
-            (None, None) => format!("{limit} reached"),
-        }
-    };
-    println!(
-        "{:<36} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>7.2}s {:>9.0}",
-        r.scenario,
-        r.variant,
-        r.engine.name(),
-        r.verdict.text(),
-        r.executions,
-        exploration,
-        r.seconds,
-        r.executions_per_second
-    );
-    if let (true, Some(st)) = (detail, &r.state) {
-        println!("    {}", st.describe(r.seconds));
-    }
-    if let Some(e) = &r.error {
-        println!("    error: {e}");
-    }
-    if let Some(n) = &r.note {
-        println!("    {n}");
-    }
-    if let Some(f) = &run.found {
-        let v = f.outcome.violation.as_ref().expect("violation");
-        for l in v.to_string().lines() {
-            println!("    {l}");
-        }
-    }
-    if let Some(path) = &r.schedule_file {
-        let steps = run.found.as_ref().map_or(0, |f| f.outcome.schedule.len());
-        match r.state.as_ref().and_then(|s| s.counterexample_decisions) {
-            Some(d) => println!(
-                "    schedule: {path} ({steps} steps, {d} scheduling decisions: a shortest schedule)"
-            ),
-            None => println!("    schedule: {path} ({steps} steps)"),
-        }
-        println!("    replay:   kexit replay {path}");
-        if let Some(seed) = r.seed {
-            println!("    or:       kexit check {} --variant {} --engine {} --seed {seed} --iterations 1", r.scenario, r.variant, r.engine.name());
-        }
-    }
 }

@@ -170,6 +170,13 @@ pub struct CheckArgs {
     /// time limit ran out first).
     #[arg(long)]
     pub require_exhaustive: bool,
+    /// Also write the results as JUnit XML (one test case per scenario, variant and engine).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the violations as SARIF 2.1.0, located at sys/kern/kern_exit.c:LINE with the
+    /// trace as a code flow.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

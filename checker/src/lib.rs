@@ -1,8 +1,10 @@
 //! kexit's engines, runner, schedule files, reports and CLI.
 
+pub mod api;
 pub mod bench;
 pub mod bytes;
 pub mod check;
+pub mod ci_report;
 pub mod classify;
 pub mod cli;
 pub mod compare;
@@ -20,3 +22,4 @@ pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod state;
+pub mod table;
