@@ -41,6 +41,9 @@ impl Verdict {
 #[derive(Serialize)]
 pub struct ResultJson {
     pub scenario: String,
+    /// What `kexit check` takes to run the scenario again: its name for the catalogue, its
+    /// path for a file of one's own.
+    pub scenario_arg: String,
     pub variant: String,
     pub engine: EngineKind,
     pub verdict: Verdict,
@@ -286,6 +289,9 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         interactive,
     );
     for (ui, u) in units.iter().enumerate() {
+        if crate::interrupt::requested() {
+            break;
+        }
         let s = &scenarios[u.scenario];
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         bar.set_style(
@@ -377,6 +383,11 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         let secs = r.elapsed.as_secs_f64();
         let rj = ResultJson {
             scenario: s.spec.name.clone(),
+            scenario_arg: if s.origin.starts_with("scenarios/catalog/") {
+                s.spec.name.clone()
+            } else {
+                s.origin.clone()
+            },
             variant: variant.name().to_string(),
             engine,
             verdict: v,
@@ -417,8 +428,11 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         results.push(rj);
     }
     crate::ci_report::write_requested(&a, &results, traces)?;
+    if crate::interrupt::requested() {
+        worst = crate::interrupt::EXIT_INTERRUPTED;
+    }
     if a.json {
-        let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "results": results });
+        let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "results": results });
         println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
     } else {
         let bad = results.iter().filter(|r| !r.verdict.ok()).count();
@@ -442,6 +456,13 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             .count();
         if a.require_exhaustive && unfinished > 0 {
             println!("--require-exhaustive: {unfinished} result(s) not exhaustive");
+        }
+        if crate::interrupt::requested() {
+            println!(
+                "INTERRUPTED: {} of {} planned result(s) shown; the last may be partial",
+                results.len(),
+                units.len()
+            );
         }
     }
     Ok(worst)

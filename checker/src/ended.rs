@@ -18,6 +18,8 @@ pub enum Ended {
     Budget,
     /// The time limit ran out first.
     TimeLimit,
+    /// SIGINT or SIGTERM stopped it (`interrupt.rs`).
+    Interrupted,
     /// The run failed (a model panic, a worker that died, nothing explored).
     Error,
 }
@@ -32,6 +34,9 @@ impl Ended {
         }
         if r.exhaustive {
             return Ended::Exhaustive;
+        }
+        if crate::interrupt::requested() {
+            return Ended::Interrupted;
         }
         let budget_spent = r.executions >= budget.iterations
             || r.state
@@ -60,7 +65,7 @@ pub fn refuse_no_work(r: &mut RunResult, budget: &Budget) {
 /// The summary's count of how results ended, e.g. "50 exhaustive, 12 at a violation,
 /// 3 budget-limited".
 pub fn tally(ended: impl IntoIterator<Item = Ended>) -> String {
-    let mut n = [0usize; 5];
+    let mut n = [0usize; 6];
     for e in ended {
         n[e as usize] += 1;
     }
@@ -69,6 +74,7 @@ pub fn tally(ended: impl IntoIterator<Item = Ended>) -> String {
         "at a violation",
         "budget-limited",
         "time-limited",
+        "interrupted",
         "failed",
     ];
     let parts: Vec<String> = n

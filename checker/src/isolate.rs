@@ -107,10 +107,10 @@ pub fn run_loom(scenario: &str, spec: &Spec, variant: &Variant, budget: &Budget)
         error: None,
         state: None,
     };
-    let out = match cmd.stdin(Stdio::null()).output() {
+    let out = match wait_interruptibly(&mut cmd) {
         Ok(o) => o,
         Err(e) => {
-            result.error = Some(format!("cannot start the loom worker: {e}"));
+            result.error = Some(e);
             return result;
         }
     };
@@ -200,4 +200,57 @@ fn die_with_parent(cmd: &mut Command) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = cmd;
+}
+
+/// Runs the worker to its end, or kills it when the run is interrupted (`interrupt.rs`): an
+/// interrupted worker is no finding.
+fn wait_interruptibly(cmd: &mut Command) -> Result<std::process::Output, String> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the loom worker: {e}"))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if crate::interrupt::requested() => {
+                let _ = child.kill();
+            }
+            Ok(None) => {}
+            Err(e) => return Err(format!("the loom worker: {e}")),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    if crate::interrupt::requested() && !out.status.success() {
+        return Err("interrupted".to_string());
+    }
+    Ok(out)
 }

@@ -13,6 +13,7 @@ pub mod ended;
 pub mod engines;
 pub mod fuzz;
 pub mod info;
+pub mod interrupt;
 pub mod isolate;
 pub mod limits_arg;
 pub mod mutants;

@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         }
     };
     let r = match cli.command {
-        Command::Check(a) => check::main(a),
+        Command::Check(a) => {
+            kexit_checker::interrupt::install();
+            check::main(a)
+        }
         Command::Replay(a) => replay::main(a),
         Command::List { json } => info::list(json),
         Command::Variants { json } => info::variants(json),

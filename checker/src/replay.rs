@@ -17,14 +17,25 @@ pub fn main(a: ReplayArgs) -> Result<u8, String> {
             )
         })?
     } else {
-        let text = std::fs::read_to_string(&f.scenario_origin).map_err(|e| {
+        // Where it was recorded (absolute, or relative to where kexit ran), else beside the
+        // schedule file (a failures directory moved or copied elsewhere); the content hash
+        // below says whether it is the same scenario.
+        let recorded = std::path::PathBuf::from(&f.scenario_origin);
+        let beside = recorded
+            .file_name()
+            .map(|n| a.file.parent().unwrap_or(std::path::Path::new(".")).join(n));
+        let path = std::iter::once(recorded.clone())
+            .chain(beside)
+            .find(|p| p.is_file())
+            .unwrap_or(recorded);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
             format!(
                 "{}: cannot read scenario {}: {e}",
                 a.file.display(),
                 f.scenario_origin
             )
         })?;
-        kexit_scenarios::parse(&f.scenario_origin, &text).map_err(|e| e.to_string())?
+        kexit_scenarios::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?
     };
     let hash = spec_hash(&scenario.spec);
     if hash != f.scenario_hash {

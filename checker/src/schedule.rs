@@ -83,6 +83,15 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
     s.chars().map(|c| c.to_digit(36).map(|d| d as u8)).collect()
 }
 
+/// A scenario file's path as a schedule file keeps it: absolute, so that `kexit replay` finds
+/// the scenario from any directory (catalogue origins stay as they are).
+fn origin_anywhere(origin: &str) -> String {
+    if origin.starts_with("scenarios/catalog/") {
+        return origin.into();
+    }
+    std::path::absolute(origin).map_or_else(|_| origin.into(), |p| p.display().to_string())
+}
+
 impl ScheduleFile {
     pub fn new(
         spec: &Spec,
@@ -99,7 +108,7 @@ impl ScheduleFile {
             loom: LOOM_VERSION.into(),
             shuttle: SHUTTLE_VERSION.into(),
             scenario: spec.name.clone(),
-            scenario_origin: origin.into(),
+            scenario_origin: origin_anywhere(origin),
             scenario_hash: spec_hash(spec),
             variant: variant.into(),
             engine: engine.into(),

@@ -19,10 +19,10 @@ pub fn print_row(r: &ResultJson, run: &RunResult, detail: bool) {
     } else if r.error.is_some() {
         "error".to_string()
     } else {
-        let limit = if r.ended == Ended::TimeLimit {
-            "time limit"
-        } else {
-            "budget"
+        let limit = match r.ended {
+            Ended::TimeLimit => "time limit",
+            Ended::Interrupted => "interrupted",
+            _ => "budget",
         };
         match (r.seeds, &r.state) {
             (Some((a, b)), _) => format!("{limit} reached (seeds {a}..={b})"),
@@ -66,7 +66,7 @@ pub fn print_row(r: &ResultJson, run: &RunResult, detail: bool) {
         }
         println!("    replay:   kexit replay {path}");
         if let Some(seed) = r.seed {
-            println!("    or:       kexit check {} --variant {} --engine {} --seed {seed} --iterations 1", r.scenario, r.variant, r.engine.name());
+            println!("    or:       kexit check {} --variant {} --engine {} --seed {seed} --iterations 1", r.scenario_arg, r.variant, r.engine.name());
         }
     }
 }

@@ -251,3 +251,115 @@ fn the_reported_violation_does_not_depend_on_jobs() {
         assert_eq!(run("2"), one);
     }
 }
+
+/// A scenario file of one's own is first class: the hint to re-run one seed names its path,
+/// and its schedule replays from any directory.
+#[test]
+fn a_scenario_file_of_ones_own_replays_from_anywhere() {
+    let d = scratch("own-file");
+    let scenario = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/catalog/exit-vs-wait.toml"
+    ))
+    .unwrap()
+    .replace("name = \"exit-vs-wait\"", "name = \"mine\"");
+    let file = d.join("mine.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let o = kexit(&[
+        "check",
+        file.to_str().unwrap(),
+        "--variant",
+        "bug:wait-unlocked-sleep",
+        "--engine",
+        "pct",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(code(&o), 1, "{t}");
+    assert!(
+        t.contains(&format!("kexit check {} --variant", file.display())),
+        "{t}"
+    );
+    let schedule = t
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay:   kexit replay "))
+        .expect("a replay line")
+        .to_string();
+    let elsewhere = std::process::Command::new(env!("CARGO_BIN_EXE_kexit"))
+        .args([
+            "replay",
+            &std::path::absolute(&schedule)
+                .unwrap()
+                .display()
+                .to_string(),
+        ])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let t = text(&elsewhere);
+    assert!(!t.contains("cannot read scenario"), "{t}");
+    assert!(t.contains("deadlock"), "{t}");
+}
+
+/// SIGTERM (a CI runner at its timeout) stops the run at the next execution boundary: the
+/// results so far are printed, the interrupted one as such, the exit code is 130, and no loom
+/// worker is left behind.
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_prints_the_partial_summary_and_exits_130() {
+    use std::time::{Duration, Instant};
+    let d = scratch("sigterm");
+    for engine in ["pct", "loom"] {
+        let kexit = std::process::Command::new(env!("CARGO_BIN_EXE_kexit"))
+            .args([
+                "check",
+                "orphan-exit",
+                "--engine",
+                engine,
+                "--deep",
+                "--jobs",
+                "1",
+            ])
+            .args(["--iterations", "100000000", "--out"])
+            .arg(&d)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("kexit starts");
+        std::thread::sleep(Duration::from_millis(1500));
+        let workers = children_running(kexit.id(), "__loom-worker");
+        assert_eq!(workers.len(), usize::from(engine == "loom"), "{engine}");
+        // SAFETY: a signal to our own child process.
+        unsafe {
+            libc::kill(kexit.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let signalled = Instant::now();
+        let out = kexit.wait_with_output().expect("kexit ends");
+        assert!(
+            signalled.elapsed() < Duration::from_secs(20),
+            "{engine}: stopped late"
+        );
+        let t = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(130), "{engine}: {t}");
+        assert!(
+            t.contains("INTERRUPTED") && t.contains("orphan-exit"),
+            "{engine}: {t}"
+        );
+        // kexit waited for its worker after killing it: nothing of it is left running.
+        for w in workers {
+            let stat = std::fs::read_to_string(format!("/proc/{w}/stat")).unwrap_or_default();
+            let running = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'));
+            assert!(
+                !running,
+                "{engine}: worker {w} outlived the interrupted run"
+            );
+        }
+    }
+}

@@ -143,6 +143,11 @@ impl Ctl {
         if self.stop.load(SeqCst) {
             return None;
         }
+        if crate::interrupt::requested() {
+            // Stopped from outside: not exhaustive, like a budget that ran out.
+            self.budget_hit.store(true, SeqCst);
+            return None;
+        }
         let over_time = self
             .budget
             .time_limit

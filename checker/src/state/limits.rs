@@ -138,7 +138,7 @@ impl Limits {
     /// Whether the search was asked to stop (and records it).
     pub fn requested(&mut self) -> bool {
         self.shown.store(self.stats.states, SeqCst);
-        let asked = self.stop.load(SeqCst);
+        let asked = self.stop.load(SeqCst) || crate::interrupt::requested();
         if asked {
             self.stopped.get_or_insert(Stop::Requested);
         }
