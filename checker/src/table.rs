@@ -19,15 +19,15 @@ pub fn print_row(r: &ResultJson, run: &RunResult, detail: bool) {
     } else if r.error.is_some() {
         "error".to_string()
     } else {
-        let limit = match r.ended {
-            Ended::TimeLimit => "time limit",
-            Ended::Interrupted => "interrupted",
-            _ => "budget",
+        let (limit, stop) = match r.ended {
+            Ended::TimeLimit => ("time limit", "time limit reached"),
+            Ended::Interrupted => ("interrupted", "interrupted"),
+            _ => ("budget", "budget reached"),
         };
         match (r.seeds, &r.state) {
-            (Some((a, b)), _) => format!("{limit} reached (seeds {a}..={b})"),
+            (Some((a, b)), _) => format!("{stop} (seeds {a}..={b})"),
             (None, Some(st)) => format!("NOT exhaustive: {limit}, {} states", st.states),
-            (None, None) => format!("{limit} reached"),
+            (None, None) => stop.to_string(),
         }
     };
     println!(

@@ -77,3 +77,67 @@ fn junit_and_sarif_describe_every_result_and_every_violation() {
         assert!(steps > 10, "the trace as a code flow");
     }
 }
+
+/// The serde-sarif crate's copy of the SARIF 2.1.0 JSON schema, in cargo's registry.
+fn sarif_schema() -> std::path::PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"));
+    for index in std::fs::read_dir(home.join("registry/src")).expect("cargo's registry") {
+        for krate in std::fs::read_dir(index.unwrap().path()).unwrap().flatten() {
+            let name = krate.file_name().to_string_lossy().to_string();
+            let schema = krate.path().join("src/schema.json");
+            if name.starts_with("serde-sarif-") && schema.is_file() {
+                return schema;
+            }
+        }
+    }
+    panic!("serde-sarif's schema.json is not in {}", home.display());
+}
+
+/// Validates with Python's `jsonschema` and `xmlschema` (.ci/run installs them).
+fn python_validates(script: &str, args: &[&std::path::Path]) {
+    let o = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs (the schema checks need it)");
+    assert!(
+        o.status.success(),
+        "{}{}\n(the validators come from `pip install jsonschema xmlschema`, which .ci/run does)",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn junit_and_sarif_files_validate_against_their_schemas() {
+    let d = scratch("ci-schemas");
+    let (junit, sarif) = (d.join("r.xml"), d.join("r.sarif"));
+    // A pass, a caught bug and a recorded finding: test cases of every kind, violations with
+    // code flows.
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "nocldwait-wait-race",
+        "--engine",
+        "state",
+        "--out",
+        d.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--sarif",
+        sarif.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let xsd = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/junit.xsd"));
+    python_validates(
+        "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
+        &[xsd, &junit],
+    );
+    python_validates(
+        "import sys, json, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))",
+        &[&sarif_schema(), &sarif],
+    );
+}

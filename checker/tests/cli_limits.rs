@@ -213,7 +213,7 @@ fn the_loom_worker_dies_with_kexit() {
     };
     while alive(worker) {
         assert!(
-            killed.elapsed() < Duration::from_secs(5),
+            killed.elapsed() < Duration::from_secs(2),
             "the loom worker {worker} outlived kexit"
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -240,11 +240,9 @@ fn the_reported_violation_does_not_depend_on_jobs() {
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
         let r = &v["results"][0];
         assert_eq!(r["verdict"], "caught", "{r}");
-        (
-            r["seed"].clone(),
-            r["executions"].clone(),
-            r["violation"].clone(),
-        )
+        let file = r["schedule_file"].as_str().expect("a schedule file");
+        let name = std::path::Path::new(file).file_name().unwrap().to_owned();
+        (r["seed"].clone(), r["executions"].clone(), name)
     };
     let one = run("1");
     for _ in 0..3 {
@@ -302,37 +300,44 @@ fn a_scenario_file_of_ones_own_replays_from_anywhere() {
     assert!(t.contains("deadlock"), "{t}");
 }
 
-/// SIGTERM (a CI runner at its timeout) stops the run at the next execution boundary: the
-/// results so far are printed, the interrupted one as such, the exit code is 130, and no loom
-/// worker is left behind.
+/// SIGINT (Ctrl-C) and SIGTERM (a CI runner at its timeout) stop the run at the next execution
+/// boundary: the results so far are printed with the schedules they saved, the interrupted one
+/// as such, the exit code is 130, and no loom worker is left behind.
 #[cfg(target_os = "linux")]
 #[test]
-fn sigterm_prints_the_partial_summary_and_exits_130() {
+fn a_signal_prints_the_partial_summary_keeps_the_schedules_and_exits_130() {
     use std::time::{Duration, Instant};
-    let d = scratch("sigterm");
-    for engine in ["pct", "loom"] {
+    let d = scratch("signals");
+    // On PCT, nocldwait-wait-race shows its recorded finding at once (a schedule is saved)
+    // and orphan-exit runs until the signal; on loom, orphan-exit runs in a worker.
+    let runs: [(&str, i32, &[&str]); 2] = [
+        ("pct", libc::SIGINT, &["nocldwait-wait-race", "orphan-exit"]),
+        ("loom", libc::SIGTERM, &["orphan-exit"]),
+    ];
+    for (engine, signal, scenarios) in runs {
         let kexit = std::process::Command::new(env!("CARGO_BIN_EXE_kexit"))
+            .arg("check")
+            .args(scenarios)
+            .args(["--engine", engine])
             .args([
-                "check",
-                "orphan-exit",
-                "--engine",
-                engine,
                 "--deep",
                 "--jobs",
                 "1",
+                "--iterations",
+                "100000000",
+                "--out",
             ])
-            .args(["--iterations", "100000000", "--out"])
             .arg(&d)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("kexit starts");
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(Duration::from_millis(2000));
         let workers = children_running(kexit.id(), "__loom-worker");
         assert_eq!(workers.len(), usize::from(engine == "loom"), "{engine}");
         // SAFETY: a signal to our own child process.
         unsafe {
-            libc::kill(kexit.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(kexit.id() as libc::pid_t, signal);
         }
         let signalled = Instant::now();
         let out = kexit.wait_with_output().expect("kexit ends");
@@ -346,11 +351,23 @@ fn sigterm_prints_the_partial_summary_and_exits_130() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(out.status.code(), Some(130), "{engine}: {t}");
+        let n = scenarios.len();
         assert!(
-            t.contains("INTERRUPTED") && t.contains("orphan-exit"),
+            t.contains(&format!("INTERRUPTED: {n} of {n}")),
             "{engine}: {t}"
         );
-        // kexit waited for its worker after killing it: nothing of it is left running.
+        if engine == "pct" {
+            assert!(
+                t.contains("interrupted (seeds"),
+                "{engine}: orphan-exit's row: {t}"
+            );
+            let saved = t
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("replay:   kexit replay "))
+                .unwrap_or_else(|| panic!("{engine}: the finding's schedule: {t}"));
+            assert!(std::path::Path::new(saved).is_file(), "{engine}: {saved}");
+        }
+        // kexit killed its worker and waited for it: nothing of it is left running.
         for w in workers {
             let stat = std::fs::read_to_string(format!("/proc/{w}/stat")).unwrap_or_default();
             let running = stat
@@ -362,4 +379,23 @@ fn sigterm_prints_the_partial_summary_and_exits_130() {
             );
         }
     }
+}
+
+/// `kexit mutants` fails (exit 1) while some re-created bug is caught by no engine; today that
+/// is bug:lwp-wait-no-recheck, which the 2014 code cannot show (docs/variants.md). When the
+/// model learns to show it, this test must learn that too.
+#[test]
+fn mutants_exits_1_while_a_bug_is_caught_by_no_engine() {
+    let d = scratch("mutants");
+    let o = kexit(&[
+        "mutants",
+        "--iterations",
+        "200",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(code(&o), 1, "{t}");
+    assert!(t.contains("FAILED: 15 of 16 variants caught"), "{t}");
+    assert!(t.contains("missed: bug:lwp-wait-no-recheck"), "{t}");
 }
