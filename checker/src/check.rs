@@ -75,9 +75,12 @@ pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
     let mut out: Vec<Scenario> = Vec::new();
     for n in names {
         if n.ends_with(".toml") || n.contains('/') {
-            let text = std::fs::read_to_string(n)
-                .map_err(|e| format!("{n}: cannot read scenario file: {e}"))?;
-            out.push(kexit_scenarios::parse(n, &text).map_err(|e| e.to_string())?);
+            for path in kexit_scenarios::paths::files(n)? {
+                let file = path.display().to_string();
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{file}: cannot read scenario file: {e}"))?;
+                out.push(kexit_scenarios::parse(&file, &text).map_err(|e| e.to_string())?);
+            }
             continue;
         }
         let hits: Vec<&Scenario> = cat.iter().filter(|s| glob(n, &s.spec.name)).collect();
@@ -93,18 +96,7 @@ pub fn resolve(names: &[String]) -> Result<Vec<Scenario>, String> {
     Ok(out)
 }
 
-fn glob(pat: &str, s: &str) -> bool {
-    fn m(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
-            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    m(pat.as_bytes(), s.as_bytes())
-}
+use kexit_scenarios::paths::glob;
 
 /// The violation a (scenario, variant) pair must show, if any.
 /// The violation kinds a (scenario, variant) pair must show one of (empty: none).
@@ -259,12 +251,13 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         units = kept;
     }
 
-    let interactive = std::io::stderr().is_terminal() && !a.json;
+    let machine = a.json || a.json_lines;
+    let interactive = std::io::stderr().is_terminal() && !machine;
     let mut results = Vec::new();
     // The trace of each result's violation, for --sarif.
     let mut traces = Vec::new();
     let mut worst = 0u8;
-    if !a.json {
+    if !machine {
         println!(
             "{:<36} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}",
             "scenario",
@@ -377,7 +370,10 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             Verdict::Error => 2,
         });
         let unfinished = matches!(ended, Ended::Budget | Ended::TimeLimit);
-        if a.require_exhaustive && unfinished {
+        let too_little = a
+            .min_executions
+            .is_some_and(|m| unfinished && r.executions < m);
+        if (a.require_exhaustive && unfinished) || too_little {
             worst = worst.max(1);
         }
         let secs = r.elapsed.as_secs_f64();
@@ -422,7 +418,10 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             note,
             ended,
         };
-        if !a.json {
+        if a.json_lines {
+            println!("{}", serde_json::to_string(&rj).expect("json"));
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+        } else if !a.json {
             crate::table::print_row(&rj, &r, a.engine.is_some());
         }
         results.push(rj);
@@ -431,8 +430,11 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     if crate::interrupt::requested() {
         worst = crate::interrupt::EXIT_INTERRUPTED;
     }
-    if a.json {
-        let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "results": results });
+    if a.json_lines {
+        let end = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "results": results.len(), "ended": crate::ended::tally(results.iter().map(|r| r.ended)) });
+        println!("{end}");
+    } else if a.json {
+        let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "min_executions": a.min_executions, "results": results });
         println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
     } else {
         let bad = results.iter().filter(|r| !r.verdict.ok()).count();
@@ -456,6 +458,15 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             .count();
         if a.require_exhaustive && unfinished > 0 {
             println!("--require-exhaustive: {unfinished} result(s) not exhaustive");
+        }
+        if let Some(m) = a.min_executions {
+            let short = results
+                .iter()
+                .filter(|r| matches!(r.ended, Ended::Budget | Ended::TimeLimit) && r.executions < m)
+                .count();
+            if short > 0 {
+                println!("--min-executions {m}: {short} result(s) ran fewer executions");
+            }
         }
         if crate::interrupt::requested() {
             println!(

@@ -115,7 +115,8 @@ pub enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Scenario names, globs over names (`exit-*`), or paths to .toml files. Default: all.
+    /// Scenario names, globs over names (`exit-*`), paths to .toml files, directories (every
+    /// .toml in them) or patterns over file names (`mine/*.toml`). Default: the catalogue.
     pub scenarios: Vec<String>,
     /// Engine: state (exhaustive, no bound), loom (exhaustive up to a preemption bound), pct,
     /// random, dfs, urw (shuttle), os (threads), all.
@@ -150,6 +151,10 @@ pub struct CheckArgs {
     /// Machine-readable results on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Machine-readable results on stdout, one JSON object per line as each result ends, then
+    /// one line with the exit code.
+    #[arg(long, conflicts_with = "json")]
+    pub json_lines: bool,
     /// Larger budgets: unbounded loom, 10x iterations.
     #[arg(long)]
     pub deep: bool,
@@ -170,6 +175,10 @@ pub struct CheckArgs {
     /// time limit ran out first).
     #[arg(long)]
     pub require_exhaustive: bool,
+    /// Fail (exit 1) when a result without a violation that is not exhaustive ran fewer than
+    /// N executions (a time limit that left too little work done).
+    #[arg(long, value_name = "N", value_parser = crate::limits_arg::count)]
+    pub min_executions: Option<u64>,
     /// Also write the results as JUnit XML (one test case per scenario, variant and engine).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

@@ -128,6 +128,25 @@ fn require_exhaustive_fails_a_run_whose_budget_ran_out() {
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(text(&o).contains("1 exhaustive"), "{}", text(&o));
+    // --min-executions fails a run that did less work than asked for.
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "--engine",
+        "pct",
+        "--iterations",
+        "20",
+        "--min-executions",
+        "100",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(
+        text(&o).contains("--min-executions 100: 1 result(s)"),
+        "{}",
+        text(&o)
+    );
     // --json says how each result ended.
     let o = kexit(&[
         "check",
@@ -398,4 +417,35 @@ fn mutants_exits_1_while_a_bug_is_caught_by_no_engine() {
     assert_eq!(code(&o), 1, "{t}");
     assert!(t.contains("FAILED: 15 of 16 variants caught"), "{t}");
     assert!(t.contains("missed: bug:lwp-wait-no-recheck"), "{t}");
+}
+
+/// `--json-lines` streams one JSON object per result as it ends, then the exit code.
+#[test]
+fn json_lines_streams_one_object_per_result() {
+    let d = scratch("json-lines");
+    let o = kexit(&[
+        "check",
+        "exit-vs-wait",
+        "threaded-exit",
+        "--engine",
+        "pct",
+        "--iterations",
+        "20",
+        "--json-lines",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["scenario"], "exit-vs-wait");
+    assert_eq!(lines[1]["scenario"], "threaded-exit");
+    assert_eq!(lines[1]["ended"], "budget");
+    assert_eq!(
+        (lines[2]["exit_code"].as_u64(), lines[2]["results"].as_u64()),
+        (Some(0), Some(2))
+    );
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod generate;
+pub mod paths;
 pub mod status;
 
 mod embedded {
