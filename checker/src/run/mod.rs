@@ -3,20 +3,21 @@
 //! engines run one seeded execution at a time, so every execution is reproducible from its
 //! seed; the OS engine races real threads.
 
+mod ctl;
 mod loom;
 
+use self::ctl::Ctl;
 pub use self::loom::loom_builder;
 use self::loom::run_loom;
 use crate::engines::*;
 use crate::pct::{Pct, PerExecution, Random};
 use kexit_model::world::{execute, execute_keeping_kernel, Outcome};
 use kexit_model::{Spec, Variant};
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -106,114 +107,6 @@ pub struct RunResult {
     pub error: Option<String>,
     /// What the state engine counted (states, transitions, depth).
     pub state: Option<crate::state::search::StateStats>,
-}
-
-struct Ctl {
-    executions: AtomicU64,
-    points: AtomicU64,
-    stop: AtomicBool,
-    budget_hit: AtomicBool,
-    /// The number of the earliest execution (from the first seed) that found a violation:
-    /// no later one is claimed, and earlier ones still running finish, so the reported
-    /// violation is the one with the smallest seed whatever `--jobs` is.
-    first_found: AtomicU64,
-    found: Mutex<Option<Found>>,
-    lines: Mutex<Vec<u64>>,
-    start: Instant,
-    budget: Budget,
-}
-
-impl Ctl {
-    fn new(budget: &Budget) -> Arc<Ctl> {
-        Arc::new(Ctl {
-            executions: AtomicU64::new(0),
-            points: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
-            budget_hit: AtomicBool::new(false),
-            first_found: AtomicU64::new(u64::MAX),
-            found: Mutex::new(None),
-            lines: Mutex::new(Vec::new()),
-            start: Instant::now(),
-            budget: budget.clone(),
-        })
-    }
-
-    /// Claims the next execution, or says the budget is spent.
-    fn claim(&self) -> Option<u64> {
-        if self.stop.load(SeqCst) {
-            return None;
-        }
-        if crate::interrupt::requested() {
-            // Stopped from outside: not exhaustive, like a budget that ran out.
-            self.budget_hit.store(true, SeqCst);
-            return None;
-        }
-        let over_time = self
-            .budget
-            .time_limit
-            .is_some_and(|t| self.start.elapsed() >= t);
-        let n = self.executions.fetch_add(1, SeqCst);
-        if n > self.first_found.load(SeqCst) {
-            self.executions.fetch_sub(1, SeqCst);
-            return None;
-        }
-        if n >= self.budget.iterations || over_time {
-            self.executions.fetch_sub(1, SeqCst);
-            self.budget_hit.store(true, SeqCst);
-            return None;
-        }
-        Some(n)
-    }
-
-    /// The run's result; exhaustive only if the engine finished its exploration without a
-    /// violation, an error or the budget stopping it.
-    fn result(&self, engine: EngineKind, explored_all: bool, error: Option<String>) -> RunResult {
-        let found = self.found.lock().take();
-        // With a seeded violation, the executions up to it, as one worker would have run them.
-        let executions = match self.first_found.load(SeqCst) {
-            u64::MAX => self.executions.load(SeqCst),
-            n => n + 1,
-        };
-        RunResult {
-            engine,
-            executions,
-            points: self.points.load(SeqCst),
-            exhaustive: explored_all
-                && found.is_none()
-                && error.is_none()
-                && !self.budget_hit.load(SeqCst),
-            elapsed: self.start.elapsed(),
-            found,
-            lines: std::mem::take(&mut *self.lines.lock()),
-            error,
-            state: None,
-        }
-    }
-
-    fn done(&self, out: Outcome, seed: Option<u64>) {
-        self.points.fetch_add(out.points as u64, SeqCst);
-        merge_lines(&mut self.lines.lock(), &out.lines);
-        if out.violation.is_none() {
-            return;
-        }
-        let mut f = self.found.lock();
-        match seed {
-            // The earliest seeded execution wins; later ones are no longer claimed.
-            Some(s) => {
-                let n = s.wrapping_sub(self.budget.seed);
-                if n < self.first_found.load(SeqCst) {
-                    self.first_found.store(n, SeqCst);
-                    *f = Some(Found { outcome: out, seed });
-                }
-            }
-            None => {
-                if f.is_none() {
-                    *f = Some(Found { outcome: out, seed });
-                }
-                self.stop.store(true, SeqCst);
-            }
-        }
-    }
 }
 
 /// Adds one execution's covered seed lines (a bit set) to `acc`.
