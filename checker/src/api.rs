@@ -100,7 +100,8 @@ impl Check {
         self
     }
 
-    /// Executions (default: unlimited for the state engine and loom, 10,000 otherwise).
+    /// Executions (default: as `kexit check`: unlimited for the state engine and loom, a
+    /// budget for the others).
     pub fn iterations(mut self, n: u64) -> Self {
         self.iterations = Some(n);
         self
@@ -151,26 +152,23 @@ impl Check {
         let variant = Variant::by_name(&self.variant)
             .ok_or_else(|| format!("unknown variant {:?} (see `kexit variants`)", self.variant))?;
         let mut budget = self.budget.clone();
-        budget.iterations = self.iterations.unwrap_or(match self.engine {
-            EngineKind::State | EngineKind::Loom => u64::MAX,
-            _ => 10_000,
-        });
+        budget.iterations = self
+            .iterations
+            .unwrap_or_else(|| self.engine.default_iterations(1));
         if self.engine == EngineKind::Loom {
             budget.preemption_bound = s.spec.loom_bound;
         }
         let r = run::run(&s.spec, &variant, self.engine, &budget, &|_| {});
         let v = verdict(&r, &expected(&s, &variant));
         let violation = r.found.as_ref().and_then(|f| f.outcome.violation.clone());
-        let schedule_file = match (&r.found, &violation, &self.out) {
-            (Some(f), Some(viol), Some(dir)) => {
-                let file = ScheduleFile::new(
+        let schedule_file = match (&r.found, &self.out) {
+            (Some(f), Some(dir)) => {
+                let file = ScheduleFile::of_found(
                     &s.spec,
                     &s.origin,
                     variant.name(),
                     self.engine.name(),
-                    f.seed,
-                    viol,
-                    &f.outcome.schedule,
+                    f,
                 );
                 Some(
                     file.save(dir)

@@ -179,12 +179,9 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             EngineKind::Pct
         };
         let budget_for = |engine: EngineKind| Budget {
-            iterations: a.iterations.unwrap_or(match engine {
-                EngineKind::Loom | EngineKind::State => u64::MAX,
-                EngineKind::Os => 1_000 * scale,
-                EngineKind::Dfs => 100_000 * scale,
-                _ => 10_000 * scale,
-            }),
+            iterations: a
+                .iterations
+                .unwrap_or_else(|| engine.default_iterations(scale)),
             time_limit: a.time_limit.map(Duration::from_secs_f64),
             seed: a.seed,
             preemption_bound: if a.deep {
@@ -305,13 +302,8 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         };
         let run_engine = |engine: EngineKind, budget: &Budget| {
             if engine == EngineKind::Loom && !a.in_process {
-                let who = if s.origin.starts_with("scenarios/catalog/") {
-                    s.spec.name.clone()
-                } else {
-                    s.origin.clone()
-                };
                 progress(0);
-                crate::isolate::run_loom(&who, &s.spec, &variant, budget)
+                crate::isolate::run_loom(&s.cli_arg(), &s.spec, &variant, budget)
             } else {
                 run::run(&s.spec, &variant, engine, budget, &progress)
             }
@@ -333,7 +325,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         }
         bar.finish_and_clear();
         crate::ended::refuse_no_work(&mut r, budget);
-        let ended = crate::ended::Ended::of(&r, budget);
+        let ended = Ended::of(&r, budget);
         let want = expected(s, &variant);
         let v = verdict(&r, &want);
         let mut schedule_file = None;
@@ -343,15 +335,8 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             let viol = f.outcome.violation.as_ref().expect("found has a violation");
             // An aborted loom worker leaves no schedule to save.
             if !f.outcome.schedule.is_empty() {
-                let file = ScheduleFile::new(
-                    &s.spec,
-                    &s.origin,
-                    variant.name(),
-                    engine.name(),
-                    f.seed,
-                    viol,
-                    &f.outcome.schedule,
-                );
+                let file =
+                    ScheduleFile::of_found(&s.spec, &s.origin, variant.name(), engine.name(), f);
                 let path = file.save(&a.out).map_err(|e| {
                     format!("cannot write schedule file under {}: {e}", a.out.display())
                 })?;
@@ -369,21 +354,16 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             Verdict::Violation | Verdict::Missed => 1,
             Verdict::Error => 2,
         });
-        let unfinished = matches!(ended, Ended::Budget | Ended::TimeLimit);
         let too_little = a
             .min_executions
-            .is_some_and(|m| unfinished && r.executions < m);
-        if (a.require_exhaustive && unfinished) || too_little {
+            .is_some_and(|m| ended.unfinished() && r.executions < m);
+        if (a.require_exhaustive && ended.unfinished()) || too_little {
             worst = worst.max(1);
         }
         let secs = r.elapsed.as_secs_f64();
         let rj = ResultJson {
             scenario: s.spec.name.clone(),
-            scenario_arg: if s.origin.starts_with("scenarios/catalog/") {
-                s.spec.name.clone()
-            } else {
-                s.origin.clone()
-            },
+            scenario_arg: s.cli_arg(),
             variant: variant.name().to_string(),
             engine,
             verdict: v,
@@ -452,17 +432,14 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             bad,
             crate::ended::tally(results.iter().map(|r| r.ended))
         );
-        let unfinished = results
-            .iter()
-            .filter(|r| matches!(r.ended, Ended::Budget | Ended::TimeLimit))
-            .count();
+        let unfinished = results.iter().filter(|r| r.ended.unfinished()).count();
         if a.require_exhaustive && unfinished > 0 {
             println!("--require-exhaustive: {unfinished} result(s) not exhaustive");
         }
         if let Some(m) = a.min_executions {
             let short = results
                 .iter()
-                .filter(|r| matches!(r.ended, Ended::Budget | Ended::TimeLimit) && r.executions < m)
+                .filter(|r| r.ended.unfinished() && r.executions < m)
                 .count();
             if short > 0 {
                 println!("--min-executions {m}: {short} result(s) ran fewer executions");

@@ -25,6 +25,33 @@ pub enum Ended {
 }
 
 impl Ended {
+    const ALL: [Ended; 6] = [
+        Ended::Exhaustive,
+        Ended::Violation,
+        Ended::Budget,
+        Ended::TimeLimit,
+        Ended::Interrupted,
+        Ended::Error,
+    ];
+
+    /// How the summary line counts it.
+    fn label(self) -> &'static str {
+        match self {
+            Ended::Exhaustive => "exhaustive",
+            Ended::Violation => "at a violation",
+            Ended::Budget => "budget-limited",
+            Ended::TimeLimit => "time-limited",
+            Ended::Interrupted => "interrupted",
+            Ended::Error => "failed",
+        }
+    }
+
+    /// Its budget or its time limit ran out before it was exhaustive (what
+    /// `--require-exhaustive` and `--min-executions` judge).
+    pub fn unfinished(self) -> bool {
+        matches!(self, Ended::Budget | Ended::TimeLimit)
+    }
+
     pub fn of(r: &RunResult, budget: &Budget) -> Ended {
         if r.error.is_some() {
             return Ended::Error;
@@ -65,23 +92,12 @@ pub fn refuse_no_work(r: &mut RunResult, budget: &Budget) {
 /// The summary's count of how results ended, e.g. "50 exhaustive, 12 at a violation,
 /// 3 budget-limited".
 pub fn tally(ended: impl IntoIterator<Item = Ended>) -> String {
-    let mut n = [0usize; 6];
-    for e in ended {
-        n[e as usize] += 1;
-    }
-    let names = [
-        "exhaustive",
-        "at a violation",
-        "budget-limited",
-        "time-limited",
-        "interrupted",
-        "failed",
-    ];
-    let parts: Vec<String> = n
+    let ended: Vec<Ended> = ended.into_iter().collect();
+    let parts: Vec<String> = Ended::ALL
         .iter()
-        .zip(names)
-        .filter(|(k, _)| **k > 0)
-        .map(|(k, name)| format!("{k} {name}"))
+        .map(|&kind| (kind, ended.iter().filter(|&&e| e == kind).count()))
+        .filter(|(_, k)| *k > 0)
+        .map(|(kind, k)| format!("{k} {}", kind.label()))
         .collect();
     parts.join(", ")
 }

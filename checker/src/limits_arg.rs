@@ -11,12 +11,14 @@ pub const MAX_JOBS: usize = 256;
 /// bound this large explores what no bound does; without the option loom is unbounded.
 pub const MAX_PREEMPTION_BOUND: usize = 64;
 
+/// `s` as a number, or an error naming what it should have been.
+fn number<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
+    s.trim().parse().map_err(|_| format!("{s:?} is not {what}"))
+}
+
 /// Seconds: a finite number above 0, at most `MAX_SECONDS`.
 pub fn seconds(s: &str) -> Result<f64, String> {
-    let t: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    let t: f64 = number(s, "a number of seconds")?;
     if !(t.is_finite() && t > 0.0 && t <= MAX_SECONDS) {
         return Err(format!(
             "expected a number of seconds above 0 and at most {MAX_SECONDS} (30 days), got {s}"
@@ -27,10 +29,7 @@ pub fn seconds(s: &str) -> Result<f64, String> {
 
 /// Worker threads: 1 to `MAX_JOBS`.
 pub fn jobs(s: &str) -> Result<usize, String> {
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of workers"))?;
+    let n: usize = number(s, "a number of workers")?;
     if !(1..=MAX_JOBS).contains(&n) {
         return Err(format!("expected 1 to {MAX_JOBS} workers, got {n}"));
     }
@@ -39,10 +38,7 @@ pub fn jobs(s: &str) -> Result<usize, String> {
 
 /// A preemption bound: 0 to `MAX_PREEMPTION_BOUND`.
 pub fn preemption_bound(s: &str) -> Result<usize, String> {
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a preemption bound"))?;
+    let n: usize = number(s, "a preemption bound")?;
     if n > MAX_PREEMPTION_BOUND {
         return Err(format!(
             "expected a bound of 0 to {MAX_PREEMPTION_BOUND} (leave the option out for no bound), got {n}"
@@ -53,10 +49,7 @@ pub fn preemption_bound(s: &str) -> Result<usize, String> {
 
 /// A count of executions, states or scenarios: at least 1.
 pub fn count(s: &str) -> Result<u64, String> {
-    let n: u64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    let n: u64 = number(s, "a whole number")?;
     if n == 0 {
         return Err("expected at least 1 (a run of nothing would pass without work)".into());
     }

@@ -65,16 +65,8 @@ pub fn main(json: bool, out: &Path, iterations: u64) -> Result<u8, String> {
                     .and_then(|f| f.outcome.violation.as_ref())
                     .map(|v| v.kind.slug().to_string());
                 if let Some(f) = &r.found {
-                    let v = f.outcome.violation.as_ref().expect("violation");
-                    let file = ScheduleFile::new(
-                        &s.spec,
-                        &s.origin,
-                        info.name,
-                        engine.name(),
-                        f.seed,
-                        v,
-                        &f.outcome.schedule,
-                    );
+                    let file =
+                        ScheduleFile::of_found(&s.spec, &s.origin, info.name, engine.name(), f);
                     schedule_file = file.save(out).ok().map(|p| p.display().to_string());
                 }
                 rows.push(MutantRow {

@@ -8,7 +8,7 @@ use kexit_model::Variant;
 
 pub fn main(a: ReplayArgs) -> Result<u8, String> {
     let f = ScheduleFile::load(&a.file)?;
-    let scenario = if f.scenario_origin.starts_with("scenarios/catalog/") {
+    let scenario = if kexit_scenarios::is_catalogue_origin(&f.scenario_origin) {
         kexit_scenarios::by_name(&f.scenario).ok_or_else(|| {
             format!(
                 "{}: scenario {:?} is not in this catalogue",

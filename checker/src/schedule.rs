@@ -86,13 +86,37 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
 /// A scenario file's path as a schedule file keeps it: absolute, so that `kexit replay` finds
 /// the scenario from any directory (catalogue origins stay as they are).
 fn origin_anywhere(origin: &str) -> String {
-    if origin.starts_with("scenarios/catalog/") {
+    if kexit_scenarios::is_catalogue_origin(origin) {
         return origin.into();
     }
     std::path::absolute(origin).map_or_else(|_| origin.into(), |p| p.display().to_string())
 }
 
 impl ScheduleFile {
+    /// The schedule file of a run's violation (`found` carries one).
+    pub fn of_found(
+        spec: &Spec,
+        origin: &str,
+        variant: &str,
+        engine: &str,
+        found: &crate::run::Found,
+    ) -> Self {
+        let v = found
+            .outcome
+            .violation
+            .as_ref()
+            .expect("a found outcome has its violation");
+        Self::new(
+            spec,
+            origin,
+            variant,
+            engine,
+            found.seed,
+            v,
+            &found.outcome.schedule,
+        )
+    }
+
     pub fn new(
         spec: &Spec,
         origin: &str,

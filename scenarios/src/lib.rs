@@ -17,9 +17,26 @@ mod embedded {
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub spec: Spec,
-    /// `catalog/NAME.toml` for the embedded catalogue, the path otherwise.
+    /// `scenarios/catalog/NAME.toml` for the embedded catalogue, the path otherwise.
     pub origin: String,
     pub text: String,
+}
+
+/// Whether a scenario's origin is the embedded catalogue rather than a file of one's own.
+pub fn is_catalogue_origin(origin: &str) -> bool {
+    origin.starts_with("scenarios/catalog/")
+}
+
+impl Scenario {
+    /// What `kexit check` takes to find it again: its name for the catalogue, its path for a
+    /// file of one's own.
+    pub fn cli_arg(&self) -> String {
+        if is_catalogue_origin(&self.origin) {
+            self.spec.name.clone()
+        } else {
+            self.origin.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -47,6 +47,16 @@ impl EngineKind {
     pub fn seeded(self) -> bool {
         matches!(self, EngineKind::Pct | EngineKind::Random | EngineKind::Urw)
     }
+    /// Executions when none are asked for (`scale` 10 with `--deep`): the exhaustive engines
+    /// run to their end, the others within a budget.
+    pub fn default_iterations(self, scale: u64) -> u64 {
+        match self {
+            EngineKind::Loom | EngineKind::State => u64::MAX,
+            EngineKind::Os => 1_000 * scale,
+            EngineKind::Dfs => 100_000 * scale,
+            _ => 10_000 * scale,
+        }
+    }
 }
 
 /// The state engine's default state budget (about 100 bytes of memory per state).

@@ -21,13 +21,12 @@ use kexit_model::engine::ActorId;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-/// The preemption bounds of the first pass, in order. A second pass at bound 2 would cost more
-/// than the unbounded search itself on threaded-exit (5.1 against 4.35 billion instructions);
-/// the pass at bound 1 costs about a tenth of it (0.46 billion).
-pub const BOUNDS: [u32; 1] = [1];
+/// The preemption bound of the first pass. A second pass at bound 2 would cost more than the
+/// unbounded search itself on threaded-exit (5.1 against 4.35 billion instructions); the pass
+/// at bound 1 costs about a tenth of it (0.46 billion).
+pub const BOUND: u32 = 1;
 
-/// The most states each bound of the first pass explores (bound 2 of the largest catalogue
-/// scenarios has more; the pass is a quick look, not a proof).
+/// The most states the first pass explores (it is a quick look, not a proof).
 pub const MAX_STATES: u64 = 100_000;
 
 struct Frame {
@@ -76,10 +75,6 @@ impl Bounded {
             started: false,
             limits: Limits::new(&budget, shown),
         }
-    }
-
-    pub fn bound(&self) -> u32 {
-        self.bound
     }
 
     fn backtrack(&mut self) -> bool {

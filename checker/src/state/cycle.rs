@@ -31,11 +31,11 @@ pub struct CycleStep<'a> {
 pub fn fair(steps: &[CycleStep<'_>]) -> Option<Vec<ActorId>> {
     let first = steps.first()?;
     let actors: Vec<ActorId> = steps.iter().map(|s| s.chosen).collect();
-    let always_enabled = first
+    // An actor enabled throughout (so in the first state) that the cycle never runs.
+    let starved = first
         .enabled
         .iter()
-        .filter(|a| steps.iter().all(|s| s.enabled.contains(a)));
-    let starved = always_enabled.clone().any(|a| !actors.contains(a));
+        .any(|a| !actors.contains(a) && steps.iter().all(|s| s.enabled.contains(a)));
     (!starved).then_some(actors)
 }
 

@@ -57,10 +57,9 @@ impl StateStats {
             self.states, self.transitions, self.executions, self.max_depth, rate
         );
         if self.first_pass_executions > 0 {
-            let bound = super::bounded::BOUNDS[super::bounded::BOUNDS.len() - 1];
             line.push_str(&format!(
                 "\n    after a first pass over the schedules with {}: {} executions, nothing found",
-                preemptions(bound),
+                preemptions(super::bounded::BOUND),
                 self.first_pass_executions
             ));
         }

@@ -141,25 +141,21 @@ pub fn explore(
 }
 
 /// The schedules with few preemptions first (`bounded.rs`): the run that found a violation
-/// (or failed), if one did; else the executions it took.
+/// (or failed), if it did; else the executions it took.
 fn first_pass(
     spec: &Spec,
     variant: &Variant,
     budget: &Budget,
     states: &Arc<AtomicU64>,
 ) -> Result<StateRun, u64> {
-    let mut executions = 0;
-    for bound in bounded::BOUNDS {
-        let pass = bounded::Bounded::new(bound, budget, states.clone());
-        let mut r = explore_with(pass, spec, variant, &Options::default());
-        if r.found.is_some() || r.error.is_some() {
-            r.exhaustive = false;
-            r.stats.first_pass_bound = Some(bound);
-            return Ok(r);
-        }
-        executions += r.stats.executions;
+    let pass = bounded::Bounded::new(bounded::BOUND, budget, states.clone());
+    let mut r = explore_with(pass, spec, variant, &Options::default());
+    if r.found.is_none() && r.error.is_none() {
+        return Err(r.stats.executions);
     }
-    Err(executions)
+    r.exhaustive = false;
+    r.stats.first_pass_bound = Some(bounded::BOUND);
+    Ok(r)
 }
 
 fn explore_with<S: Search>(search: S, spec: &Spec, variant: &Variant, opts: &Options) -> StateRun {

@@ -299,9 +299,10 @@ impl Dfs {
 
 impl Chooser for Dfs {
     /// A replayed decision needs no fingerprint, except the last one (a check that the model
-    /// is deterministic: the path leads where it led before).
+    /// is deterministic: the path leads where it led before), and neither does a decision
+    /// round a fair cycle.
     fn wants_fingerprint(&self) -> bool {
-        self.depth + 1 >= self.stack.len()
+        self.going_round.is_none() && self.depth + 1 >= self.stack.len()
     }
 
     fn wants_footprints(&self) -> bool {
