@@ -16,6 +16,7 @@ use std::sync::Arc;
 pub struct LoomEngine {
     objects: Vec<(Obj, loom::sync::atomic::AtomicUsize)>,
     local_state: bool,
+    check_steps: bool,
 }
 
 impl LoomEngine {
@@ -31,12 +32,24 @@ impl LoomEngine {
             ..Self::default()
         }
     }
+
+    /// Every step is checked against the objects its scheduling point declared
+    /// (`kexit_model::stepcheck`), as in a debug build.
+    pub fn checking_steps(self) -> Self {
+        LoomEngine {
+            check_steps: true,
+            ..self
+        }
+    }
 }
 
 impl Engine for LoomEngine {
     type Thread = loom::thread::Thread;
     fn local_state(&self) -> bool {
         self.local_state
+    }
+    fn check_steps(&self) -> bool {
+        self.check_steps || cfg!(debug_assertions)
     }
     fn switch_point(&self, _me: ActorId, objs: &[Obj]) -> bool {
         for o in objs {

@@ -66,7 +66,8 @@ fn explore_in(
     b.max_permutations = None;
     b.check(move || {
         r.fetch_add(1, SeqCst);
-        let out = run_bodies(kern(), make(), LoomEngine::new(), &*loom_spawn());
+        let engine = LoomEngine::new().checking_steps();
+        let out = run_bodies(kern(), make(), engine, &*loom_spawn());
         check(&out);
     });
     runs.load(SeqCst)

@@ -133,6 +133,7 @@ fn assert_audit_clean(s: &kexit_model::Spec, iterations: u64) -> u64 {
     };
     let r = audit(s, &Variant::default(), &budget).expect("audit runs");
     assert!(r.disagreement.is_none(), "{}: {:?}", s.name, r.disagreement);
+    assert!(r.model_error.is_none(), "{}: {:?}", s.name, r.model_error);
     assert_eq!(r.executions, iterations);
     r.transitions
 }

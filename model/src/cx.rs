@@ -5,6 +5,7 @@
 use crate::engine::{ActorId, Engine};
 use crate::kernel::*;
 use crate::site::Site;
+use crate::stepcheck;
 use crate::trace::*;
 use parking_lot::{Mutex, MutexGuard};
 use std::ops::{Deref, DerefMut};
@@ -24,6 +25,8 @@ pub struct Sys<E: Engine> {
 pub struct KG<'s, E: Engine> {
     g: Option<MutexGuard<'s, Kernel>>,
     sys: &'s Sys<E>,
+    /// The kernel state when the lock was taken, while steps are checked (`stepcheck.rs`).
+    before: Option<crate::stepcheck::Snapshot>,
 }
 
 impl<E: Engine> Deref for KG<'_, E> {
@@ -41,6 +44,9 @@ impl<E: Engine> Drop for KG<'_, E> {
     fn drop(&mut self) {
         let mut g = self.g.take().unwrap();
         let me = g.holder;
+        if let Some(before) = self.before.take() {
+            crate::stepcheck::verify(&mut g, me, before);
+        }
         g.timeouts_due();
         if g.pending_unpark.is_empty() {
             drop(g);
@@ -79,7 +85,11 @@ impl<'s, E: Engine> Cx<'s, E> {
         let mut g = KG {
             g: Some(self.sys.kernel.lock()),
             sys: self.sys,
+            before: None,
         };
+        if g.check_steps {
+            g.before = Some(crate::stepcheck::snapshot(&g));
+        }
         g.holder = self.me;
         g.schedule.push(self.me as u8);
         g
@@ -100,34 +110,42 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// A scheduling point before a step on `objs`, followed by the kernel lock.
     pub fn sp(&self, objs: &[Obj]) -> KR<KG<'s, E>> {
         let go_on = self.sys.engine.switch_point(self.me, objs);
-        self.after_point(go_on)
+        self.after_point(go_on, || stepcheck::declared(objs, &[], None))
     }
 
     /// `sp` for a step that accesses `objs` only as `access` says (a load, a blind atomic).
     pub fn sp_as(&self, objs: &[Obj], access: crate::engine::Access) -> KR<KG<'s, E>> {
         let go_on = self.sys.engine.access_point(self.me, objs, access);
-        self.after_point(go_on)
+        self.after_point(go_on, || stepcheck::declared(objs, &[], Some(access)))
     }
 
     /// `sp` for a step on `objs` that only reads those of them in `reads`.
     pub fn sp_reading(&self, objs: &[Obj], reads: &[Obj]) -> KR<KG<'s, E>> {
         let go_on = self.sys.engine.point_reading(self.me, objs, reads);
-        self.after_point(go_on)
+        self.after_point(go_on, || stepcheck::declared(objs, reads, None))
     }
 
     /// `sp` for a step ordered with every other step (`Engine::ordered_point`).
     pub fn sp_ordered(&self, objs: &[Obj]) -> KR<KG<'s, E>> {
         let go_on = self.sys.engine.ordered_point(self.me, objs);
-        self.after_point(go_on)
+        self.after_point(go_on, || None)
     }
 
     /// The kernel lock after a scheduling point the engine let this actor pass (or not).
-    fn after_point(&self, go_on: bool) -> KR<KG<'s, E>> {
+    /// `declared` is what the point declared, for the step check.
+    fn after_point(
+        &self,
+        go_on: bool,
+        declared: impl FnOnce() -> stepcheck::Declared,
+    ) -> KR<KG<'s, E>> {
         if !go_on {
             return Err(self.replay_ended());
         }
         let mut g = self.lock()?;
         g.points += 1;
+        if g.check_steps {
+            g.actors[self.me].declared = declared();
+        }
         Ok(g)
     }
 

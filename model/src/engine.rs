@@ -70,6 +70,11 @@ pub trait Engine: Send + Sync + 'static {
     fn local_state(&self) -> bool {
         false
     }
+    /// Whether every step is checked against the objects its scheduling point declared
+    /// (`stepcheck.rs`): in debug builds, and when an engine audits the model.
+    fn check_steps(&self) -> bool {
+        cfg!(debug_assertions)
+    }
     /// Called once when the model stops an execution early (violation), so an engine that
     /// holds actors back can release them.
     fn abort(&self) {}

@@ -80,7 +80,7 @@ pub struct Lwp {
     pub td_freed: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Run {
     Running,
     /// Blocked in a contended lwkt_gettoken (or re-acquiring after a sleep).
@@ -129,6 +129,9 @@ pub struct Actor {
     pub digest: u128,
     /// The local-state scopes the actor is in, innermost last (`local.rs`).
     pub frames: Vec<Frame>,
+    /// What the scheduling point of its current step declared (`stepcheck.rs`; kept only
+    /// while `Kernel::check_steps`).
+    pub declared: crate::stepcheck::Declared,
 }
 
 /// One local-state scope: the caller's digest, and the digest the scope started from.
@@ -183,6 +186,9 @@ pub struct Kernel {
     pub lines: Vec<u64>,
     /// Actors keep local-state digests (`Engine::local_state`).
     pub local_state: bool,
+    /// Every hold of the kernel lock is checked against its step's declaration
+    /// (`Engine::check_steps`).
+    pub check_steps: bool,
 }
 
 pub type KR<T> = Result<T, Unwind>;

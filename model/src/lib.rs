@@ -17,6 +17,7 @@ pub mod runnable;
 pub mod script;
 pub mod site;
 pub mod spec;
+pub mod stepcheck;
 pub mod stubs;
 pub mod trace;
 pub mod variant;

@@ -59,13 +59,15 @@ impl<'s, E: Engine> Cx<'s, E> {
             Some(h) => {
                 g.record(me, site, What::TokContended(t, h));
                 g.actors[me].toks.pop();
-                // Blocking releases everything held: a step on each of those tokens.
-                let held: Vec<Obj> = g.actors[me]
+                // Blocking releases everything held: a step on each of those tokens, and on
+                // `t`, which this same step takes if its holder has let it go meanwhile.
+                let mut held: Vec<Obj> = g.actors[me]
                     .toks
                     .iter()
                     .map(|(x, _, _)| Obj::Tok(*x))
                     .collect();
                 if !held.is_empty() {
+                    held.push(Obj::Tok(t));
                     drop(g);
                     g = self.sp(&held)?;
                 }

@@ -137,7 +137,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             let (_, p) = cx.cur()?;
             cx.lwkt_gettoken(site, Tok::Proc(p))?;
             {
-                let mut g = cx.k()?;
+                let mut g = cx.sp(&[Obj::Sigacts(p)])?;
                 let pr = g.proc(me, p, site)?;
                 pr.sigchld_caught = *action == SigchldAction::Catch;
                 if *action == SigchldAction::Ignore {

@@ -159,7 +159,8 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         {
             let me = self.me;
-            let mut g = self.sp(&[Obj::Sig(p), Obj::Word(Field::PFlags(p))])?;
+            let objs = [Obj::Sig(p), Obj::Word(Field::PFlags(p)), Obj::Sigacts(p)];
+            let mut g = self.sp_reading(&objs, &[Obj::Sigacts(p)])?;
             let pr = g.proc(me, p, site)?;
             let text = if pr.flags & P_WEXIT != 0 {
                 format!("ksignal(pid {p}, {sig}): P_WEXIT, not delivered")

@@ -59,6 +59,9 @@ pub enum Obj {
     Ident(Ident),
     /// Pending signals and the PCATCH state of a process's sleeping LWPs.
     Sig(Pid),
+    /// The process's signal dispositions (p_sigacts: SIGCHLD caught, PS_NOCLDWAIT and
+    /// PS_CLDSIGIGN), which exit1 reads for its parent without a token (549).
+    Sigacts(Pid),
     ExitList,
 }
 

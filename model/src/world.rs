@@ -65,6 +65,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         reaps: Vec::new(),
         lines: Vec::new(),
         local_state: false,
+        check_steps: false,
     }
 }
 
@@ -232,7 +233,7 @@ pub fn all_objects(k: &Kernel) -> Vec<Obj> {
         ] {
             v.push(Obj::Word(f));
         }
-        v.extend([Obj::Tok(Tok::Proc(p)), Obj::Sig(p)]);
+        v.extend([Obj::Tok(Tok::Proc(p)), Obj::Sig(p), Obj::Sigacts(p)]);
         v.extend([Ident::Proc(p), Ident::Nthreads(p), Ident::PLock(p)].map(Obj::Ident));
     }
     for &g in k.pgrps.keys() {
@@ -273,6 +274,7 @@ fn new_actor(kind: ActorKind, label: String, idle_on: Vec<Ident>) -> Actor {
         last: 0,
         digest: 0,
         frames: Vec::new(),
+        declared: None,
     }
 }
 
@@ -327,6 +329,7 @@ pub fn run_bodies<E: Engine>(
     let n = kernel.actors.len();
     engine.prepare(&all_objects(&kernel), n);
     kernel.local_state = engine.local_state();
+    kernel.check_steps = engine.check_steps();
     assert_eq!(n, bodies.len(), "one body per actor");
     let sys = Arc::new(Sys {
         engine,

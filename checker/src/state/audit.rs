@@ -10,7 +10,7 @@ use crate::pct::Rng;
 use crate::run::Budget;
 use kexit_model::engine::ActorId;
 use kexit_model::world::execute;
-use kexit_model::{Spec, Variant};
+use kexit_model::{Spec, Variant, ViolationKind};
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -22,7 +22,13 @@ use std::time::Instant;
 pub struct Seen {
     pub seed: u64,
     pub decision: u32,
+    /// JSON numbers cannot hold 128 bits: written as 32 hex digits.
+    #[serde(serialize_with = "hex128")]
     pub next: u128,
+}
+
+fn hex128<S: serde::Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:032x}"))
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -31,6 +37,18 @@ pub struct Disagreement {
     pub actor: ActorId,
     pub first: Seen,
     pub second: Seen,
+}
+
+/// A model error seen during the audit (a step outside its declaration, `stepcheck.rs`, or
+/// any other): the model is wrong, whatever the fingerprints say.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelErrorSeen {
+    pub seed: u64,
+    pub actor: String,
+    /// Where the actor was: the seed function and line.
+    pub func: &'static str,
+    pub line: u32,
+    pub message: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -42,6 +60,7 @@ pub struct AuditReport {
     pub pairs: u64,
     pub states: u64,
     pub disagreement: Option<Disagreement>,
+    pub model_error: Option<ModelErrorSeen>,
     pub seconds: f64,
 }
 
@@ -67,6 +86,13 @@ fn end_marker(kind: Option<&str>) -> u128 {
     let mut h = super::por::Fx::default();
     std::hash::Hash::hash(&kind, &mut h);
     u128::MAX ^ std::hash::Hasher::finish(&h) as u128
+}
+
+impl AuditReport {
+    /// A disagreement or a model error: the audit fails.
+    pub fn failed(&self) -> bool {
+        self.disagreement.is_some() || self.model_error.is_some()
+    }
 }
 
 impl Auditor {
@@ -100,7 +126,7 @@ impl Auditor {
 
 impl Chooser for Auditor {
     fn begin(&mut self) -> bool {
-        if self.report.disagreement.is_some()
+        if self.report.failed()
             || self.next_seed >= self.end_seed
             || self.deadline.is_some_and(|d| Instant::now() >= d)
         {
@@ -172,11 +198,25 @@ pub fn audit(spec: &Spec, variant: &Variant, budget: &Budget) -> Result<AuditRep
         let out = execute(
             &s,
             &v,
-            StateEngine::new(link.clone()),
+            StateEngine::new(link.clone()).checking_steps(),
             &*crate::engines::shuttle_spawn(),
         );
         let kind = out.violation.as_ref().map(|v| v.kind.slug());
-        au.lock().arrive(end_marker(kind));
+        let mut a = au.lock();
+        a.arrive(end_marker(kind));
+        if let Some(v) = out
+            .violation
+            .filter(|v| v.kind == ViolationKind::ModelError)
+        {
+            let seed = a.seed;
+            a.report.model_error.get_or_insert(ModelErrorSeen {
+                seed,
+                actor: v.actor,
+                func: v.func,
+                line: v.line,
+                message: v.message,
+            });
+        }
     };
     let r = catch_unwind(AssertUnwindSafe(|| {
         shuttle::Runner::new(sched, crate::run::shuttle_config()).run(body)

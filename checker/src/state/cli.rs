@@ -28,7 +28,7 @@ pub fn main(a: &CheckArgs, scenarios: &[Scenario], variant: &Variant) -> Result<
     }
     for s in scenarios {
         let r: AuditReport = audit(&s.spec, variant, &budget)?;
-        if r.disagreement.is_some() {
+        if r.failed() {
             worst = 1;
         }
         if !a.json {
@@ -39,13 +39,21 @@ pub fn main(a: &CheckArgs, scenarios: &[Scenario], variant: &Variant) -> Result<
                 r.transitions,
                 r.pairs,
                 r.states,
-                if r.disagreement.is_some() {
-                    "FAILED"
-                } else {
-                    "ok"
-                },
+                if r.failed() { "FAILED" } else { "ok" },
                 r.seconds
             );
+            if let Some(e) = &r.model_error {
+                println!(
+                    "    model error in the execution with seed {}: {} at kern_exit.c:{} ({}): {}",
+                    e.seed, e.actor, e.line, e.func, e.message
+                );
+                println!(
+                    "    reproduce: kexit check {} --variant {} --audit --seed {} --iterations 1",
+                    s.spec.name,
+                    variant.name(),
+                    e.seed
+                );
+            }
             if let Some(d) = &r.disagreement {
                 println!(
                     "    the state {} with actor {} chosen led to two different states:",
@@ -73,11 +81,14 @@ pub fn main(a: &CheckArgs, scenarios: &[Scenario], variant: &Variant) -> Result<
         println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
     } else {
         println!(
-            "\n{}: {} scenario(s) audited, {} with a fingerprint that misses state",
+            "\n{}: {} scenario(s) audited, {} with a fingerprint that misses state, {} with a model error",
             if worst == 0 { "OK" } else { "FAILED" },
             rows.len(),
             rows.iter()
                 .filter(|r| !r["audit"]["disagreement"].is_null())
+                .count(),
+            rows.iter()
+                .filter(|r| !r["audit"]["model_error"].is_null())
                 .count()
         );
     }

@@ -85,6 +85,8 @@ pub struct StateEngine {
     link: SharedLink,
     wake: Vec<shuttle::sync::mpsc::Sender<()>>,
     wait: Vec<std::sync::Mutex<shuttle::sync::mpsc::Receiver<()>>>,
+    /// Check every step against its declared objects (`kexit_model::stepcheck`).
+    check_steps: bool,
 }
 
 impl StateEngine {
@@ -93,7 +95,14 @@ impl StateEngine {
             link,
             wake: Vec::new(),
             wait: Vec::new(),
+            check_steps: cfg!(debug_assertions),
         }
+    }
+
+    /// The engine of an audit: every step is checked against what its point declared.
+    pub fn checking_steps(mut self) -> Self {
+        self.check_steps = true;
+        self
     }
 
     /// Waits at a scheduling point until the search chooses this actor.
@@ -166,6 +175,9 @@ impl Engine for StateEngine {
     }
     fn local_state(&self) -> bool {
         true
+    }
+    fn check_steps(&self) -> bool {
+        self.check_steps
     }
     fn current(&self, me: ActorId) -> Self::Thread {
         assert_eq!(

@@ -1,4 +1,5 @@
-//! sys_exit, sys_extexit, killalllwps, killlwps, exit1, lwp_exit (kern_exit.c:111-703).
+//! sys_exit, sys_extexit, killalllwps, killlwps, exit1 (kern_exit.c:111-583); lwp_exit is in
+//! lwp_exit.rs.
 //! (userret, the trap.c path a signalled LWP dies on, is in stubs.rs.)
 
 use crate::at;
@@ -314,12 +315,19 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.wakeup(at!(527, "wakeup"), Ident::Proc(INITPID))?;
         }
         self.noreturn(at!(549, "p_pptr"), ());
+        let pp = self
+            .k()?
+            .pptr(me, p, at!(549, "p_pptr"))?
+            .expect("zombie has a parent");
+        // The parent's dispositions, read without its token: a step of its own.
         let ps_flag = {
-            let mut g = self.k()?;
-            let pp = g
-                .pptr(me, p, at!(549, "p_pptr"))?
-                .expect("zombie has a parent");
-            g.proc(me, pp, at!(549, "ps_flag"))?.ps_flag
+            let site = at!(549, "ps_flag");
+            let mut g = self.sp_as(&[Obj::Sigacts(pp)], Access::Read)?;
+            let ps_flag = g.proc(me, pp, site)?.ps_flag & (PS_NOCLDWAIT | PS_CLDSIGIGN);
+            let seen = if ps_flag != 0 { "set" } else { "clear" };
+            let text = format!("pid {pp}'s PS_NOCLDWAIT|PS_CLDSIGIGN: {seen}");
+            g.record(me, site, What::Text(text));
+            ps_flag
         };
         if ps_flag & (PS_NOCLDWAIT | PS_CLDSIGIGN) != 0 {
             self.proc_reparent(at!(550, "proc_reparent"), p, INITPID)?;
@@ -375,124 +383,5 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.wakeup(at!(472, "wakeup"), ident)?;
         }
         Ok(())
-    }
-
-    /// Called with p_token held; never returns normally (Err(ThreadGone)).
-    pub fn lwp_exit(&self, masterexit: bool, waddr: Option<Pid>) -> KR<()> {
-        const F: &str = "lwp_exit";
-        let me = self.me;
-        let (lp, p) = self.cur()?;
-        self.noreturn(at!(600, "release_curproc"), (masterexit, waddr));
-        {
-            let mut g = self.k()?;
-            g.record(
-                me,
-                at!(600, "release_curproc"),
-                What::Text(format!("lwp_exit(masterexit={})", masterexit as u8)),
-            );
-            g.need(
-                me,
-                Tok::Proc(p),
-                "p_token",
-                at!(606, "ASSERT_LWKT_TOKEN_HELD"),
-            )?;
-        }
-        self.atomic_blind(
-            at!(607, "atomic_set_int"),
-            Field::LwpMpflags(lp),
-            AOp::Set(LWP_MP_WEXIT),
-        )?;
-        self.note(
-            at!(621, "kqueue_terminate"),
-            What::Note("vkernel, vmm, kqueue, ucred cleanup: stubs"),
-        )?;
-        let poll = at!(635, "lwp_lock");
-        self.scoped_loop(poll, || match self.load(poll, Field::LwpLock(lp))? {
-            0 => Ok(Some(())),
-            _ => self
-                .tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)
-                .map(|_| None),
-        })?;
-        self.noreturn(at!(635, "lwp_lock"), (masterexit, waddr));
-        if !self.has(Switch::LwpNoProcHold) {
-            self.phold(at!(646, "PHOLD"), p)?;
-        }
-        let dowake;
-        if !masterexit {
-            let cpu = self.k()?.lwps[lp].cpu;
-            {
-                let mut g = self.k()?;
-                g.lwp_tree(me, p, at!(670, "lwp_rb_tree_RB_REMOVE"))?
-                    .retain(|x| *x != lp);
-                let n = g.nthreads(me, p, at!(671, "p_nthreads"))?;
-                *n -= 1;
-                let n = *n;
-                g.record(
-                    me,
-                    at!(671, "p_nthreads"),
-                    What::Text(format!("off p_lwp_tree; p_nthreads -> {n}")),
-                );
-            }
-            let flags = self.load_bits(
-                at!(672, "P_MAYBETHREADED"),
-                Field::PFlags(p),
-                P_MAYBETHREADED,
-            )?;
-            dowake = flags & P_MAYBETHREADED != 0
-                && *self.k()?.nthreads(me, p, at!(672, "p_nthreads"))? <= 1;
-            self.lwkt_gettoken(at!(674, "lwkt_gettoken"), Tok::Deadlwp(cpu))?;
-            {
-                let mut g = self.k()?;
-                g.deadlwps(me, cpu, at!(675, "LIST_INSERT_HEAD"))?
-                    .insert(0, lp);
-                g.record(
-                    me,
-                    at!(675, "deadlwp_list"),
-                    What::Text(format!("queued on deadlwp_list[cpu{cpu}]")),
-                );
-            }
-            self.taskqueue_enqueue(at!(676, "taskqueue_enqueue"), cpu)?;
-            self.lwkt_reltoken(at!(677, "lwkt_reltoken"), Tok::Deadlwp(cpu))?;
-        } else {
-            {
-                let mut g = self.k()?;
-                let n = g.nthreads(me, p, at!(679, "p_nthreads"))?;
-                *n -= 1;
-                let n = *n;
-                g.record(
-                    me,
-                    at!(679, "p_nthreads"),
-                    What::Text(format!("p_nthreads -> {n}")),
-                );
-            }
-            let flags = self.load_bits(
-                at!(680, "P_MAYBETHREADED"),
-                Field::PFlags(p),
-                P_MAYBETHREADED,
-            )?;
-            dowake = flags & P_MAYBETHREADED != 0
-                && *self.k()?.nthreads(me, p, at!(680, "p_nthreads"))? <= 1;
-        }
-        self.noreturn(at!(689, "lwkt_reltoken"), (dowake, waddr));
-        self.lwkt_reltoken(at!(689, "lwkt_reltoken"), Tok::Proc(p))?;
-        // p->p_usched->heuristic_exiting(lp, p) reads struct proc without p_token: only the
-        // PHOLD of 646 keeps a non-master LWP's process from being reaped and freed here.
-        {
-            let mut g = self.sp_as(&[Obj::Word(Field::PStat(p))], Access::Read)?;
-            let site = at!(690, "heuristic_exiting");
-            g.proc(me, p, site)?;
-            g.record(
-                me,
-                site,
-                What::Note("p->p_usched->heuristic_exiting(lp, p)"),
-            );
-        }
-        if dowake {
-            self.wakeup(at!(698, "wakeup"), Ident::Nthreads(p))?;
-        }
-        if let Some(w) = waddr {
-            self.wakeup(at!(700, "wakeup"), Ident::Proc(w))?;
-        }
-        self.cpu_lwp_exit(at!(702, "cpu_lwp_exit"), lp)
     }
 }

@@ -179,14 +179,18 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn reaplwp(&self, lp: LwpId) -> KR<()> {
         const F: &str = "reaplwp";
         let retry = at!(1251, "lwp_wait");
-        self.scoped_loop(retry, || {
-            if self.lwp_wait(lp)? {
-                return Ok(Some(()));
-            }
-            self.note(retry, What::Note("lwp_wait says retry"))
-                .map(|_| None)
-        })?;
-        self.lwp_dispose(lp)
+        // Both callers take `lp` off a list silently, so it is in no digest yet: the scope's
+        // key carries it through the wait and the dispose.
+        self.scope(at!(1249, "reaplwp"), lp, || {
+            self.scoped_loop(retry, || {
+                if self.lwp_wait(lp)? {
+                    return Ok(Some(()));
+                }
+                self.note(retry, What::Note("lwp_wait says retry"))
+                    .map(|_| None)
+            })?;
+            self.lwp_dispose(lp)
+        })
     }
 }
 

@@ -1,7 +1,8 @@
 //! The functions of kern_exit.c, one Rust function per C function, in the seed's order:
-//! `exit.rs` (lines 111-703), `lwp_wait.rs` (718-806), `wait.rs` (810-1134), `misc.rs` (1150-1268).
+//! `exit.rs` (lines 111-583), `lwp_exit.rs` (584-703), `lwp_wait.rs` (718-806), `wait.rs` (810-1134), `misc.rs` (1150-1268).
 
 pub mod exit;
+pub mod lwp_exit;
 pub mod lwp_wait;
 pub mod misc;
 pub mod wait;

@@ -404,10 +404,11 @@ impl<'s, E: Engine> Cx<'s, E> {
 }
 
 /// Everything a use of the process could touch: freeing it conflicts with all of them.
-fn free_objs(p: Pid) -> [Obj; 6] {
+fn free_objs(p: Pid) -> [Obj; 7] {
     [
         Obj::Tok(Tok::Proc(p)),
         Obj::Sig(p),
+        Obj::Sigacts(p),
         Obj::Word(Field::PFlags(p)),
         Obj::Word(Field::PStat(p)),
         Obj::Word(Field::PWaitgen(p)),
