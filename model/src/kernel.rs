@@ -78,6 +78,9 @@ pub struct Lwp {
     pub td_refs: u64,
     pub freed: bool,
     pub td_freed: bool,
+    /// Once off p_lwp_tree: its successor there at the moment of RB_REMOVE, where the links
+    /// RB_REMOVE leaves in the removed node still lead (`remove_lwp`).
+    pub stale_next: Option<LwpId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -400,6 +403,18 @@ impl Kernel {
     pub fn lwp_tree(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Vec<LwpId>> {
         self.need(me, Tok::Proc(pid), "p_lwp_tree", site)?;
         Ok(&mut self.proc(me, pid, site)?.lwp_tree)
+    }
+    /// RB_REMOVE(lwp_rb_tree, &p->p_lwp_tree, lp): the removed node keeps its links, so a
+    /// walker standing on it still finds the successor it had then.
+    pub fn remove_lwp(&mut self, me: ActorId, pid: Pid, lp: LwpId, site: &'static Site) -> KR<()> {
+        let tree = self.lwp_tree(me, pid, site)?;
+        let Some(i) = tree.iter().position(|x| *x == lp) else {
+            return Ok(());
+        };
+        tree.remove(i);
+        let next = tree.get(i).copied();
+        self.lwps[lp].stale_next = next;
+        Ok(())
     }
     pub fn nthreads(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut i32> {
         self.need(me, Tok::Proc(pid), "p_nthreads", site)?;

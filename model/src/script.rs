@@ -270,23 +270,52 @@ fn scan<E: Engine>(cx: &Cx<'_, E>, pid: Pid, zombies: bool) -> KR<()> {
     let Some(p) = found else {
         return Ok(());
     };
-    cx.lwkt_gettoken(site, Tok::Proc(p))?;
-    let mut last_tid = 0;
-    loop {
-        // The next LWP after the last one seen, found again under the token after blocking.
-        let next = {
-            let mut g = cx.k()?;
-            let tree = g.lwp_tree(me, p, site)?.clone();
-            tree.into_iter().find(|l| g.lwps[*l].tid > last_tid)
-        };
-        let Some(lp) = next else { break };
-        last_tid = cx.k()?.lwps[lp].tid;
-        cx.lwphold(site, lp)?;
-        cx.tsleep(site, Ident::User(cx.cur()?.0), 0, "kinfo", true)?;
-        cx.lwprele(site, lp)?;
+    // sysctl_out_proc (KERN_PROC_FLAG_LWP, as `ps -H` asks): p_token shared, and
+    // FOREACH_LWP_IN_PROC, an RB_FOREACH over p_lwp_tree.
+    let out = ext!("kern_proc.c", "sysctl_out_proc");
+    cx.lwkt_gettoken_shared(out, Tok::Proc(p))?;
+    let mut cur = cx.k()?.lwp_tree(me, p, out)?.first().copied();
+    // One local-state scope per LWP: the walk's only live value is the LWP it stands on,
+    // which it reads silently (under p_token) and so must be the scope's key.
+    while let Some(lp) = cur {
+        cur = cx.scope(out, lp, || {
+            cx.lwphold(out, lp)?;
+            // SYSCTL_OUT copies out to an unwired user buffer (kern_sysctl.c's vslock is
+            // under #if 0): the copyout can fault and block, which releases p_token.
+            cx.tsleep(out, Ident::User(cx.cur()?.0), 0, "kinfo", true)?;
+            cx.lwprele(out, lp)?;
+            rb_next_after_release(cx, p, lp, out)
+        })?;
     }
-    cx.lwkt_reltoken(site, Tok::Proc(p))?;
+    cx.lwkt_reltoken(out, Tok::Proc(p))?;
     cx.prele(site, p)
+}
+
+/// RB_NEXT(lp), as RB_FOREACH takes it after the body has dropped its LWPHOLD: it reads lp's
+/// links, so lp must not be freed. Off p_lwp_tree (kern_wait or lwp_exit took it off while
+/// the copyout blocked), they still lead where they led at RB_REMOVE: to an LWP that may
+/// have left the tree, or been freed, since.
+fn rb_next_after_release<E: Engine>(
+    cx: &Cx<'_, E>,
+    p: Pid,
+    lp: LwpId,
+    site: &'static crate::site::Site,
+) -> KR<Option<LwpId>> {
+    let me = cx.me;
+    let mut g = cx.sp_as(&[Obj::Tok(Tok::Lwp(lp))], crate::engine::Access::Read)?;
+    g.lwp(me, lp, site)?;
+    let tree = g.lwp_tree(me, p, site)?;
+    if let Some(i) = tree.iter().position(|x| *x == lp) {
+        return Ok(tree.get(i + 1).copied());
+    }
+    let next = g.lwps[lp].stale_next;
+    let to = next.map_or("nothing".to_string(), |n| g.lwp_label(n));
+    let text = format!(
+        "RB_NEXT from {}, off p_lwp_tree since the copyout blocked: its stale links lead to {to}",
+        g.lwp_label(lp)
+    );
+    g.record(me, site, What::Text(text));
+    Ok(next)
 }
 
 fn expect_errno_is<E: Engine>(cx: &Cx<'_, E>, call: &str, err: i32, want: Option<&str>) -> KR<()> {

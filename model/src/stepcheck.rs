@@ -61,6 +61,8 @@ enum ProcPart {
 enum LwpPart {
     Sigkill,
     Freed,
+    /// Its p_lwp_tree links (`Lwp::stale_next`), under its process's p_token.
+    Links,
 }
 
 /// The kernel state before a hold of the kernel lock, part by part (hashes), with the wait
@@ -139,6 +141,7 @@ pub fn snapshot(k: &Kernel) -> Snapshot {
         put(Part::Word(Field::TdMpflags(l)), lwp.td_mpflags);
         put(Part::Word(Field::TdRefs(l)), lwp.td_refs);
         put(Part::Lwp(l, LwpPart::Sigkill), lwp.sigkill as u64);
+        put(Part::Lwp(l, LwpPart::Links), hash_of(lwp.stale_next));
         put(
             Part::Lwp(l, LwpPart::Freed),
             hash_of((lwp.freed, lwp.td_freed)),
@@ -252,6 +255,7 @@ fn may_change(k: &Kernel, me: ActorId, part: Part, before: &Snapshot) -> bool {
         Part::Proc(p, ProcPart::Exists | ProcPart::Freed) => writes(Obj::Tok(Tok::Proc(p))),
         Part::PgMembers(g) => owns(Tok::Pgrp(g)),
         Part::PgLock(g) => writes(Obj::Ident(Ident::PgLock(g))),
+        Part::Lwp(l, LwpPart::Links) => owns(Tok::Proc(k.lwps[l].pid)),
         Part::Lwp(l, LwpPart::Sigkill) => writes(Obj::Sig(k.lwps[l].pid)),
         // Freeing an LWP is a step on all of it (lwp_dispose declares its token and words).
         Part::Lwp(l, LwpPart::Freed) => writes(Obj::Tok(Tok::Lwp(l))),

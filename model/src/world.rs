@@ -139,6 +139,7 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 td_refs: 0,
                 freed: false,
                 td_freed: false,
+                stale_next: None,
             });
             tree.push(l);
             bodies.push(if init_actor {

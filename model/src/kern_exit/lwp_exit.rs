@@ -56,8 +56,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             let cpu = self.k()?.lwps[lp].cpu;
             {
                 let mut g = self.k()?;
-                g.lwp_tree(me, p, at!(670, "lwp_rb_tree_RB_REMOVE"))?
-                    .retain(|x| *x != lp);
+                g.remove_lwp(me, p, lp, at!(670, "lwp_rb_tree_RB_REMOVE"))?;
                 let n = g.nthreads(me, p, at!(671, "p_nthreads"))?;
                 *n -= 1;
                 let n = *n;

@@ -160,11 +160,12 @@ impl<'s, E: Engine> Cx<'s, E> {
                     loop {
                         let lp = {
                             let mut g = self.k()?;
-                            let tree = g.lwp_tree(me, p, at!(939, "RB_ROOT"))?;
-                            if tree.is_empty() {
+                            let site = at!(939, "RB_ROOT");
+                            let Some(&lp) = g.lwp_tree(me, p, site)?.first() else {
                                 break;
-                            }
-                            tree.remove(0)
+                            };
+                            g.remove_lwp(me, p, lp, site)?;
+                            lp
                         };
                         self.reaplwp(lp)?;
                     }
