@@ -427,3 +427,28 @@ fn finding_f6_two_lwps_leaving_with_extexit_leave_an_undead_process() {
         "fix:extexit-live-lwps",
     );
 }
+
+#[test]
+fn finding_f7_a_parent_tracing_its_child_is_told_twice() {
+    let v = finding_and_fix(
+        "trace-me-exit-wait",
+        ViolationKind::DoubleReap,
+        "F7-trace-me-told-twice.schedule",
+        "fix:oppid-report-once",
+    );
+    assert_eq!((v.func, v.line), ("kern_wait", 960));
+    // The same finding through a race: a tracer's exit leaves p_oppid to init's wait.
+    let s = scenario("attach-vs-parent-exit");
+    assert_eq!(
+        expected(&s, &Variant::default()),
+        vec![ViolationKind::DoubleReap]
+    );
+    assert_caught(
+        &s,
+        &Variant::default(),
+        EngineKind::Loom,
+        loom_budget(&s),
+        ViolationKind::DoubleReap,
+    );
+    assert!(expected(&s, &variant("fix:oppid-report-once")).is_empty());
+}

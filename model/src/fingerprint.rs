@@ -163,6 +163,7 @@ impl Kernel {
         self.abort.hash(h);
         self.violation.is_some().hash(h);
         self.reaps.hash(h);
+        self.reports.hash(h);
     }
 
     /// The timed-sleep rule (`Kernel::runnable`) compares a timed sleep's start with the

@@ -186,6 +186,8 @@ pub struct Kernel {
     pub shutdown: bool,
     pub pending_unpark: Vec<ActorId>,
     pub reaps: Vec<Reap>,
+    /// Every exit kern_wait reported: (waiter, child), reaped or not (`Cx::record_report`).
+    pub reports: Vec<(Pid, Pid)>,
     pub lines: Vec<u64>,
     /// Actors keep local-state digests (`Engine::local_state`).
     pub local_state: bool,

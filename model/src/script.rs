@@ -177,7 +177,24 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             cx.prele(site, *pid)
         }
         Op::Detach { pid } => trace_attach(cx, *pid, false),
+        Op::TraceMe => trace_me(cx),
     }
+}
+
+/// sys_process.c kern_ptrace, PT_TRACE_ME: under the process's own token, P_TRACED and
+/// `p_oppid = p->p_pptr->p_pid`.
+fn trace_me<E: Engine>(cx: &Cx<'_, E>) -> KR<()> {
+    let me = cx.me;
+    let site = ext!("sys_process.c", "PT_TRACE_ME");
+    let (_, p) = cx.cur()?;
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
+    {
+        let mut g = cx.k()?;
+        let parent = g.pptr(me, p, site)?.unwrap_or(INITPID);
+        g.proc(me, p, site)?.oppid = parent;
+    }
+    cx.lwkt_reltoken(site, Tok::Proc(p))
 }
 
 /// kern_sig.c proc_stop / proc_unstop as kern_wait sees them: the new state is published
@@ -231,17 +248,22 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
         return Ok(());
     };
     cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    // PT_ATTACH to a process already traced fails with EBUSY (sys_process.c 326-331).
+    if attach && cx.load(site, Field::PFlags(p))? & P_TRACED != 0 {
+        cx.lwkt_reltoken(site, Tok::Proc(p))?;
+        return cx.prele(site, p);
+    }
     let (pptr, oppid) = {
         let mut g = cx.k()?;
         let pptr = *g.pptr(me, p, site)?;
         (pptr, g.proc(me, p, site)?.oppid)
     };
     if attach {
-        if pptr != Some(tracer) {
-            cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
-            cx.k()?.proc(me, p, site)?.oppid = pptr.unwrap_or(INITPID);
-            cx.proc_reparent(site, p, tracer)?;
-        }
+        // kern_ptrace sets both whoever the parent is; proc_reparent does nothing when the
+        // tracer is the parent already.
+        cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
+        cx.k()?.proc(me, p, site)?.oppid = pptr.unwrap_or(INITPID);
+        cx.proc_reparent(site, p, tracer)?;
     } else {
         if oppid != 0 && pptr != Some(oppid) {
             if let Some(t) = cx.pfind(site, oppid)? {

@@ -170,8 +170,11 @@ pub enum Op {
     Sigchld {
         action: SigchldAction,
     },
+    /// ptrace(PT_TRACE_ME): the process asks to be traced by its parent (P_TRACED, p_oppid =
+    /// the parent), as a debugger's child does before exec.
+    TraceMe,
     /// ptrace(PT_ATTACH): the caller becomes the tracer and parent of `pid` (P_TRACED,
-    /// p_oppid = the old parent, proc_reparent).
+    /// p_oppid = the old parent, even when that is the caller, and proc_reparent).
     Attach {
         pid: u32,
     },

@@ -65,6 +65,11 @@ pub enum Switch {
     /// kern_wait holds each zombie with PHOLD before PHOLDZOMB (918) and keeps that hold
     /// across PHOLDZOMB's sleep; 956's PRELE releases it (33b81dc963).
     WaitFilterHold,
+    /// kern_wait hands a zombie back to p_oppid only when that is not the waiter itself
+    /// (971): a parent that traces its own child reaps it at once.
+    OppidNotParent,
+    /// exit1 clears p_oppid of the traced children it kills and moves to init (519-521).
+    ExitClearsOppid,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -252,13 +257,18 @@ pub const VARIANTS: &[VariantInfo] = &[
         name: "bug:reparent-single-shot",
         description: "proc_reparent reads the old parent once, blocks on the tokens and asserts that the child \
                       still has it (KKASSERT(child->p_pptr == opp)) instead of retrying: a tracer's attach \
-                      racing the exit of the child's parent (which moves the child to init) panics",
+                      racing the exit of the child's parent (which moves the child to init) panics. Applied \
+                      on top of fix:oppid-report-once, since the seed shows finding F7 in that scenario",
         upstream: "fixed 55c81f71d1 (2012)",
         functions: &["proc_reparent"],
         lines: "1156-1165",
         exposed_by: &["attach-vs-parent-exit"],
         expect: "kkassert",
-        switches: &[Switch::ReparentSingleShot],
+        switches: &[
+            Switch::ReparentSingleShot,
+            Switch::OppidNotParent,
+            Switch::ExitClearsOppid,
+        ],
     },
     VariantInfo {
         name: "bug:reparent-no-wakeup",
@@ -369,6 +379,19 @@ pub const VARIANTS: &[VariantInfo] = &[
         exposed_by: &[],
         expect: "",
         switches: &[Switch::PpwaitPlainStore],
+    },
+    VariantInfo {
+        name: "fix:oppid-report-once",
+        description: "kern_wait hands a traced zombie back to p_oppid only when p_oppid is not the waiter \
+                      itself, and exit1 clears p_oppid of the traced children it kills and gives to init: a \
+                      parent that traces its own child (PT_TRACE_ME, or PT_ATTACH by the parent), or init after \
+                      a tracer's exit, is told of an exit once (finding F7)",
+        upstream: "none: proposed; 971-982 and 519-521 are unchanged in the public mirror as of 2020-07-24",
+        functions: &["kern_wait", "exit1"],
+        lines: "971-982, 519-521",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::OppidNotParent, Switch::ExitClearsOppid],
     },
 ];
 

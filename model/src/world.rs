@@ -63,6 +63,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         shutdown: false,
         pending_unpark: Vec::new(),
         reaps: Vec::new(),
+        reports: Vec::new(),
         lines: Vec::new(),
         local_state: false,
         check_steps: false,

@@ -304,6 +304,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                 let qf = self.load_bits(at!(519, "P_TRACED"), Field::PFlags(q), P_TRACED)?;
                 if qf & P_TRACED != 0 {
                     self.plain_clear(at!(520, "P_TRACED"), Field::PFlags(q), P_TRACED)?;
+                    // fix:oppid-report-once: no longer traced, nobody to hand it back to.
+                    if self.has(Switch::ExitClearsOppid) {
+                        self.k()?.proc(me, q, at!(520, "P_TRACED"))?.oppid = 0;
+                    }
                     self.ksignal(at!(521, "ksignal"), q, SIGKILL)?;
                 }
                 self.lwkt_reltoken(at!(523, "lwkt_reltoken"), Tok::Proc(q))?;

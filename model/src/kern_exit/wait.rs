@@ -108,6 +108,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let keeps = self.has(Switch::ZombKeepsHold);
         let zt = keeps as u64;
         let reap_stall = !self.has(Switch::NoReapStall);
+        let oppid_not_parent = self.has(Switch::OppidNotParent);
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
             // Live at the head of the scan: the arguments (the scope's key) and `pid`.
@@ -181,7 +182,9 @@ impl<'s, E: Engine> Cx<'s, E> {
                     let (xstat, oppid) = {
                         let mut g = self.k()?;
                         let pr = g.proc(me, p, at!(963, "p_xstat"))?;
-                        (pr.xstat, pr.oppid)
+                        let read = (pr.xstat, pr.oppid);
+                        Self::record_report(&mut g, me, q, p)?;
+                        read
                     };
                     out.res = Some(p as i32);
                     out.status = Some(xstat);
@@ -189,11 +192,13 @@ impl<'s, E: Engine> Cx<'s, E> {
                     self.note(
                         at!(960, "p_pid"),
                         What::Text(format!(
-                            "reaps pid {p}: status {xstat:#x} ({})",
+                            "reports pid {p}: status {xstat:#x} ({})",
                             decode_status(xstat)
                         )),
                     )?;
-                    if oppid != 0 {
+                    // fix:oppid-report-once: a tracer that is the old parent keeps its child.
+                    let give_back = oppid != 0 && !(oppid_not_parent && oppid == q);
+                    if give_back {
                         if let Some(t) = self.pfind(at!(971, "pfind"), oppid)? {
                             if !keeps {
                                 self.phold(at!(972, "PHOLD"), p)?;
@@ -384,6 +389,23 @@ impl<'s, E: Engine> Cx<'s, E> {
             return self.prele(site, p);
         }
         self.prelezomb(site, p)
+    }
+
+    /// Whatever path reports it (the reap, or the p_oppid branch that hands the zombie back,
+    /// 971-982), no process is told the same exit twice. A tracer and the original parent
+    /// may each be told once.
+    fn record_report(g: &mut Kernel, me: crate::engine::ActorId, q: Pid, p: Pid) -> KR<()> {
+        const F: &str = "kern_wait";
+        if g.reports.contains(&(q, p)) {
+            let msg = format!(
+                "pid {q} is told of the exit of pid {p} a second time (*res = p->p_pid, \
+                 *status = p->p_xstat)"
+            );
+            let site = Some(at!(960, "p_pid"));
+            return Err(g.fail(Some(me), ViolationKind::DoubleReap, site, msg));
+        }
+        g.reports.push((q, p));
+        Ok(())
     }
 
     fn record_reap(&self, q: Pid, p: Pid, status: i32) -> KR<()> {
