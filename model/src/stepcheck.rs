@@ -75,33 +75,9 @@ pub struct Snapshot {
 }
 
 fn hash_of(v: impl Hash) -> u64 {
-    let mut h = Quick(0);
+    let mut h = crate::fingerprint::Fx::default();
     v.hash(&mut h);
     h.finish()
-}
-
-/// A multiply-rotate hasher: the check hashes every part of the kernel twice per step, and
-/// only compares the results within one step (no adversary, no need to be portable).
-struct Quick(u64);
-
-impl Hasher for Quick {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(*b as u64);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(v as u64)
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64)
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 pub fn snapshot(k: &Kernel) -> Snapshot {
