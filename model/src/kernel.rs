@@ -418,6 +418,21 @@ impl Kernel {
         self.lwps[lp].stale_next = next;
         Ok(())
     }
+    /// RB_NEXT(lp) in p_lwp_tree: `Ok` with the successor while lp is on the tree, `Err` with
+    /// where the links RB_REMOVE left in it lead once it is not (`remove_lwp`).
+    pub fn rb_next(
+        &mut self,
+        me: ActorId,
+        pid: Pid,
+        lp: LwpId,
+        site: &'static Site,
+    ) -> KR<Result<Option<LwpId>, Option<LwpId>>> {
+        let tree = self.lwp_tree(me, pid, site)?;
+        Ok(match tree.iter().position(|x| *x == lp) {
+            Some(i) => Ok(tree.get(i + 1).copied()),
+            None => Err(self.lwps[lp].stale_next),
+        })
+    }
     pub fn nthreads(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut i32> {
         self.need(me, Tok::Proc(pid), "p_nthreads", site)?;
         Ok(&mut self.proc(me, pid, site)?.nthreads)

@@ -326,11 +326,10 @@ fn rb_next_after_release<E: Engine>(
     let me = cx.me;
     let mut g = cx.sp_as(&[Obj::Tok(Tok::Lwp(lp))], crate::engine::Access::Read)?;
     g.lwp(me, lp, site)?;
-    let tree = g.lwp_tree(me, p, site)?;
-    if let Some(i) = tree.iter().position(|x| *x == lp) {
-        return Ok(tree.get(i + 1).copied());
-    }
-    let next = g.lwps[lp].stale_next;
+    let next = match g.rb_next(me, p, lp, site)? {
+        Ok(next) => return Ok(next),
+        Err(stale) => stale,
+    };
     let to = next.map_or("nothing".to_string(), |n| g.lwp_label(n));
     let text = format!(
         "RB_NEXT from {}, off p_lwp_tree since the copyout blocked: its stale links lead to {to}",

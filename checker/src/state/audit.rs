@@ -8,6 +8,7 @@ use super::engine::{Choice, Chooser, Decision, SharedLink, StateEngine, StateSch
 use super::por::FxMap;
 use crate::pct::Rng;
 use crate::run::Budget;
+use crate::schedule::ViolationRecord;
 use kexit_model::engine::ActorId;
 use kexit_model::world::execute;
 use kexit_model::{Spec, Variant, ViolationKind};
@@ -44,11 +45,7 @@ pub struct Disagreement {
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelErrorSeen {
     pub seed: u64,
-    pub actor: String,
-    /// Where the actor was: the seed function and line.
-    pub func: &'static str,
-    pub line: u32,
-    pub message: String,
+    pub violation: ViolationRecord,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -211,10 +208,7 @@ pub fn audit(spec: &Spec, variant: &Variant, budget: &Budget) -> Result<AuditRep
             let seed = a.seed;
             a.report.model_error.get_or_insert(ModelErrorSeen {
                 seed,
-                actor: v.actor,
-                func: v.func,
-                line: v.line,
-                message: v.message,
+                violation: ViolationRecord::from(&v),
             });
         }
     };

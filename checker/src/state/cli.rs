@@ -45,7 +45,11 @@ pub fn main(a: &CheckArgs, scenarios: &[Scenario], variant: &Variant) -> Result<
             if let Some(e) = &r.model_error {
                 println!(
                     "    model error in the execution with seed {}: {} at kern_exit.c:{} ({}): {}",
-                    e.seed, e.actor, e.line, e.func, e.message
+                    e.seed,
+                    e.violation.actor,
+                    e.violation.line,
+                    e.violation.function,
+                    e.violation.message
                 );
                 println!(
                     "    reproduce: kexit check {} --variant {} --audit --seed {} --iterations 1",

@@ -159,10 +159,9 @@ impl<'s, E: Engine> Cx<'s, E> {
                 self.lwprele(at!(248, "LWPRELE"), tlp)?;
             }
             let mut g = self.k()?;
-            let tree = g.lwp_tree(me, p, site)?;
-            cur = match tree.iter().position(|x| *x == tlp) {
-                Some(i) => tree.get(i + 1).copied(),
-                None => {
+            cur = match g.rb_next(me, p, tlp, site)? {
+                Ok(next) => next,
+                Err(_stale) => {
                     let msg = format!(
                         "RB_NEXT on {} after it left p_lwp_tree during the loop body",
                         g.lwp_label(tlp)
