@@ -55,6 +55,12 @@ pub trait Chooser {
         true
     }
     fn choose(&mut self, d: &Decision<'_>) -> Choice;
+    /// A decision the chooser takes without looking at the state (replaying the current
+    /// path): the actor to run, given the actors whose tasks can run (`ready`), or a cut when
+    /// the one it replays is not among them. None: the decision goes to `choose`.
+    fn replay_next(&mut self, _ready: &[ActorId]) -> Option<Choice> {
+        None
+    }
 }
 
 /// Where each actor's thread is, as far as the fingerprint must know.
@@ -107,16 +113,32 @@ impl StateEngine {
 
     /// Waits at a scheduling point until the search chooses this actor.
     fn point(&self, me: ActorId, objs: &[Obj], mode: Mode) -> bool {
-        self.point_with(me, Some(objs.iter().map(|o| (*o, mode)).collect()))
+        self.point_declaring(me, |foot| foot.extend(objs.iter().map(|o| (*o, mode))))
     }
 
-    /// `point` with the footprint of the step (None: it may touch anything).
-    fn point_with(&self, me: ActorId, foot: Footprint) -> bool {
+    /// `point` with the footprint `declare` writes (into a buffer kept from an earlier step).
+    fn point_declaring(&self, me: ActorId, declare: impl FnOnce(&mut Vec<(Obj, Mode)>)) -> bool {
         {
             let mut l = self.link.lock();
             l.at_point[me] = true;
-            l.next[me] = foot;
+            let foot = l.next[me].get_or_insert_with(Vec::new);
+            foot.clear();
+            declare(foot);
         }
+        self.wait_for_turn(me)
+    }
+
+    /// `point` for a step that may touch anything.
+    fn point_anything(&self, me: ActorId) -> bool {
+        {
+            let mut l = self.link.lock();
+            l.at_point[me] = true;
+            l.next[me] = None;
+        }
+        self.wait_for_turn(me)
+    }
+
+    fn wait_for_turn(&self, me: ActorId) -> bool {
         shuttle::thread::yield_now();
         let mut l = self.link.lock();
         l.at_point[me] = false;
@@ -133,21 +155,19 @@ impl Engine for StateEngine {
         self.point(me, objs, Mode::from(access))
     }
     fn point_reading(&self, me: ActorId, objs: &[Obj], reads: &[Obj]) -> bool {
-        let foot = objs
-            .iter()
-            .map(|o| {
+        self.point_declaring(me, |foot| {
+            foot.extend(objs.iter().map(|o| {
                 let mode = if reads.contains(o) {
                     Mode::Read
                 } else {
                     Mode::Write
                 };
                 (*o, mode)
-            })
-            .collect();
-        self.point_with(me, Some(foot))
+            }))
+        })
     }
     fn ordered_point(&self, me: ActorId, _objs: &[Obj]) -> bool {
-        self.point_with(me, None)
+        self.point_anything(me)
     }
     fn silent(&self, _me: ActorId) -> bool {
         !self.link.lock().cut
@@ -235,6 +255,36 @@ impl<C: Chooser> StateScheduler<C> {
 impl Link {
     pub fn is_cut(&self) -> bool {
         self.cut
+    }
+
+    /// Carries out a choice: the chosen actor runs its step (later shuttle points inside it
+    /// are no decisions), whose footprint is `foot` when the decision computed it; a cut lets
+    /// `staying` run on into the model's abort path.
+    fn go(&mut self, choice: Choice, foot: Option<Footprint>, staying: TaskId) -> TaskId {
+        match choice {
+            Choice::Run(a) => {
+                match foot {
+                    Some(f) => self.last[a] = f,
+                    // The step declared at the point: its buffer goes to `last`, and the
+                    // old `last` buffer is reused by the next point.
+                    None if self.at_point[a] => {
+                        let Link { last, next, .. } = self;
+                        std::mem::swap(&mut last[a], &mut next[a]);
+                    }
+                    None => {
+                        let k = self.kernel.clone().expect("attached");
+                        let f = self.footprint(&k.lock(), a);
+                        self.last[a] = f;
+                    }
+                }
+                self.at_point[a] = false;
+                TaskId::from(a + 1)
+            }
+            Choice::Cut => {
+                self.cut = true;
+                staying
+            }
+        }
     }
 
     /// The fingerprint of the state at a decision point (the kernel's, and where each actor's
@@ -329,7 +379,14 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
         if ready.is_empty() {
             return Some(runnable[0].id());
         }
-        let (fp, enabled, next) = l.decision_state(
+        if let Some(choice) = self.chooser.replay_next(&ready) {
+            return Some(l.go(
+                choice,
+                None,
+                cur_runnable.unwrap_or_else(|| runnable[0].id()),
+            ));
+        }
+        let (fp, enabled, mut next) = l.decision_state(
             &ready,
             self.chooser.wants_fingerprint(),
             self.chooser.wants_footprints(),
@@ -339,29 +396,22 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
             enabled: &enabled,
             next: &next,
         };
-        match self.chooser.choose(&d) {
+        let choice = self.chooser.choose(&d);
+        let foot = match choice {
             Choice::Run(a) => {
-                // The chosen actor now runs its step: later shuttle points inside it are no
-                // decisions.
                 let i = enabled
                     .iter()
                     .position(|x| *x == a)
                     .expect("chosen is enabled");
-                l.last[a] = match next.get(i) {
-                    Some(f) => f.clone(),
-                    None => {
-                        let k = l.kernel.as_ref().expect("attached").lock();
-                        l.footprint(&k, a)
-                    }
-                };
-                l.at_point[a] = false;
-                Some(TaskId::from(a + 1))
+                next.get_mut(i).map(std::mem::take)
             }
-            Choice::Cut => {
-                l.cut = true;
-                Some(cur_runnable.unwrap_or_else(|| runnable[0].id()))
-            }
-        }
+            Choice::Cut => None,
+        };
+        Some(l.go(
+            choice,
+            foot,
+            cur_runnable.unwrap_or_else(|| runnable[0].id()),
+        ))
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -382,5 +432,8 @@ impl<C: Chooser> Chooser for Arc<Mutex<C>> {
     }
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
         self.lock().choose(d)
+    }
+    fn replay_next(&mut self, ready: &[ActorId]) -> Option<Choice> {
+        self.lock().replay_next(ready)
     }
 }

@@ -32,6 +32,8 @@ struct Frame {
     /// The steps that may follow any state below this one explored so far.
     summary: Summary,
     complete: bool,
+    /// The clocks' undo mark before this decision's step (`Clocks::undo_to`).
+    clock_mark: usize,
 }
 
 /// What the visited set knows of a state.
@@ -298,6 +300,22 @@ impl Dfs {
 }
 
 impl Chooser for Dfs {
+    fn replay_next(&mut self, ready: &[ActorId]) -> Option<Choice> {
+        if self.going_round.is_some() || self.depth + 1 >= self.stack.len() {
+            return None;
+        }
+        self.limits.stats.replayed += 1;
+        let f = &self.stack[self.depth];
+        let a = f.enabled[f.chosen];
+        self.depth += 1;
+        if ready.contains(&a) {
+            Some(Choice::Run(a))
+        } else {
+            self.limits.stats.divergences += 1;
+            Some(Choice::Cut)
+        }
+    }
+
     /// A replayed decision needs no fingerprint, except the last one (a check that the model
     /// is deterministic: the path leads where it led before), and neither does a decision
     /// round a fair cycle.
@@ -320,10 +338,20 @@ impl Chooser for Dfs {
         if !self.limits.within_budget() {
             return false;
         }
+        // The path's clocks and index go back to just before the step of the decision that
+        // now takes its next choice; the decisions above it replay without bookkeeping.
+        match self.stack.last() {
+            Some(top) if self.started => {
+                self.clocks.undo_to(top.clock_mark);
+                self.path.truncate(self.stack.len() as u32 - 1);
+            }
+            _ => {
+                self.clocks.reset();
+                self.path.clear();
+            }
+        }
         self.started = true;
         self.depth = 0;
-        self.clocks.reset();
-        self.path.clear();
         self.prev_enabled.clear();
         self.prev_actor = None;
         self.going_round = None;
@@ -340,9 +368,10 @@ impl Chooser for Dfs {
                 }
             };
         }
-        self.note_enabling(d.enabled);
         if self.depth < self.stack.len() {
-            // Replaying the current path.
+            // Replaying the current path: the decisions above the last one were taken by
+            // `replay_next`; this is the last, which takes a new choice. Its enabling edges
+            // are still in the clocks (they are undone only down to its mark).
             self.limits.stats.replayed += 1;
             let f = &self.stack[self.depth];
             if d.fp.is_some_and(|fp| fp != f.fp) {
@@ -352,9 +381,12 @@ impl Chooser for Dfs {
             self.depth += 1;
             self.clocks.step(self.depth as u32, a, self.sigs.foot(sig));
             self.path.push(self.depth as u32, self.sigs.foot(sig));
+            self.prev_enabled.clear();
+            self.prev_enabled.extend_from_slice(d.enabled);
             self.prev_actor = Some(a);
             return Choice::Run(a);
         }
+        self.note_enabling(d.enabled);
         self.limits.stats.transitions += 1;
         let fp = d.fp.expect("a new decision has its fingerprint");
         let sigs: Vec<Sig> = d
@@ -433,6 +465,7 @@ impl Chooser for Dfs {
         };
         let a = d.enabled[chosen];
         let foot = *self.sigs.foot(sigs[chosen]);
+        let clock_mark = self.clocks.mark();
         self.stack.push(Frame {
             fp,
             enabled: d.enabled.to_vec(),
@@ -444,6 +477,7 @@ impl Chooser for Dfs {
             asleep,
             summary,
             complete,
+            clock_mark,
         });
         self.depth += 1;
         self.limits.stats.max_depth = self.limits.stats.max_depth.max(self.depth as u64);

@@ -1,13 +1,40 @@
-//! Vector clocks over the current path (rebuilt by every execution as it replays its path).
+//! Vector clocks over the current path. Every change is logged, so that going back to an
+//! earlier decision of the path undoes the steps below it instead of rebuilding the clocks
+//! from the initial state as the execution replays its path.
 
 use super::foot::{Foot, MODES};
 use kexit_model::engine::ActorId;
 
 type Clock = Vec<u32>;
 
-fn join(a: &mut Clock, b: &Clock) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x = (*x).max(*y);
+/// Which clock an undo entry restores an element of.
+#[derive(Clone, Copy)]
+enum Slot {
+    Actor(u32),
+    Global,
+    All(u32),
+    But(u32, u8),
+}
+
+/// One element of one clock, as it was before a change.
+#[derive(Clone, Copy)]
+struct Undo {
+    slot: Slot,
+    index: u32,
+    old: u32,
+}
+
+/// `a = max(a, b)` element by element, logging every element it raises.
+fn join(a: &mut Clock, b: &Clock, slot: Slot, log: &mut Vec<Undo>) {
+    for (i, (x, y)) in a.iter_mut().zip(b).enumerate() {
+        if *y > *x {
+            log.push(Undo {
+                slot,
+                index: i as u32,
+                old: *x,
+            });
+            *x = *y;
+        }
     }
 }
 
@@ -24,6 +51,8 @@ pub struct Clocks {
     objs: Vec<Option<ObjClock>>,
     /// The clock of the last step that may have touched anything.
     global: Clock,
+    /// Every element changed since the last reset, with its old value.
+    log: Vec<Undo>,
 }
 
 impl Clocks {
@@ -32,6 +61,7 @@ impl Clocks {
             actors: vec![vec![0; n]; n],
             objs: Vec::new(),
             global: vec![0; n],
+            log: Vec::new(),
         }
     }
 
@@ -43,6 +73,29 @@ impl Clocks {
         for oc in self.objs.iter_mut().flatten() {
             zero(&mut oc.all);
             oc.but.iter_mut().for_each(zero);
+        }
+        self.log.clear();
+    }
+
+    /// A mark to come back to with `undo_to`.
+    pub fn mark(&self) -> usize {
+        self.log.len()
+    }
+
+    /// Back to the clocks as they were at `mark`. A clock created or grown since stays, at
+    /// zero where it was absent: joining a zero clock changes nothing, so it is as if absent.
+    pub fn undo_to(&mut self, mark: usize) {
+        while self.log.len() > mark {
+            let u = self.log.pop().expect("above the mark");
+            let clock = match u.slot {
+                Slot::Actor(a) => &mut self.actors[a as usize],
+                Slot::Global => &mut self.global,
+                Slot::All(o) => &mut self.objs[o as usize].as_mut().expect("logged").all,
+                Slot::But(o, k) => {
+                    &mut self.objs[o as usize].as_mut().expect("logged").but[k as usize]
+                }
+            };
+            clock[u.index as usize] = u.old;
         }
     }
 
@@ -66,28 +119,35 @@ impl Clocks {
     pub fn step(&mut self, index: u32, a: ActorId, f: &Foot) {
         self.grow(a + 1);
         let n = self.actors.len();
+        let me = Slot::Actor(a as u32);
         let mut c = std::mem::take(&mut self.actors[a]);
-        join(&mut c, &self.global);
+        let log = &mut self.log;
+        join(&mut c, &self.global, me, log);
         if f.global {
             for oc in self.objs.iter().flatten() {
-                join(&mut c, &oc.all);
+                join(&mut c, &oc.all, me, log);
             }
             for ac in &self.actors {
-                join(&mut c, ac);
+                join(&mut c, ac, me, log);
             }
         } else {
             for (k, bits) in f.modes.iter().enumerate() {
                 for i in bits.ones() {
                     if let Some(Some(oc)) = self.objs.get(i) {
-                        join(&mut c, if k == 0 { &oc.all } else { &oc.but[k] });
+                        join(&mut c, if k == 0 { &oc.all } else { &oc.but[k] }, me, log);
                     }
                 }
             }
         }
+        log.push(Undo {
+            slot: me,
+            index: a as u32,
+            old: c[a],
+        });
         c[a] = index;
         if f.global {
             // Every object's clock is now below the global one, which every step joins.
-            self.global = c.clone();
+            join(&mut self.global, &c, Slot::Global, log);
         } else {
             for (k, bits) in f.modes.iter().enumerate() {
                 for i in bits.ones() {
@@ -98,10 +158,10 @@ impl Clocks {
                         all: vec![0; n],
                         but: std::array::from_fn(|_| vec![0; n]),
                     });
-                    join(&mut oc.all, &c);
+                    join(&mut oc.all, &c, Slot::All(i as u32), log);
                     for (j, b) in oc.but.iter_mut().enumerate() {
                         if j != k {
-                            join(b, &c);
+                            join(b, &c, Slot::But(i as u32, j as u8), log);
                         }
                     }
                 }
@@ -115,7 +175,12 @@ impl Clocks {
     pub fn enabled_by(&mut self, p: ActorId, by: ActorId) {
         self.grow(p.max(by) + 1);
         let c = self.actors[by].clone();
-        join(&mut self.actors[p], &c);
+        join(
+            &mut self.actors[p],
+            &c,
+            Slot::Actor(p as u32),
+            &mut self.log,
+        );
     }
 
     /// Whether a step of `r` after step `index` happens before the next step of `p`.

@@ -13,13 +13,25 @@ pub struct PathIndex {
 }
 
 impl PathIndex {
-    /// A new execution: the path is rebuilt step by step as it replays.
+    /// Back to the empty path.
     pub fn clear(&mut self) {
         for v in &mut self.by_obj {
             v.clear();
         }
         self.global.clear();
         self.steps = 0;
+    }
+
+    /// Back to the first `steps` steps of the path (the steps after them are undone).
+    pub fn truncate(&mut self, steps: u32) {
+        let keep = |v: &mut Vec<u32>| {
+            while v.last().is_some_and(|s| *s > steps) {
+                v.pop();
+            }
+        };
+        self.by_obj.iter_mut().for_each(keep);
+        keep(&mut self.global);
+        self.steps = self.steps.min(steps);
     }
 
     /// Step number `index` of the path, with footprint `f`.
