@@ -190,6 +190,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
                 a.preemption_bound.or(s.spec.loom_bound)
             },
             jobs,
+            state_workers: a.jobs.unwrap_or(1),
             max_states: a.max_states.unwrap_or(run::DEFAULT_MAX_STATES * scale),
             shortest: a.shortest,
             ..Budget::default()

@@ -140,6 +140,8 @@ pub struct CheckArgs {
     #[arg(long, value_parser = crate::limits_arg::seconds)]
     pub time_limit: Option<f64>,
     /// Parallel workers for the seeded engines and os, 1 to 256 (default: number of cores).
+    /// The state engine runs that many scenarios at once; on one scenario, that many workers
+    /// share its search (default 1: their counts vary from run to run, the verdict does not).
     #[arg(long, value_parser = crate::limits_arg::jobs)]
     pub jobs: Option<usize>,
     /// Run the I-th of N disjoint slices (I/N) of the scenarios and seed ranges.
@@ -206,6 +208,7 @@ pub struct ReplayArgs {
 const CHECK_EXAMPLES: &str = "Examples:
   kexit check                                      # the whole catalogue, default engines
   kexit check exit-vs-wait --engine state          # every interleaving, no bound
+  kexit check orphan-exit --engine state --jobs 2  # two workers share one search
   kexit check exit-vs-wait --engine all            # one scenario on every engine
   kexit check exit-vs-wait --variant bug:wait-unlocked-sleep --engine state --shortest
   kexit check 'path-*' --engine pct --iterations 100000 --jobs 2

@@ -75,6 +75,9 @@ pub struct Budget {
     /// of one bound, for the benchmarks).
     pub single_bound: bool,
     pub jobs: usize,
+    /// Workers sharing one state search (`state/parallel.rs`); only an explicit `--jobs`
+    /// asks for more than one, since their counts vary from run to run.
+    pub state_workers: usize,
     pub pct_depth: usize,
     /// The state engine stops (not exhaustive) after this many distinct states.
     pub max_states: u64,
@@ -91,6 +94,7 @@ impl Default for Budget {
             preemption_bound: None,
             single_bound: false,
             jobs: 1,
+            state_workers: 1,
             pct_depth: 3,
             max_states: DEFAULT_MAX_STATES,
             shortest: false,

@@ -42,7 +42,12 @@ pub fn run_parallel(
                 let k = next.fetch_add(1, SeqCst);
                 let Some(&i) = todo.get(k) else { break };
                 let (spec, budget) = items[i].expect("listed");
-                let r = crate::run::run(spec, variant, EngineKind::State, budget, &|_| {});
+                // One worker per search: the workers here are the scenarios.
+                let budget = Budget {
+                    state_workers: 1,
+                    ..budget.clone()
+                };
+                let r = crate::run::run(spec, variant, EngineKind::State, &budget, &|_| {});
                 results.lock().push((i, r));
                 bar.inc(1);
             });

@@ -33,6 +33,24 @@ pub fn loom_finals(spec: &Spec, variant: &Variant, bound: Option<usize>) -> Resu
 /// Every final outcome the state engine reaches (its whole search, up to the first
 /// violation); `full`: without partial-order reduction, to check the reduction.
 pub fn state_finals(spec: &Spec, variant: &Variant, full: bool) -> (Finals, super::StateRun) {
+    finals_of(spec, variant, full, 1)
+}
+
+/// `state_finals` of a search shared by `workers` workers (`parallel.rs`).
+pub fn shared_search_finals(
+    spec: &Spec,
+    variant: &Variant,
+    workers: usize,
+) -> (Finals, super::StateRun) {
+    finals_of(spec, variant, false, workers)
+}
+
+fn finals_of(
+    spec: &Spec,
+    variant: &Variant,
+    full: bool,
+    workers: usize,
+) -> (Finals, super::StateRun) {
     let finals: Arc<Mutex<Finals>> = Arc::default();
     let opts = super::Options {
         full,
@@ -44,6 +62,7 @@ pub fn state_finals(spec: &Spec, variant: &Variant, full: bool) -> (Finals, supe
         variant,
         &crate::run::Budget {
             iterations: u64::MAX,
+            state_workers: workers,
             ..Default::default()
         },
         &opts,

@@ -39,6 +39,9 @@ pub struct StateStats {
     pub reopened: u64,
     /// States where every enabled actor was asleep (nothing left to explore from them).
     pub sleep_blocked: u64,
+    /// Workers that searched together (`parallel.rs`); their work is summed in the counts
+    /// above, and `states` counts each distinct state once.
+    pub workers: u64,
     /// With `--shortest`: the decisions of the violating schedule, the fewest any schedule
     /// to a violation takes.
     pub counterexample_decisions: Option<u64>,
@@ -56,6 +59,9 @@ impl StateStats {
             "states {}, transitions {}, executions {}, max depth {}, {:.0} states/s",
             self.states, self.transitions, self.executions, self.max_depth, rate
         );
+        if self.workers > 1 {
+            line.push_str(&format!(", {} workers", self.workers));
+        }
         if self.first_pass_executions > 0 {
             line.push_str(&format!(
                 "\n    after a first pass over the schedules with {}: {} executions, nothing found",

@@ -9,8 +9,11 @@ pub mod compare;
 pub mod cycle;
 pub mod engine;
 pub mod limits;
+pub mod parallel;
 pub mod por;
+pub mod race;
 pub mod search;
+pub mod shared;
 pub mod shortest;
 
 use crate::run::{Budget, EngineKind, Found, RunResult};
@@ -53,10 +56,11 @@ pub fn run(
         }
         worker.join()
     });
-    let r = r.unwrap_or_else(|p| StateRun {
+    let mut r = r.unwrap_or_else(|p| StateRun {
         error: Some(crate::run::panic_text(&p)),
         ..StateRun::default()
     });
+    r.stats.workers = r.stats.workers.max(1);
     progress(r.stats.states);
     RunResult {
         engine: EngineKind::State,
@@ -133,8 +137,12 @@ pub fn explore(
                 Err(executions) => first = executions,
             }
         }
-        let dfs = Dfs::new(budget, opts.full, states.clone());
-        let mut r = explore_with(dfs, spec, variant, opts);
+        let mut r = if budget.state_workers > 1 && !opts.full {
+            parallel::explore(spec, variant, budget, opts, states, budget.state_workers)
+        } else {
+            let dfs = Dfs::new(budget, opts.full, states.clone());
+            explore_with(dfs, spec, variant, opts)
+        };
         r.stats.first_pass_executions = first;
         r
     }
@@ -158,7 +166,12 @@ fn first_pass(
     Ok(r)
 }
 
-fn explore_with<S: Search>(search: S, spec: &Spec, variant: &Variant, opts: &Options) -> StateRun {
+pub(crate) fn explore_with<S: Search>(
+    search: S,
+    spec: &Spec,
+    variant: &Variant,
+    opts: &Options,
+) -> StateRun {
     crate::run::install_quiet_panic_hook();
     let link: SharedLink = Arc::default();
     let stop = search.limits().stop.clone();

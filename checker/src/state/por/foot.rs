@@ -145,6 +145,19 @@ impl Foot {
         }
     }
 
+    /// `conflicts` against per-mode object sets (a write conflicts with every access, the
+    /// other modes with every mode but their own).
+    pub fn conflicts_with_modes(&self, modes: &[Bits; MODES]) -> bool {
+        if self.global {
+            return true;
+        }
+        (0..MODES).any(|k| {
+            self.modes[k] != Bits::default()
+                && (0..MODES)
+                    .any(|j| (k == 0 || j == 0 || j != k) && self.modes[k].meets(&modes[j]))
+        })
+    }
+
     pub fn conflicts(&self, o: &Foot) -> bool {
         if self.global || o.global {
             return true;

@@ -1,75 +1,58 @@
 //! Summaries of explored subtrees: the steps that may follow, each with its causal past.
 
-use super::foot::{Foot, Sig};
+use super::foot::{Bits, Foot, Sig, MODES};
 use super::FxMap;
 use kexit_model::engine::ActorId;
 
 /// What happens before a step inside a subtree: the actors of its causal past there and the
-/// objects they accessed, by mode.
-#[derive(Clone, Copy, Default)]
+/// objects they accessed, by mode (a past is interned by the thousand: it keeps only the
+/// per-mode sets, not the derived ones a `Foot` carries).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Past {
     actors: u64,
-    objs: Foot,
-}
-
-// A past is its actors and its per-mode object sets (the rest of `Foot` derives from them).
-impl PartialEq for Past {
-    fn eq(&self, o: &Self) -> bool {
-        self.actors == o.actors
-            && self.objs.global == o.objs.global
-            && self.objs.modes == o.objs.modes
-    }
-}
-impl Eq for Past {}
-impl std::hash::Hash for Past {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.actors.hash(h);
-        self.objs.global.hash(h);
-        for m in &self.objs.modes {
-            for w in &m.0 {
-                h.write_u64(*w);
-            }
-        }
-    }
+    global: bool,
+    modes: [Bits; MODES],
 }
 
 impl Past {
     fn is_empty(&self) -> bool {
-        self.actors == 0 && !self.objs.global
+        self.actors == 0 && !self.global
     }
 
     fn add(&mut self, q: ActorId, f: &Foot) {
         if q < 64 {
             self.actors |= 1 << q;
         }
-        if f.global {
-            self.objs.global = true;
-        }
-        let mut modes = self.objs.modes;
-        for (m, n) in modes.iter_mut().zip(&f.modes) {
+        self.global |= f.global;
+        for (m, n) in self.modes.iter_mut().zip(&f.modes) {
             m.or(n);
         }
-        self.objs = Foot::from_modes(self.objs.global, modes);
     }
 
     fn intersect(&self, o: &Past) -> Past {
-        let mut modes = self.objs.modes;
-        for (m, n) in modes.iter_mut().zip(&o.objs.modes) {
+        let mut modes = self.modes;
+        for (m, n) in modes.iter_mut().zip(&o.modes) {
             m.and(n);
         }
         Past {
             actors: self.actors & o.actors,
-            objs: Foot::from_modes(self.objs.global && o.objs.global, modes),
+            global: self.global && o.global,
+            modes,
         }
     }
 }
+
+/// The end of a chain of pasts with the same hash.
+const NONE: u32 = u32::MAX;
 
 /// Pasts, interned: most are equal, and an entry is then two numbers. Adding a step and
 /// intersecting are memoized by those numbers (a past and a step signature, or two pasts),
 /// since the same few combinations recur at every merge. Past 0 is the empty one.
 pub struct Pasts {
     list: Vec<Past>,
-    ids: FxMap<Past, u32>,
+    /// By a hash of the past, the latest past with that hash; `same_hash` chains the others.
+    ids: FxMap<u64, u32>,
+    same_hash: Vec<u32>,
     with_step: FxMap<(u32, Sig), u32>,
     meets: FxMap<(u32, u32), u32>,
 }
@@ -79,6 +62,7 @@ impl Default for Pasts {
         let mut p = Pasts {
             list: Vec::new(),
             ids: FxMap::default(),
+            same_hash: Vec::new(),
             with_step: FxMap::default(),
             meets: FxMap::default(),
         };
@@ -89,12 +73,22 @@ impl Default for Pasts {
 
 impl Pasts {
     fn intern(&mut self, p: Past) -> u32 {
-        if let Some(id) = self.ids.get(&p) {
-            return *id;
+        use std::hash::{Hash, Hasher};
+        let mut h = super::Fx::default();
+        p.hash(&mut h);
+        let key = h.finish();
+        let head = self.ids.get(&key).copied().unwrap_or(NONE);
+        let mut at = head;
+        while at != NONE {
+            if self.list[at as usize] == p {
+                return at;
+            }
+            at = self.same_hash[at as usize];
         }
         let id = self.list.len() as u32;
         self.list.push(p);
-        self.ids.insert(p, id);
+        self.same_hash.push(head);
+        self.ids.insert(key, id);
         id
     }
 
@@ -105,13 +99,14 @@ impl Pasts {
             return false;
         }
         let p = &self.list[e.past as usize];
-        !p.is_empty() && (p.objs.global || q < 64 && p.actors >> q & 1 == 1 || f.conflicts(&p.objs))
+        !p.is_empty()
+            && (p.global || q < 64 && p.actors >> q & 1 == 1 || f.conflicts_with_modes(&p.modes))
     }
 
     /// Whether the entry's causal past holds a step that may touch anything: then every step
     /// before the subtree happens before the entry's, which can race with nothing.
     pub fn orders_everything(&self, e: &Entry) -> bool {
-        self.list[e.past as usize].objs.global
+        self.list[e.past as usize].global
     }
 
     /// The actors of the entry's causal past.
