@@ -41,6 +41,10 @@ fn cases() -> Vec<(String, &'static str, usize)> {
         (base.replace("pid = 3\n", "pid = -3\n"), "invalid value", 6),
         (base.replace("pid = -1 }", "pid = -1, expect = { pid = 3, status = \"exploded(7)\" } }"), "not one the kernel can report", 4),
         (format!("name = \"m\"\nexpect_reaped = [ {{ by = 2, pid = 3, status = [\"exited(1)\", \"exited(300)\"] }} ]\n{PARENT}{CHILD}"), "\"exited(300)\"", 2),
+        (base.replace("op = \"exit\", code = 1", "op = \"kill\", pid = 2, sig = \"BOGUS\""), "unknown signal name \"BOGUS\"", 8),
+        (base.replace("op = \"exit\", code = 1", "op = \"kill\", pid = 2, sig = 99"), "signal 99 is out of range", 8),
+        (base.replace("parent = 2\n", "parent = 2\ncatch = [\"KILL\"]\n"), "SIGKILL cannot be caught or ignored", 8),
+        (base.replace("parent = 2\n", "parent = 2\ncatch = [\"TERM\"]\nignore = [\"SIGTERM\"]\n"), "SIGTERM is both caught and ignored", 8),
     ]
 }
 

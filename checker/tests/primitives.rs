@@ -210,7 +210,7 @@ fn pcatch_sleep_is_interrupted_by_a_signal_and_plain_timed_sleep_times_out() {
                     done()
                 }),
                 Box::new(|cx: &Cx<LoomEngine>| {
-                    cx.ksignal(at!(521, "ksignal"), 2, SIGKILL)?;
+                    let _ = cx.ksignal(at!(521, "ksignal"), 2, SIGKILL)?;
                     done()
                 }),
             ]

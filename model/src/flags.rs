@@ -48,6 +48,64 @@ pub const SIGSTOP: i32 = 17;
 pub const SIGCONT: i32 = 19;
 pub const SIGCHLD: i32 = 20;
 pub const SIGWINCH: i32 = 28;
+/// The highest signal number (_SIG_MAXSIG).
+pub const SIGMAX: i32 = 64;
+/// The core-dumped bit of a wait status (sigexit sets it when coredump succeeds).
+pub const WCOREFLAG: i32 = 0o200;
+
+/// The names of signals 1 to 34, in order (sys/signal.h).
+const SIGNAL_NAMES: [&str; 34] = [
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "EMT", "FPE", "KILL", "BUS", "SEGV", "SYS",
+    "PIPE", "ALRM", "TERM", "URG", "STOP", "TSTP", "CONT", "CHLD", "TTIN", "TTOU", "IO", "XCPU",
+    "XFSZ", "VTALRM", "PROF", "WINCH", "INFO", "USR1", "USR2", "THR", "CKPT", "CKPTEXIT",
+];
+
+/// A signal's number from its name, with or without "SIG" ("TERM", "SIGTERM").
+pub fn signal_number(name: &str) -> Option<i32> {
+    let bare = name.strip_prefix("SIG").unwrap_or(name);
+    SIGNAL_NAMES
+        .iter()
+        .position(|n| *n == bare)
+        .map(|i| i as i32 + 1)
+}
+
+/// "SIGTERM" for 15; the number for a signal without a name.
+pub fn signal_name(sig: i32) -> String {
+    match usize::try_from(sig - 1)
+        .ok()
+        .and_then(|i| SIGNAL_NAMES.get(i))
+    {
+        Some(n) => format!("SIG{n}"),
+        None => format!("signal {sig}"),
+    }
+}
+
+/// What a signal's default action does: kern_sig.c's sigproptbl (SA_KILL, SA_CORE, SA_STOP,
+/// SA_CONT, SA_IGNORE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultAction {
+    /// SA_KILL: the process exits with the signal (sigexit).
+    Terminate,
+    /// SA_KILL|SA_CORE: likewise, after a core dump.
+    Core,
+    /// SA_STOP: the process stops.
+    Stop,
+    /// SA_IGNORE|SA_CONT (SIGCONT): a stopped process continues.
+    Continue,
+    /// SA_IGNORE, and SIGCKPT's checkpoint (SA_CKPT alone), which nothing here observes.
+    Ignore,
+}
+
+pub fn default_action(sig: i32) -> DefaultAction {
+    use DefaultAction::*;
+    match sig {
+        1 | 2 | 9 | 13 | 14 | 15 | 24..=27 | 30 | 31 | 34 => Terminate,
+        3..=8 | 10..=12 => Core,
+        17 | 18 | 21 | 22 => Stop,
+        19 => Continue,
+        _ => Ignore,
+    }
+}
 
 // errno
 pub const EINTR: i32 = 4;
@@ -126,4 +184,23 @@ pub fn errno_from_name(s: &str) -> Option<i32> {
         "EALREADY" => EALREADY,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_signal_round_trips_and_has_a_default_action() {
+        for sig in 1..=34 {
+            let name = signal_name(sig);
+            assert_eq!(signal_number(&name), Some(sig), "{name}");
+            assert_eq!(signal_number(&name[3..]), Some(sig), "{name} without SIG");
+        }
+        assert_eq!(signal_number("NOPE"), None);
+        // The two signals nothing can catch both act by default.
+        assert_eq!(default_action(SIGKILL), DefaultAction::Terminate);
+        assert_eq!(default_action(SIGSTOP), DefaultAction::Stop);
+        assert_eq!(default_action(SIGCHLD), DefaultAction::Ignore);
+    }
 }

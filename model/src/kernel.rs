@@ -35,6 +35,13 @@ pub struct Proc {
     pub sigchld_caught: bool,
     /// A process-directed SIGKILL is pending (sigexit at the next user return).
     pub killed: bool,
+    /// Other pending signals whose default action terminates the process (bit n: signal n).
+    pub fatal: u64,
+    /// Pending caught signals other than SIGCHLD (a handler runs at the next user return).
+    pub caught: u64,
+    /// p_sigcatch and p_sigignore for signals other than SIGCHLD (bit n: signal n).
+    pub sigcatch: u64,
+    pub sigignore: u64,
     /// A caught SIGCHLD is pending.
     pub sigchld: bool,
     pub in_allproc: bool,

@@ -109,7 +109,10 @@ impl<'s, E: Engine> Cx<'s, E> {
         match k.actors[me].kind {
             ActorKind::Lwp(l) => {
                 let lp = &k.lwps[l];
-                lp.sigkill || k.procs.get(&lp.pid).is_some_and(|p| p.killed || p.sigchld)
+                lp.sigkill
+                    || k.procs
+                        .get(&lp.pid)
+                        .is_some_and(|p| p.killed || p.sigchld || p.fatal != 0 || p.caught != 0)
             }
             _ => false,
         }

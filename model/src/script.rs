@@ -9,6 +9,7 @@ use crate::flags::*;
 use crate::kern_exit::exit::INITPID;
 use crate::kernel::*;
 use crate::spec::*;
+use crate::stubs::Then;
 use crate::trace::*;
 
 pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
@@ -72,8 +73,14 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
         Op::Kill { pid, sig } => {
             let site = ext!("kern_sig.c", "kern_kill");
             if let Some(p) = cx.pfind(site, *pid)? {
-                cx.ksignal(site, p, *sig)?;
+                let then = cx.ksignal(site, p, sig.0)?;
                 cx.prele(site, p)?;
+                // A default stop or continue, as the `stop` and `cont` operations do it.
+                match then {
+                    Then::Stop => change_stop_state(cx, *pid, true)?,
+                    Then::Continue => change_stop_state(cx, *pid, false)?,
+                    Then::Nothing => {}
+                }
             } else if let Some(p) = cx.zpfind(site, *pid)? {
                 // A zombie not yet reaped: success without a signal.
                 cx.prele(site, p)?;

@@ -98,6 +98,13 @@ pub struct ProcSpec {
     pub continued: bool,
     #[serde(default)]
     pub sigchld_caught: bool,
+    /// Signals other than SIGCHLD the process catches (installed before the scenario starts):
+    /// a handler runs at its next return to user mode, and a PCATCH sleep is interrupted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catch: Vec<Signal>,
+    /// Signals other than SIGCHLD the process ignores (SIG_IGN): discarded when sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<Signal>,
     /// P_CONTROLT: the process has a controlling terminal (the terminal's signals reach it).
     #[serde(default)]
     pub ctty: bool,
@@ -136,10 +143,11 @@ pub enum Op {
         #[serde(default)]
         expect: Option<Expect>,
     },
+    /// kill(2): a signal by number or name ("TERM", "SIGQUIT"); 0 only checks the pid.
     Kill {
         pid: u32,
         #[serde(default = "sigkill")]
-        sig: i32,
+        sig: Signal,
     },
     Exec,
     AtExit {
@@ -217,8 +225,44 @@ pub enum SigchldAction {
 fn yes() -> bool {
     true
 }
-fn sigkill() -> i32 {
-    9
+fn sigkill() -> Signal {
+    Signal(crate::flags::SIGKILL)
+}
+
+/// A signal number, written in a scenario as a number or a name ("TERM", "SIGTERM").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SignalText", into = "i32")]
+pub struct Signal(pub i32);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SignalText {
+    Number(i64),
+    Name(String),
+}
+
+impl TryFrom<SignalText> for Signal {
+    type Error = String;
+    fn try_from(t: SignalText) -> Result<Self, String> {
+        match t {
+            SignalText::Number(n) if (0..=crate::flags::SIGMAX as i64).contains(&n) => {
+                Ok(Signal(n as i32))
+            }
+            SignalText::Number(n) => Err(format!(
+                "signal {n} is out of range (0 to {})",
+                crate::flags::SIGMAX
+            )),
+            SignalText::Name(name) => crate::flags::signal_number(&name)
+                .map(Signal)
+                .ok_or_else(|| format!("unknown signal name {name:?} (TERM, SIGQUIT, USR1, ...)")),
+        }
+    }
+}
+
+impl From<Signal> for i32 {
+    fn from(s: Signal) -> i32 {
+        s.0
+    }
 }
 fn sigwinch() -> i32 {
     crate::flags::SIGWINCH

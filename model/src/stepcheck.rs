@@ -98,9 +98,9 @@ pub fn snapshot(k: &Kernel) -> Snapshot {
         put(Part::Proc(pid, ProcPart::PgNext), hash_of(p.pg_next));
         put(
             Part::Proc(pid, ProcPart::Signals),
-            hash_of((p.killed, p.sigchld)),
+            hash_of((p.killed, p.sigchld, p.fatal, p.caught)),
         );
-        let sigacts = (p.ps_flag, p.sigchld_caught);
+        let sigacts = (p.ps_flag, p.sigchld_caught, p.sigcatch, p.sigignore);
         put(Part::Proc(pid, ProcPart::Sigacts), hash_of(sigacts));
         put(Part::Proc(pid, ProcPart::InAllproc), p.in_allproc as u64);
         put(Part::Proc(pid, ProcPart::Freed), p.freed as u64);

@@ -24,7 +24,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.lwkt_gettoken(site, Tok::Proc(p))?;
             return self.lwp_exit(false, None);
         }
-        let killed = {
+        let delivered = {
             let mut g = self.sp(&[Obj::Sig(p)])?;
             // A caught SIGCHLD is delivered to its handler here, which consumes it.
             if let Some(pr) = g.procs.get_mut(&p) {
@@ -34,14 +34,40 @@ impl<'s, E: Engine> Cx<'s, E> {
             let me = self.me;
             g.actors[me].line = 0;
             g.actors[me].func = "";
-            g.lwps[lp].sigkill || g.procs[&p].killed
+            let kill = g.lwps[lp].sigkill || g.procs[&p].killed;
+            let pr = g.procs.get_mut(&p).expect("the running process");
+            // issignal takes the lowest-numbered pending signal first (sig_ffs).
+            let pending = pr.fatal | pr.caught | if kill { 1 << SIGKILL } else { 0 };
+            let sig = pending.trailing_zeros() as i32;
+            if pending == 0 {
+                None
+            } else if pr.caught >> sig & 1 == 1 {
+                // postsig: its handler runs, which consumes it.
+                pr.caught &= !(1 << sig);
+                let text = format!("{} delivered to its handler", signal_name(sig));
+                g.record(me, ext!("kern_sig.c", "postsig"), What::Text(text));
+                None
+            } else {
+                Some(sig)
+            }
         };
-        if killed {
-            self.note(
-                ext!("kern_sig.c", "sigexit"),
-                What::Note("SIGKILL delivered: sigexit -> exit1"),
-            )?;
-            return self.exit1(w_exitcode(0, SIGKILL));
+        if let Some(sig) = delivered {
+            let site = ext!("kern_sig.c", "sigexit");
+            if sig == SIGKILL {
+                self.note(site, What::Note("SIGKILL delivered: sigexit -> exit1"))?;
+                return self.exit1(w_exitcode(0, SIGKILL));
+            }
+            // sigexit: a signal whose default action dumps core sets WCOREFLAG when coredump
+            // succeeds, which the model assumes (no core size limit).
+            let core = default_action(sig) == DefaultAction::Core;
+            let text = format!(
+                "{} delivered: sigexit -> exit1{}",
+                signal_name(sig),
+                if core { " (core dumped)" } else { "" }
+            );
+            self.note(site, What::Text(text))?;
+            let status = if core { sig | WCOREFLAG } else { sig };
+            return self.exit1(w_exitcode(0, status));
         }
         Ok(())
     }
@@ -145,42 +171,94 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// kern_sig.c ksignal -> lwpsignal(p, NULL, sig): PHOLD(p) and the target's p_token
     /// (1104-1105), no delivery to a process with P_WEXIT (exiting or a zombie, 1109-1110).
     /// SIGKILL is posted to the process (each LWP dies at its next user return); SIGCHLD
-    /// only when the target catches it; other signals are ignored by default.
-    pub fn ksignal(&self, site: &'static Site, p: Pid, sig: i32) -> KR<()> {
+    /// only when the target catches it. Any other signal: discarded when ignored (SIG_IGN),
+    /// posted to its handler when caught, else its default action (sigproptbl): posted to
+    /// kill the process at its next user return, or a stop or continue the caller carries
+    /// out (`Then`), or nothing. A pending signal interrupts a PCATCH sleep (lwp_signotify).
+    pub fn ksignal(&self, site: &'static Site, p: Pid, sig: i32) -> KR<Then> {
         self.ksignal_as(site, p, sig, true)
     }
 
     /// ksignal, or (`locked` false, bug:wait-waker-no-token) its effect without the target's
     /// token.
-    pub fn ksignal_as(&self, site: &'static Site, p: Pid, sig: i32, locked: bool) -> KR<()> {
+    pub fn ksignal_as(&self, site: &'static Site, p: Pid, sig: i32, locked: bool) -> KR<Then> {
         self.phold(site, p)?;
         if locked {
             self.lwkt_gettoken(site, Tok::Proc(p))?;
         }
-        {
+        let then = {
             let me = self.me;
             let objs = [Obj::Sig(p), Obj::Word(Field::PFlags(p)), Obj::Sigacts(p)];
             let mut g = self.sp_reading(&objs, &[Obj::Sigacts(p)])?;
             let pr = g.proc(me, p, site)?;
-            let text = if pr.flags & P_WEXIT != 0 {
-                format!("ksignal(pid {p}, {sig}): P_WEXIT, not delivered")
+            let bit = if (1..64).contains(&sig) {
+                1u64 << sig
+            } else {
+                0
+            };
+            let name = signal_name(sig);
+            let (text, then) = if pr.flags & P_WEXIT != 0 {
+                (
+                    format!("ksignal(pid {p}, {sig}): P_WEXIT, not delivered"),
+                    Then::Nothing,
+                )
             } else if sig == SIGKILL {
                 pr.killed = true;
                 interrupt_proc(&mut g, p);
-                format!("ksignal(pid {p}, SIGKILL): posted")
+                (format!("ksignal(pid {p}, SIGKILL): posted"), Then::Nothing)
             } else if sig == SIGCHLD && pr.sigchld_caught {
                 pr.sigchld = true;
                 interrupt_proc(&mut g, p);
-                format!("ksignal(pid {p}, SIGCHLD): posted to its handler")
+                let text = format!("ksignal(pid {p}, SIGCHLD): posted to its handler");
+                (text, Then::Nothing)
+            } else if sig == SIGCHLD || sig == 0 {
+                (
+                    format!("ksignal(pid {p}, {sig}): ignored by default"),
+                    Then::Nothing,
+                )
+            } else if pr.sigignore & bit != 0 {
+                (
+                    format!("ksignal(pid {p}, {name}): ignored (SIG_IGN)"),
+                    Then::Nothing,
+                )
+            } else if pr.sigcatch & bit != 0 {
+                pr.caught |= bit;
+                interrupt_proc(&mut g, p);
+                (
+                    format!("ksignal(pid {p}, {name}): posted to its handler"),
+                    Then::Nothing,
+                )
             } else {
-                format!("ksignal(pid {p}, {sig}): ignored by default")
+                match default_action(sig) {
+                    DefaultAction::Terminate | DefaultAction::Core => {
+                        pr.fatal |= bit;
+                        interrupt_proc(&mut g, p);
+                        let text =
+                            format!("ksignal(pid {p}, {name}): posted, its default action kills");
+                        (text, Then::Nothing)
+                    }
+                    DefaultAction::Stop => (
+                        format!("ksignal(pid {p}, {name}): stops the process"),
+                        Then::Stop,
+                    ),
+                    DefaultAction::Continue => {
+                        let text = format!("ksignal(pid {p}, {name}): continues the process");
+                        (text, Then::Continue)
+                    }
+                    DefaultAction::Ignore => (
+                        format!("ksignal(pid {p}, {name}): ignored by default"),
+                        Then::Nothing,
+                    ),
+                }
             };
             g.record(me, site, What::Text(text));
-        }
+            then
+        };
         if locked {
             self.lwkt_reltoken(site, Tok::Proc(p))?;
         }
-        self.prele(site, p)
+        self.prele(site, p)?;
+        Ok(then)
     }
 
     /// kern_sig.c lwpsignal(p, lp, SIGKILL): dropped when the LWP already has LWP_MP_WEXIT;
@@ -292,4 +370,15 @@ fn interrupt_proc(k: &mut Kernel, p: Pid) {
             interrupt(k, a);
         }
     }
+}
+
+/// What a signal's default action leaves to ksignal's caller: a process to stop or continue
+/// (the model's proc_stop and proc_unstop take the parent's token, which lwpsignal's caller
+/// does not hold).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Then {
+    Nothing,
+    Stop,
+    Continue,
 }

@@ -106,7 +106,8 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
         if ps.nocldwait {
             ps_flag |= PS_NOCLDWAIT;
         }
-        if ps.cldsigign {
+        // SIG_IGN on SIGCHLD is PS_CLDSIGIGN (kern_sigaction sets both).
+        if ps.cldsigign || ps.ignore.iter().any(|s| s.0 == SIGCHLD) {
             ps_flag |= PS_CLDSIGIGN;
         }
         let init_actor = ps.pid == INITPID && spec.init_waits;
@@ -172,8 +173,14 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 sigparent: SIGCHLD,
                 oppid: ps.oppid,
                 ps_flag,
-                sigchld_caught: ps.sigchld_caught || ps.pid == INITPID,
+                sigchld_caught: ps.sigchld_caught
+                    || ps.pid == INITPID
+                    || ps.catch.iter().any(|s| s.0 == SIGCHLD),
                 killed: false,
+                fatal: 0,
+                caught: 0,
+                sigcatch: signal_bits(&ps.catch),
+                sigignore: signal_bits(&ps.ignore),
                 sigchld: false,
                 in_allproc: true,
                 freed: false,
@@ -437,4 +444,11 @@ fn run_reaper<E: Engine>(cx: &Cx<'_, E>, cpu: u8) -> KR<()> {
             cx.tsleep(site, Ident::TaskQueue(cpu), PINTERLOCKED, "tqthr", false)?;
         }
     }
+}
+
+/// Signals as bits (bit n: signal n), SIGCHLD left out (it has fields of its own).
+fn signal_bits(sigs: &[crate::spec::Signal]) -> u64 {
+    sigs.iter()
+        .filter(|s| s.0 != SIGCHLD && (1..64).contains(&s.0))
+        .fold(0, |m, s| m | 1 << s.0)
 }

@@ -160,7 +160,7 @@ fn op(
         }
         4 => Op::Kill {
             pid: *u.choose(pids)?,
-            sig: 9,
+            sig: kexit_model::spec::Signal(9),
         },
         5 => Op::Exec,
         6 => Op::AtExit {

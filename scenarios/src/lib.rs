@@ -108,6 +108,36 @@ fn pid_needles(pid: u32) -> Vec<String> {
     vec![format!("pid = {pid}"), format!("pid={pid}")]
 }
 
+/// A process catches or ignores signals that can be (sigaction refuses SIGKILL and SIGSTOP
+/// with EINVAL), and not one signal both ways.
+fn check_dispositions(p: &kexit_model::spec::ProcSpec) -> Result<(), Invalid> {
+    use kexit_model::flags::{signal_name, SIGKILL, SIGSTOP};
+    for s in p.catch.iter().chain(&p.ignore) {
+        if s.0 == SIGKILL || s.0 == SIGSTOP || s.0 == 0 {
+            let what = if s.0 == 0 {
+                "signal 0".to_string()
+            } else {
+                signal_name(s.0)
+            };
+            return Err((
+                vec!["catch".into(), "ignore".into()],
+                format!("pid {}: {what} cannot be caught or ignored", p.pid),
+            ));
+        }
+        if p.catch.contains(s) && p.ignore.contains(s) {
+            return Err((
+                vec!["catch".into(), "ignore".into()],
+                format!(
+                    "pid {}: {} is both caught and ignored",
+                    p.pid,
+                    signal_name(s.0)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Semantic checks serde cannot do. Errors carry text to locate in the file.
 pub fn validate(spec: &Spec) -> Result<(), Invalid> {
     if spec.name.is_empty() {
@@ -127,6 +157,7 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                 format!("pid {} is declared twice", p.pid),
             ));
         }
+        check_dispositions(p)?;
     }
     for p in &spec.procs {
         if p.pid == 1 {

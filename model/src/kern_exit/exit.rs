@@ -230,6 +230,8 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
             let pr = g.proc(me, p, at!(339, "SIGEMPTYSET"))?;
             pr.killed = false;
+            pr.fatal = 0;
+            pr.caught = 0;
             pr.sigchld = false;
             g.lwp(me, lp, at!(340, "SIGEMPTYSET"))?.sigkill = false;
             g.record(
@@ -307,7 +309,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                     if self.has(Switch::ExitClearsOppid) {
                         self.k()?.proc(me, q, at!(520, "P_TRACED"))?.oppid = 0;
                     }
-                    self.ksignal(at!(521, "ksignal"), q, SIGKILL)?;
+                    let _nothing_more = self.ksignal(at!(521, "ksignal"), q, SIGKILL)?;
                 }
                 self.lwkt_reltoken(at!(523, "lwkt_reltoken"), Tok::Proc(q))?;
                 self.prele(at!(524, "PRELE"), q)?;
@@ -344,10 +346,12 @@ impl<'s, E: Engine> Cx<'s, E> {
         };
         self.phold(at!(554, "PHOLD"), pp)?;
         let locked = !self.has(Switch::WaitWakerNoToken);
+        // A p_sigparent whose default action stops or continues the parent is not modeled
+        // (docs/model.md): only SIGCHLD and the signals that kill or are ignored.
         if sigparent != 0 && pp != INITPID {
-            self.ksignal_as(at!(556, "ksignal"), pp, sigparent, locked)?;
+            let _ = self.ksignal_as(at!(556, "ksignal"), pp, sigparent, locked)?;
         } else {
-            self.ksignal_as(at!(558, "ksignal"), pp, SIGCHLD, locked)?;
+            let _ = self.ksignal_as(at!(558, "ksignal"), pp, SIGCHLD, locked)?;
         }
         self.noreturn(at!(560, "P_TRACED"), pp);
         self.plain_clear(at!(560, "P_TRACED"), Field::PFlags(p), P_TRACED)?;

@@ -205,7 +205,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                             }
                             self.k()?.proc(me, p, at!(973, "p_oppid"))?.oppid = 0;
                             self.proc_reparent(at!(974, "proc_reparent"), p, t)?;
-                            self.ksignal(at!(975, "ksignal"), t, SIGCHLD)?;
+                            let _ = self.ksignal(at!(975, "ksignal"), t, SIGCHLD)?;
                             self.wakeup(at!(976, "wakeup"), Ident::Proc(t))?;
                             self.prele(at!(978, "PRELE"), t)?;
                             self.lwkt_reltoken(at!(979, "lwkt_reltoken"), Tok::Proc(p))?;
