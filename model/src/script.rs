@@ -281,8 +281,26 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
         cx.plain_clear(site, Field::PFlags(p), P_TRACED)?;
         cx.k()?.proc(me, p, site)?.oppid = 0;
     }
+    // sendsig (sys_process.c 501-516): PT_ATTACH sends SIGSTOP, PT_DETACH no signal; a
+    // stopped process is set running instead (p_xstat = the signal, proc_unstop).
+    let data = if attach { SIGSTOP } else { 0 };
+    let then = if cx.load(site, Field::PStat(p))? == SSTOP {
+        cx.k()?.proc(me, p, site)?.xstat = data;
+        cx.store(site, Field::PStat(p), SACTIVE)?;
+        Then::Nothing
+    } else if data != 0 {
+        cx.ksignal(site, p, data)?
+    } else {
+        Then::Nothing
+    };
     cx.lwkt_reltoken(site, Tok::Proc(p))?;
-    cx.prele(site, p)
+    cx.prele(site, p)?;
+    // The stop itself, as the `stop` operation does it, once the token is released (the
+    // kernel's proc_stop runs under it).
+    if then == Then::Stop {
+        change_stop_state(cx, pid, true)?;
+    }
+    Ok(())
 }
 
 /// A ps-like scan of one process's LWPs, blocking while it holds each. KERN_PROC_PID finds

@@ -237,6 +237,12 @@ impl<'s, E: Engine> Cx<'s, E> {
                             format!("ksignal(pid {p}, {name}): posted, its default action kills");
                         (text, Then::Nothing)
                     }
+                    // A vfork child holding its parent blocked is not stopped (it could
+                    // deadlock): the signal stays pending (lwpsignal 1324-1333).
+                    DefaultAction::Stop if pr.flags & P_PPWAIT != 0 => {
+                        let text = format!("ksignal(pid {p}, {name}): P_PPWAIT, left pending");
+                        (text, Then::Nothing)
+                    }
                     DefaultAction::Stop => (
                         format!("ksignal(pid {p}, {name}): stops the process"),
                         Then::Stop,

@@ -8,7 +8,7 @@
 //! would otherwise refuse, and the model does not model those refusals).
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use kexit_model::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Spec, WaitOpt};
+use kexit_model::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Signal, Spec, WaitOpt};
 
 pub const MAX_PROCS: usize = 4;
 pub const MAX_LWPS: usize = 2;
@@ -44,6 +44,18 @@ impl<'a> Arbitrary<'a> for Generated {
                 continued: u.ratio(1, 8)?,
                 sigchld_caught: u.ratio(1, 4)?,
                 ctty: u.ratio(1, 2)?,
+                // A handler for SIGUSR1 or SIG_IGN on SIGTERM now and then (the kill
+                // operation sends those too).
+                catch: if u.ratio(1, 6)? {
+                    vec![Signal(30)]
+                } else {
+                    vec![]
+                },
+                ignore: if u.ratio(1, 8)? {
+                    vec![Signal(15)]
+                } else {
+                    vec![]
+                },
                 ..Default::default()
             });
         }
@@ -158,9 +170,11 @@ fn op(
                 expect: None,
             }
         }
+        // SIGKILL mostly; also signals whose default action kills (TERM), dumps core (QUIT),
+        // stops or continues, one that is ignored by default (WINCH) and USR1.
         4 => Op::Kill {
             pid: *u.choose(pids)?,
-            sig: kexit_model::spec::Signal(9),
+            sig: Signal(*u.choose(&[9, 9, 9, 15, 3, 30, 17, 19, 28])?),
         },
         5 => Op::Exec,
         6 => Op::AtExit {
