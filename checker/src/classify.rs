@@ -1,4 +1,4 @@
-//! Classifying a violation found on a generated scenario: a recorded finding (F1-F7), a
+//! Classifying a violation found on a generated scenario: a recorded finding (F1-F8), a
 //! scenario that blocks by construction, PCT starving a runnable actor, or unrecorded (a
 //! potential finding). The judgments that depend on state replay the schedule and read the
 //! final kernel state or the trace.
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "class", content = "finding")]
 pub enum Class {
-    /// A finding of docs/findings.md (F1 to F7).
+    /// A finding of docs/findings.md (F1 to F8).
     Recorded(&'static str),
     /// A deadlock in which every blocked actor waits for something the scenario never does
     /// (a signal nobody sends, a child that never exits): the scenario blocks by
@@ -118,6 +118,12 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
             if all_ops(spec).any(|op| matches!(op, Op::TraceMe | Op::Attach { .. })) =>
         {
             Class::Recorded("F7")
+        }
+        // F8: exit1 walks exit_list (333-334) while rm_at_exit frees an entry of it.
+        (ViolationKind::UseAfterFree, "exit1", 333 | 334)
+            if all_ops(spec).any(|op| matches!(op, Op::RmAtExit { .. })) =>
+        {
+            Class::Recorded("F8")
         }
         // F4: pgsignal's walk of pg_members (or the signal it sends) touches a member that
         // its parent reaped and freed meanwhile (leavepgrp at 993, kfree at 1045).

@@ -158,6 +158,7 @@ impl Kernel {
         self.deadlwp_list.hash(h);
         self.task_pending.hash(h);
         self.exit_list.hash(h);
+        self.exit_freed.hash(h);
         self.allocs.hash(h);
         self.shutdown.hash(h);
         self.abort.hash(h);

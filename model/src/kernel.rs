@@ -174,7 +174,11 @@ pub struct Kernel {
     pub ncpus: u8,
     pub deadlwp_list: Vec<Vec<LwpId>>,
     pub task_pending: Vec<bool>,
-    pub exit_list: Vec<u32>,
+    /// exit_list: (entry, function) in list order; an entry is its kmalloc's number (those
+    /// of the scenario's initial callouts count down from u32::MAX).
+    pub exit_list: Vec<(u32, u32)>,
+    /// Entries rm_at_exit took off the list and freed (kfree(ep)).
+    pub exit_freed: Vec<u32>,
     /// kmalloc(M_NOWAIT) calls, counted from 1, that fail.
     pub alloc_fail: Vec<u32>,
     pub allocs: u32,

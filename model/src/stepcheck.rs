@@ -134,7 +134,7 @@ pub fn snapshot(k: &Kernel) -> Snapshot {
     for (c, t) in k.task_pending.iter().enumerate() {
         put(Part::TaskPending(c as u8), *t as u64);
     }
-    put(Part::ExitList, hash_of(&k.exit_list));
+    put(Part::ExitList, hash_of((&k.exit_list, &k.exit_freed)));
     put(Part::Allocs, k.allocs as u64);
     let wchans = k.actors.iter().map(|a| a.wchan).collect();
     Snapshot { parts, wchans }

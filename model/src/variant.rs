@@ -7,6 +7,9 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Switch {
+    /// exit_list has a lock: exit1's walk (333-334) holds it shared, at_exit and rm_at_exit
+    /// exclusively (modeled with proc_token).
+    ExitListLock,
     /// kern_wait releases the parent's p_token across the final sleep loop (1116-1127).
     WaitUnlockedSleep,
     /// kern_wait sleeps right after tsleep_interlock without re-reading p_waitgen (1122-1123).
@@ -379,6 +382,19 @@ pub const VARIANTS: &[VariantInfo] = &[
         exposed_by: &[],
         expect: "",
         switches: &[Switch::PpwaitPlainStore],
+    },
+    VariantInfo {
+        name: "fix:exit-list-lock",
+        description: "exit_list gets a lock: exit1 holds it across its walk of the exit callouts, at_exit \
+                      and rm_at_exit while they change the list, so the last procfs unmount cannot free \
+                      the entry an exiting process stands on (finding F8). Modeled with proc_token; since \
+                      a callout may block, the kernel needs a lock that blocking keeps (a lockmgr lock)",
+        upstream: "none: proposed; exit_list is unlocked in the public mirror as of 2020-07-24",
+        functions: &["exit1", "at_exit", "rm_at_exit"],
+        lines: "333-334, 1193-1229",
+        exposed_by: &[],
+        expect: "",
+        switches: &[Switch::ExitListLock],
     },
     VariantInfo {
         name: "fix:oppid-report-once",

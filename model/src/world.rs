@@ -48,6 +48,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         deadlwp_list: Vec::new(),
         task_pending: Vec::new(),
         exit_list: Vec::new(),
+        exit_freed: Vec::new(),
         alloc_fail: Vec::new(),
         allocs: 0,
         variant: variant.clone(),
@@ -73,7 +74,10 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
 pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
     let mut k = empty_kernel(variant);
     k.ncpus = spec.ncpus.max(1);
-    k.exit_list = spec.exit_callbacks.clone();
+    k.exit_list = (0u32..)
+        .zip(&spec.exit_callbacks)
+        .map(|(i, f)| (u32::MAX - i, *f))
+        .collect();
     k.alloc_fail = spec.alloc_fail.clone();
     k.max_steps = spec.max_steps;
     deadlwp_init(&mut k);

@@ -241,6 +241,46 @@ impl Dfs {
     }
 }
 
+impl Dfs {
+    /// The signatures of the enabled actors' next steps at a new decision, and its sleep set
+    /// (as bits over the enabled actors).
+    fn signatures_and_sleep(&self, sh: &mut Shared, d: &Decision<'_>) -> (Vec<Sig>, u64) {
+        let sigs: Vec<Sig> = d
+            .enabled
+            .iter()
+            .zip(d.next)
+            .map(|(a, f)| sh.sigs.intern(*a, f))
+            .collect();
+        let parent = self.stack.last().map(|f| f.view());
+        let sleep = if self.full {
+            0
+        } else {
+            sleep::inherited(parent, d.enabled, &sigs, &sh.sigs)
+        };
+        (sigs, sleep)
+    }
+
+    /// The last decision of the path being replayed, which now takes its next choice: the
+    /// decisions above it were taken by `replay_next`, and its enabling edges are still in
+    /// the clocks (they are undone only down to its mark).
+    fn replay_last(&mut self, d: &Decision<'_>) -> Choice {
+        self.limits.stats.replayed += 1;
+        let f = &self.stack[self.depth];
+        if d.fp.is_some_and(|fp| fp != f.fp) {
+            self.limits.stats.divergences += 1;
+        }
+        let (a, sig) = (f.enabled[f.chosen], f.sigs[f.chosen]);
+        self.depth += 1;
+        let foot = *self.shared.lock().sigs.foot(sig);
+        self.clocks.step(self.depth as u32, a, &foot);
+        self.path.push(self.depth as u32, &foot);
+        self.prev_enabled.clear();
+        self.prev_enabled.extend_from_slice(d.enabled);
+        self.prev_actor = Some(a);
+        Choice::Run(a)
+    }
+}
+
 impl Chooser for Dfs {
     fn replay_next(&mut self, ready: &[ActorId]) -> Option<Choice> {
         if self.going_round.is_some() || self.depth + 1 >= self.stack.len() {
@@ -312,45 +352,14 @@ impl Chooser for Dfs {
             };
         }
         if self.depth < self.stack.len() {
-            // Replaying the current path: the decisions above the last one were taken by
-            // `replay_next`; this is the last, which takes a new choice. Its enabling edges
-            // are still in the clocks (they are undone only down to its mark).
-            self.limits.stats.replayed += 1;
-            let f = &self.stack[self.depth];
-            if d.fp.is_some_and(|fp| fp != f.fp) {
-                self.limits.stats.divergences += 1;
-            }
-            let (a, sig) = (f.enabled[f.chosen], f.sigs[f.chosen]);
-            self.depth += 1;
-            let foot = *self.shared.lock().sigs.foot(sig);
-            self.clocks.step(self.depth as u32, a, &foot);
-            self.path.push(self.depth as u32, &foot);
-            self.prev_enabled.clear();
-            self.prev_enabled.extend_from_slice(d.enabled);
-            self.prev_actor = Some(a);
-            return Choice::Run(a);
+            return self.replay_last(d);
         }
         self.note_enabling(d.enabled);
         let shared = self.shared.clone();
         let sh = &mut *shared.lock();
         self.limits.stats.transitions += 1;
         let fp = d.fp.expect("a new decision has its fingerprint");
-        let sigs: Vec<Sig> = d
-            .enabled
-            .iter()
-            .zip(d.next)
-            .map(|(a, f)| sh.sigs.intern(*a, f))
-            .collect();
-        let sleep = if self.full {
-            0
-        } else {
-            sleep::inherited(
-                self.stack.last().map(|f| f.view()),
-                d.enabled,
-                &sigs,
-                &sh.sigs,
-            )
-        };
+        let (sigs, sleep) = self.signatures_and_sleep(sh, d);
         let asleep = sleep::actors(sleep, d.enabled);
         let seen = if self.on_path.contains_key(&fp) {
             Seen::OnPath

@@ -216,29 +216,40 @@ impl<'s, E: Engine> Cx<'s, E> {
             What::Note("task leader without peers: nothing to kill"),
         )?;
         self.plain_set(at!(319, "P_POSTEXIT"), Field::PFlags(p), P_POSTEXIT)?;
-        {
+        // fix:exit-list-lock: the walk holds the list's lock (proc_token shared here).
+        let list_lock = self.has(Switch::ExitListLock);
+        if list_lock {
+            self.lwkt_gettoken_shared(at!(333, "TAILQ_FOREACH"), Tok::ProcList)?;
+        }
+        let walked = {
             let mut g = self.sp(&[Obj::ExitList, Obj::Sig(p)])?;
             g.need(me, Tok::Proc(p), "p_xstat", at!(326, "p_xstat"))?;
             g.proc(me, p, at!(326, "p_xstat"))?.xstat = rv;
-            let list = g.exit_list.clone();
-            for cb in list {
-                g.record(
+            let first = g.exit_list.first().copied();
+            match first {
+                // The entry exit1 now stands on is part of its local state.
+                Some((entry, _)) => g.record(
                     me,
-                    at!(334, "function"),
-                    What::Text(format!("exit callout {cb} runs")),
-                );
+                    at!(333, "TAILQ_FOREACH"),
+                    What::Text(format!("TAILQ_FIRST(&exit_list) = entry {entry}")),
+                ),
+                // No callout to run: the rest of the step is the signals' (339-340).
+                None if !list_lock => clear_signals(&mut g, me, p, lp)?,
+                None => {}
             }
-            let pr = g.proc(me, p, at!(339, "SIGEMPTYSET"))?;
-            pr.killed = false;
-            pr.fatal = 0;
-            pr.caught = 0;
-            pr.sigchld = false;
-            g.lwp(me, lp, at!(340, "SIGEMPTYSET"))?.sigkill = false;
-            g.record(
-                me,
-                at!(354, "fdfree"),
-                What::Note("fdfree, semexit, vmspace_relexit, acct: stubs (see docs/model.md)"),
-            );
+            first
+        };
+        // TAILQ_FOREACH with no lock (333-334): each callout and each step to the next entry
+        // reads an entry rm_at_exit may have freed meanwhile (finding F8).
+        if let Some(first) = walked {
+            self.exit_callouts(first)?;
+        }
+        if list_lock {
+            self.lwkt_reltoken(at!(334, "function"), Tok::ProcList)?;
+        }
+        if walked.is_some() || list_lock {
+            let mut g = self.sp(&[Obj::Sig(p)])?;
+            clear_signals(&mut g, me, p, lp)?;
         }
         self.noreturn(at!(354, "fdfree"), ());
         // bug:ppwait-late releases the vfork parent only after the zombie move.
@@ -391,4 +402,22 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         Ok(())
     }
+}
+
+/// SIGEMPTYSET of the process's and the LWP's pending signals (339-340), and the stubs up to
+/// fdfree (354).
+fn clear_signals(g: &mut Kernel, me: crate::engine::ActorId, p: Pid, lp: LwpId) -> KR<()> {
+    const F: &str = "exit1";
+    let pr = g.proc(me, p, at!(339, "SIGEMPTYSET"))?;
+    pr.killed = false;
+    pr.fatal = 0;
+    pr.caught = 0;
+    pr.sigchld = false;
+    g.lwp(me, lp, at!(340, "SIGEMPTYSET"))?.sigkill = false;
+    g.record(
+        me,
+        at!(354, "fdfree"),
+        What::Note("fdfree, semexit, vmspace_relexit, acct: stubs (see docs/model.md)"),
+    );
+    Ok(())
 }

@@ -117,6 +117,20 @@ impl<'s, E: Engine> Cx<'s, E> {
                 )),
             )?;
         }
+        // fix:exit-list-lock: the insertion under the list's lock.
+        let locked = self.has(Switch::ExitListLock);
+        if locked {
+            self.lwkt_gettoken(at!(1207, "TAILQ_INSERT_TAIL"), Tok::ProcList)?;
+        }
+        let r = self.at_exit_insert(function);
+        if locked {
+            self.lwkt_reltoken(at!(1207, "TAILQ_INSERT_TAIL"), Tok::ProcList)?;
+        }
+        r
+    }
+
+    fn at_exit_insert(&self, function: u32) -> KR<i32> {
+        const F: &str = "at_exit";
         let mut g = self.sp(&[Obj::ExitList])?;
         g.allocs += 1;
         let n = g.allocs;
@@ -128,7 +142,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             );
             return Ok(ENOMEM);
         }
-        g.exit_list.push(function);
+        g.exit_list.push((n, function));
         g.record(
             self.me,
             at!(1207, "TAILQ_INSERT_TAIL"),
@@ -137,15 +151,60 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(0)
     }
 
+    /// exit1's walk of exit_list (333-334) from entry `first`: a step for each callout and one
+    /// for each TAILQ_NEXT, each reading the entry it stands on, which rm_at_exit may have
+    /// freed meanwhile: nothing locks the list (finding F8).
+    pub fn exit_callouts(&self, first: (u32, u32)) -> KR<()> {
+        const F: &str = "exit1";
+        let me = self.me;
+        let mut ep = Some(first);
+        while let Some((entry, function)) = ep {
+            {
+                let mut g = self.sp_reading(&[Obj::ExitList], &[Obj::ExitList])?;
+                let site = at!(334, "function");
+                exit_entry_live(&mut g, me, entry, function, site)?;
+                let text = format!("exit callout {function} runs (entry {entry})");
+                g.record(me, site, What::Text(text));
+            }
+            ep = {
+                let mut g = self.sp_reading(&[Obj::ExitList], &[Obj::ExitList])?;
+                let site = at!(333, "TAILQ_FOREACH");
+                exit_entry_live(&mut g, me, entry, function, site)?;
+                let i = g.exit_list.iter().position(|(e, _)| *e == entry);
+                let next = i.and_then(|i| g.exit_list.get(i + 1)).copied();
+                let text = format!("TAILQ_NEXT(entry {entry}) = {next:?}");
+                g.record(me, site, What::Text(text));
+                next
+            };
+        }
+        Ok(())
+    }
+
     pub fn rm_at_exit(&self, function: u32) -> KR<i32> {
         const F: &str = "rm_at_exit";
+        let locked = self.has(Switch::ExitListLock);
+        if locked {
+            self.lwkt_gettoken(at!(1220, "TAILQ_FOREACH"), Tok::ProcList)?;
+        }
+        let r = self.rm_at_exit_locked(function);
+        if locked {
+            self.lwkt_reltoken(at!(1227, "return (0)"), Tok::ProcList)?;
+        }
+        r
+    }
+
+    fn rm_at_exit_locked(&self, function: u32) -> KR<i32> {
+        const F: &str = "rm_at_exit";
         let mut g = self.sp(&[Obj::ExitList])?;
-        if let Some(i) = g.exit_list.iter().position(|f| *f == function) {
-            g.exit_list.remove(i);
+        if let Some(i) = g.exit_list.iter().position(|(_, f)| *f == function) {
+            // TAILQ_REMOVE and kfree(ep) (1222-1223), with no lock an exit1 walking the list
+            // would see (finding F8).
+            let (ep, _) = g.exit_list.remove(i);
+            g.exit_freed.push(ep);
             g.record(
                 self.me,
                 at!(1222, "TAILQ_REMOVE"),
-                What::Text(format!("exit callout {function} removed")),
+                What::Text(format!("exit callout {function} removed, its entry freed")),
             );
             return Ok(1);
         }
@@ -208,4 +267,21 @@ pub fn deadlwp_init(k: &mut Kernel) {
     for s in sites {
         k.cover(s);
     }
+}
+
+/// A use after free when exit1 stands on an exit_list entry rm_at_exit has freed.
+fn exit_entry_live(
+    g: &mut Kernel,
+    me: crate::engine::ActorId,
+    entry: u32,
+    function: u32,
+    site: &'static Site,
+) -> KR<()> {
+    if g.exit_freed.contains(&entry) {
+        let msg = format!(
+            "exit1 reads the exit_list entry of callout {function}, freed by rm_at_exit (kfree(ep) at 1223): nothing locks exit_list"
+        );
+        return Err(g.fail(Some(me), ViolationKind::UseAfterFree, Some(site), msg));
+    }
+    Ok(())
 }
