@@ -118,15 +118,27 @@ impl<'s, E: Engine> Cx<'s, E> {
             )?;
         }
         // fix:exit-list-lock: the insertion under the list's lock.
+        let site = at!(1207, "TAILQ_INSERT_TAIL");
+        self.under_exit_list_lock(site, site, || self.at_exit_insert(function))
+    }
+
+    /// `f` under fix:exit-list-lock's lock on exit_list (proc_token, exclusive), taken at
+    /// `take` and dropped at `drop`; in the seed, `f` alone.
+    fn under_exit_list_lock(
+        &self,
+        take: &'static Site,
+        drop: &'static Site,
+        f: impl FnOnce() -> KR<i32>,
+    ) -> KR<i32> {
         let locked = self.has(Switch::ExitListLock);
         if locked {
-            self.lwkt_gettoken(at!(1207, "TAILQ_INSERT_TAIL"), Tok::ProcList)?;
+            self.lwkt_gettoken(take, Tok::ProcList)?;
         }
-        let r = self.at_exit_insert(function);
+        let r = f()?;
         if locked {
-            self.lwkt_reltoken(at!(1207, "TAILQ_INSERT_TAIL"), Tok::ProcList)?;
+            self.lwkt_reltoken(drop, Tok::ProcList)?;
         }
-        r
+        Ok(r)
     }
 
     fn at_exit_insert(&self, function: u32) -> KR<i32> {
@@ -182,15 +194,8 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     pub fn rm_at_exit(&self, function: u32) -> KR<i32> {
         const F: &str = "rm_at_exit";
-        let locked = self.has(Switch::ExitListLock);
-        if locked {
-            self.lwkt_gettoken(at!(1220, "TAILQ_FOREACH"), Tok::ProcList)?;
-        }
-        let r = self.rm_at_exit_locked(function);
-        if locked {
-            self.lwkt_reltoken(at!(1227, "return (0)"), Tok::ProcList)?;
-        }
-        r
+        let (take, drop) = (at!(1220, "TAILQ_FOREACH"), at!(1227, "return (0)"));
+        self.under_exit_list_lock(take, drop, || self.rm_at_exit_locked(function))
     }
 
     fn rm_at_exit_locked(&self, function: u32) -> KR<i32> {
