@@ -4,7 +4,10 @@
 //! final kernel state or the trace.
 
 use crate::run;
-use kexit_model::flags::{EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB};
+use kexit_model::flags::{
+    EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB, WCONTINUED, WNOHANG,
+    WUNTRACED,
+};
 use kexit_model::spec::{Op, ProcSpec, SigchldAction, WaitOpt};
 use kexit_model::trace::{Violation, ViolationKind, What};
 use kexit_model::{Spec, Variant};
@@ -79,7 +82,8 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         (ViolationKind::CopyoutUnwritten, "sys_wait4", 819..=822)
             if all_pids().any(|p| {
                 waits(spec, p).any(|(o, ru)| {
-                    o.contains(&WaitOpt::Wnohang) || (ru && o.contains(&WaitOpt::Wcontinued))
+                    let word = WaitOpt::word(o);
+                    word & WNOHANG != 0 || (ru && word & WCONTINUED != 0)
                 })
             }) =>
         {
@@ -285,9 +289,9 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
                         };
                         let stopped = c.stat == SSTOP
                             && c.flags & P_WAITED == 0
-                            && (c.flags & P_TRACED != 0 || opts.contains(&WaitOpt::Wuntraced));
+                            && (c.flags & P_TRACED != 0 || WaitOpt::word(opts) & WUNTRACED != 0);
                         let continued =
-                            opts.contains(&WaitOpt::Wcontinued) && c.flags & P_CONTINUED != 0;
+                            WaitOpt::word(opts) & WCONTINUED != 0 && c.flags & P_CONTINUED != 0;
                         selected && (c.stat == SZOMB || stopped || continued)
                     })
             });

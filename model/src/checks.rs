@@ -16,14 +16,16 @@ pub fn final_checks(k: &mut Kernel, spec: &Spec) {
                 && e.status
                     .as_ref()
                     .is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
+                && e.raw.is_none_or(|raw| raw.matches(r.status))
         });
         if !ok {
             let what = match got {
                 None => "it was never reaped".to_string(),
                 Some(r) => format!(
-                    "it was reaped by pid {} with {}",
+                    "it was reaped by pid {} with {} (raw {:#x})",
                     r.waiter,
-                    r.status.map(decode_status).unwrap_or_default()
+                    r.status.map(decode_status).unwrap_or_default(),
+                    r.status.unwrap_or_default()
                 ),
             };
             problems.push((

@@ -32,12 +32,19 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             rusage,
             expect,
         } => {
-            let opts = options.iter().fold(0, |a, o| a | o.bits());
+            let opts = WaitOpt::word(options);
             let r = cx.sys_wait4(*pid, opts, *rusage)?;
             let got = if r.error != 0 {
                 format!("error {}", errno_name(r.error))
             } else if r.pid == 0 {
                 "0".to_string()
+            } else if expect.as_ref().is_some_and(|e| e.raw.is_some()) {
+                format!(
+                    "pid {} {} (raw {:#x})",
+                    r.pid,
+                    r.status.map(decode_status).unwrap_or_default(),
+                    r.status.unwrap_or_default()
+                )
             } else {
                 format!(
                     "pid {} {}",
@@ -58,6 +65,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
                         && e.status.as_ref().is_none_or(|s| {
                             r.status.is_some_and(|st| s.matches(&decode_status(st)))
                         })
+                        && e.raw.is_none_or(|raw| raw.matches(r.status))
                 }
             };
             if ok {
@@ -394,6 +402,9 @@ fn describe_expect(e: &Expect) -> String {
         Some(StatusExpect::One(x)) => s += &format!(" {x}"),
         Some(StatusExpect::AnyOf(v)) => s += &format!(" one of {}", v.join(" | ")),
         None => {}
+    }
+    if let Some(raw) = e.raw {
+        s += &format!(" (raw {:#x})", raw.0);
     }
     s
 }

@@ -48,6 +48,9 @@ pub struct ReapExpect {
     pub pid: u32,
     #[serde(default)]
     pub status: Option<StatusExpect>,
+    /// The raw status word the reap stored (`Expect::raw`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<RawStatus>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -268,8 +271,10 @@ fn sigwinch() -> i32 {
     crate::flags::SIGWINCH
 }
 
+/// A wait option: a name (`"WNOHANG"`) or the option word's bits as a number (`0x100`), so a
+/// scenario can pass bits kern_wait rejects (845-846) by their value.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "UPPERCASE")]
+#[serde(try_from = "WaitOptText", into = "WaitOptText")]
 pub enum WaitOpt {
     Wnohang,
     Wuntraced,
@@ -277,6 +282,59 @@ pub enum WaitOpt {
     Wlinuxclone,
     /// An undefined option bit (EINVAL).
     Wbogus,
+    /// Option bits given by value.
+    Bits(u32),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum WaitOptText {
+    Name(String),
+    Number(i64),
+}
+
+const WAIT_OPT_NAMES: [(&str, WaitOpt); 5] = [
+    ("WNOHANG", WaitOpt::Wnohang),
+    ("WUNTRACED", WaitOpt::Wuntraced),
+    ("WCONTINUED", WaitOpt::Wcontinued),
+    ("WLINUXCLONE", WaitOpt::Wlinuxclone),
+    ("WBOGUS", WaitOpt::Wbogus),
+];
+
+impl TryFrom<WaitOptText> for WaitOpt {
+    type Error = String;
+    fn try_from(t: WaitOptText) -> Result<Self, String> {
+        match t {
+            WaitOptText::Number(n) => u32::try_from(n)
+                .map(WaitOpt::Bits)
+                .map_err(|_| format!("wait option bits {n} are out of range (0 to 0xffffffff)")),
+            WaitOptText::Name(name) => WAIT_OPT_NAMES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, o)| *o)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown wait option {name:?} (WNOHANG, WUNTRACED, WCONTINUED, \
+                         WLINUXCLONE, WBOGUS, or bits as a number such as 0x100)"
+                    )
+                }),
+        }
+    }
+}
+
+impl From<WaitOpt> for WaitOptText {
+    fn from(o: WaitOpt) -> Self {
+        match o {
+            WaitOpt::Bits(b) => WaitOptText::Number(b.into()),
+            named => WaitOptText::Name(
+                WAIT_OPT_NAMES
+                    .iter()
+                    .find(|(_, o)| *o == named)
+                    .map_or("", |(n, _)| n)
+                    .to_string(),
+            ),
+        }
+    }
 }
 
 impl WaitOpt {
@@ -288,7 +346,13 @@ impl WaitOpt {
             WaitOpt::Wcontinued => WCONTINUED,
             WaitOpt::Wlinuxclone => WLINUXCLONE,
             WaitOpt::Wbogus => 0x100,
+            WaitOpt::Bits(b) => b,
         }
+    }
+
+    /// The option word a list of options makes.
+    pub fn word(options: &[WaitOpt]) -> u32 {
+        options.iter().fold(0, |a, o| a | o.bits())
     }
 }
 
@@ -303,6 +367,38 @@ pub struct Expect {
     pub status: Option<StatusExpect>,
     #[serde(default)]
     pub errno: Option<String>,
+    /// The status word itself, as the kernel stores it (`raw = 0x10000`: exit(256), whose
+    /// W_EXITCODE the 2014 code does not mask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<RawStatus>,
+}
+
+/// A raw wait status word, written as an integer (hexadecimal in TOML: `0x10000`); compared
+/// as the 32 bits of the C `int`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct RawStatus(pub i32);
+
+impl TryFrom<i64> for RawStatus {
+    type Error = String;
+    fn try_from(n: i64) -> Result<Self, String> {
+        i32::try_from(n)
+            .or_else(|_| u32::try_from(n).map(|u| u as i32))
+            .map(RawStatus)
+            .map_err(|_| format!("raw status {n} does not fit in 32 bits"))
+    }
+}
+
+impl From<RawStatus> for i64 {
+    fn from(r: RawStatus) -> i64 {
+        r.0.into()
+    }
+}
+
+impl RawStatus {
+    pub fn matches(self, status: Option<i32>) -> bool {
+        status == Some(self.0)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -241,6 +241,14 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                     if let Some(bad) = e.status.as_ref().and_then(status::first_malformed) {
                         return Err((vec![format!("\"{bad}\"")], status::complaint(bad)));
                     }
+                    if e.errno.is_some() && (e.raw.is_some() || e.status.is_some()) {
+                        return Err((
+                            vec!["errno".to_string()],
+                            "an expectation gives an errno and a status: a wait that fails \
+                             stores no status"
+                                .to_string(),
+                        ));
+                    }
                     if let Some(name) = &e.errno {
                         if kexit_model::flags::errno_from_name(name).is_none() {
                             let n = vec![format!("\"{name}\"")];
