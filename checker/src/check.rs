@@ -146,7 +146,7 @@ struct Unit {
 }
 
 /// The state budget of the default run: scenarios with more states go to loom or PCT.
-pub const AUTO_STATES: u64 = 300_000;
+pub const AUTO_STATES: u64 = 1_000_000;
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let err = || format!("--shard {s:?}: expected I/N with 1 <= I <= N");

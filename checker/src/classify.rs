@@ -129,10 +129,14 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         {
             Class::Recorded("F8")
         }
-        // F4: pgsignal's walk of pg_members (or the signal it sends) touches a member that
-        // its parent reaped and freed meanwhile (leavepgrp at 993, kfree at 1045).
-        (ViolationKind::UseAfterFree, "pgsignal" | "lwpsignal", 0)
-            if all_ops(spec).any(|op| matches!(op, Op::Pgsignal { .. })) =>
+        // F4: a walk of pg_members without pg_token (pgsignal: a terminal's signal or exit1's
+        // SIGHUP at 420; dokillpg), or the signal it sends, touches a member that its parent
+        // reaped and freed meanwhile (leavepgrp at 993, kfree at 1045).
+        (ViolationKind::UseAfterFree, "pgsignal" | "dokillpg" | "lwpsignal", 0)
+        | (ViolationKind::UseAfterFree, "exit1", 420)
+            if spec.procs.iter().any(|p| p.tty_pgrp.is_some())
+                || all_ops(spec)
+                    .any(|op| matches!(op, Op::Pgsignal { .. } | Op::Killpg { .. })) =>
         {
             Class::Recorded("F4")
         }
@@ -149,21 +153,18 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
             Class::Recorded("F5")
         }
         // F6: two LWPs of one process left with extexit(EXTEXIT_LWP), each counting the other
-        // (163) while it was still polling in lwp_exit: nobody did exit1.
+        // (163) while it was still in lwp_exit, which can block before 671 (the lwp_lock
+        // poll at 636, kqueue_terminate's pool token): nobody did exit1. Seen at the end, or
+        // as the deadlock of a parent waiting for that process.
         (ViolationKind::ProcessLeftBehind, ..)
             if v.message
                 .contains("has no threads left but is not a zombie")
-                && spec.procs.iter().any(|p| {
-                    p.lwps
-                        .iter()
-                        .filter(|l| {
-                            l.script.iter().any(
-                                |op| matches!(op, Op::Extexit { who, .. } if *who == EXTEXIT_LWP),
-                            )
-                        })
-                        .count()
-                        >= 2
-                }) =>
+                && two_lwps_extexit(spec) =>
+        {
+            Class::Recorded("F6")
+        }
+        (ViolationKind::Deadlock, ..)
+            if two_lwps_extexit(spec) && left_undead(spec, variant, schedule) =>
         {
             Class::Recorded("F6")
         }
@@ -173,6 +174,32 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         (ViolationKind::Livelock, ..) if starved(spec, variant, schedule) => Class::Starved,
         _ => Class::Unrecorded,
     }
+}
+
+/// Some process has two LWPs that each call extexit(EXTEXIT_LWP).
+fn two_lwps_extexit(spec: &Spec) -> bool {
+    spec.procs.iter().any(|p| {
+        p.lwps
+            .iter()
+            .filter(|l| {
+                l.script
+                    .iter()
+                    .any(|op| matches!(op, Op::Extexit { who, .. } if *who == EXTEXIT_LWP))
+            })
+            .count()
+            >= 2
+    })
+}
+
+/// Whether the schedule leaves a process with no threads that is not a zombie (F6's undead
+/// process), which a parent waiting for it waits for forever.
+fn left_undead(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
+    let out = run::replay_keeping_kernel(spec, variant, schedule);
+    out.kernel.is_some_and(|k| {
+        k.procs
+            .iter()
+            .any(|(pid, p)| *pid != 1 && !p.freed && p.nthreads == 0 && p.stat != SZOMB)
+    })
 }
 
 /// Whether a livelock's poller starved someone: another actor was left in a timed sleep,

@@ -120,7 +120,7 @@ pub struct CheckArgs {
     pub scenarios: Vec<String>,
     /// Engine: state (exhaustive, no bound), loom (exhaustive up to a preemption bound), pct,
     /// random, dfs, urw (shuttle), os (threads), all.
-    /// Default: the state engine within 300,000 states (--max-states); where it does not
+    /// Default: the state engine within 1,000,000 states (--max-states); where it does not
     /// finish, loom where the scenario fits in loom's 5 threads, pct otherwise.
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,

@@ -43,6 +43,7 @@ pub const SSTOP: u64 = 3;
 pub const SZOMB: u64 = 4;
 
 // signals
+pub const SIGHUP: i32 = 1;
 pub const SIGKILL: i32 = 9;
 pub const SIGSTOP: i32 = 17;
 pub const SIGCONT: i32 = 19;
@@ -108,6 +109,7 @@ pub fn default_action(sig: i32) -> DefaultAction {
 }
 
 // errno
+pub const ESRCH: i32 = 3;
 pub const EINTR: i32 = 4;
 pub const ECHILD: i32 = 10;
 pub const ENOMEM: i32 = 12;
@@ -163,6 +165,7 @@ pub fn decode_status(st: i32) -> String {
 pub fn errno_name(e: i32) -> &'static str {
     match e {
         0 => "0",
+        ESRCH => "ESRCH",
         EINTR => "EINTR",
         ECHILD => "ECHILD",
         ENOMEM => "ENOMEM",
@@ -176,6 +179,7 @@ pub fn errno_name(e: i32) -> &'static str {
 
 pub fn errno_from_name(s: &str) -> Option<i32> {
     Some(match s {
+        "ESRCH" => ESRCH,
         "EINTR" => EINTR,
         "ECHILD" => ECHILD,
         "ENOMEM" => ENOMEM,

@@ -29,6 +29,8 @@ pub struct Proc {
     /// a walker standing on a removed member still follows it.
     pub pg_next: Option<Pid>,
     pub sigparent: i32,
+    /// A session leader's controlling terminal's foreground group (exit1's SIGHUP, 420).
+    pub tty_pgrp: Option<Pid>,
     pub oppid: Pid,
     pub ps_flag: u64,
     /// SIGCHLD has a handler (so it is posted and interrupts PCATCH sleeps).

@@ -1,13 +1,14 @@
 //! Process groups as the exit path meets them: `leavepgrp` (kern_proc.c 756-779), which
-//! kern_wait calls at 993 after the zombie left allproc, and `pgsignal` (kern_sig.c 865-880),
-//! the walk of a group's members behind the terminal's signals (tty.c) and exit1's SIGHUP
-//! (420). `pg_members` is a singly linked LIST: LIST_REMOVE leaves the removed member's
+//! kern_wait calls at 993 after the zombie left allproc, and the walks of a group's members:
+//! `pgsignal` (kern_sig.c 865-880), behind the terminal's signals (tty.c) and exit1's SIGHUP
+//! (420), and `dokillpg` (kern_sig.c 661-708), behind kill(2) with a negative pid. `pg_members` is a singly linked LIST: LIST_REMOVE leaves the removed member's
 //! `le_next` as it was. Steps cite the seed line of the call.
 
 use crate::cx::Cx;
 use crate::engine::Engine;
 use crate::ext;
 use crate::flags::*;
+use crate::kern_exit::exit::INITPID;
 use crate::kernel::*;
 use crate::site::Site;
 use crate::trace::*;
@@ -49,8 +50,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// kern_sig.c pgsignal(pgrp, sig, checkctty): under pg_lock, ksignal every member (with a
-    /// controlling terminal if `checkctty`). The seed walks `pg_members` without pg_token;
-    /// `fix:pgsignal-pg-token` walks it under pg_token and holds each member.
+    /// controlling terminal if `checkctty`).
     pub fn pgsignal(&self, call: &'static Site, g: Pid, sig: i32, checkctty: bool) -> KR<()> {
         let site = ext!("kern_sig.c", "pgsignal");
         self.note(
@@ -61,25 +61,80 @@ impl<'s, E: Engine> Cx<'s, E> {
             return self.note(site, What::Text(format!("pgrp {g} does not exist")));
         }
         self.pg_lock(site, g)?;
-        if self.has(Switch::PgsignalPgToken) {
-            self.pgsignal_held(site, g, sig, checkctty)?;
-        } else {
-            let mut cur = self.pg_members_unlocked(site, g, None)?;
-            while let Some(p) = cur {
-                if self.pgsignal_wants(site, p, checkctty)? {
-                    // A terminal's stop and continue signals are not modeled (docs/model.md).
-                    let _ = self.ksignal(ext!("kern_sig.c", "lwpsignal"), p, sig)?;
-                }
-                cur = self.pg_members_unlocked(site, g, Some(p))?;
+        self.walk_pg_members(site, g, |p| {
+            if self.pgsignal_wants(site, p, checkctty)? {
+                // A terminal's stop and continue signals are not modeled (docs/model.md).
+                let _ = self.ksignal(ext!("kern_sig.c", "lwpsignal"), p, sig)?;
             }
-        }
+            Ok(())
+        })?;
         self.pg_unlock(site, g)
     }
 
-    /// The fixed walk: pg_token held (lost and regained whenever ksignal blocks), each member
-    /// held from before its signal until its successor is held, and a restart from the head
-    /// when the member left the group while ksignal blocked.
-    fn pgsignal_held(&self, site: &'static Site, g: Pid, sig: i32, checkctty: bool) -> KR<()> {
+    /// kern_sig.c dokillpg (661-708), kill(2) with a negative pid: `pgid` 0 is the caller's own
+    /// group (pgfind otherwise, ESRCH for none). Under pg_lock, every member but init and
+    /// zombies (`p_stat` read without a token) is signalled; ESRCH when none was. There are no
+    /// P_SYSTEM processes here and CANSIGNAL holds (one credential).
+    pub fn dokillpg(&self, call: &'static Site, pgid: Pid, sig: i32) -> KR<i32> {
+        let site = ext!("kern_sig.c", "dokillpg");
+        let g = if pgid == 0 {
+            let (_, me) = self.cur()?;
+            self.k()?.procs[&me].pgid
+        } else {
+            pgid
+        };
+        self.note(
+            call,
+            What::Text(format!("kill(-{g}, {}): dokillpg", signal_name(sig))),
+        )?;
+        if !self.k()?.pgrps.contains_key(&g) {
+            return Ok(ESRCH);
+        }
+        self.pg_lock(site, g)?;
+        let mut found = 0;
+        self.walk_pg_members(site, g, |p| {
+            if p <= INITPID || self.load(site, Field::PStat(p))? == SZOMB {
+                return Ok(());
+            }
+            found += 1;
+            if sig != 0 {
+                let _ = self.ksignal(ext!("kern_sig.c", "lwpsignal"), p, sig)?;
+            }
+            Ok(())
+        })?;
+        self.pg_unlock(site, g)?;
+        Ok(if found == 0 { ESRCH } else { 0 })
+    }
+
+    /// LIST_FOREACH over `pg_members` as pgsignal and dokillpg write it: the seed walks the list
+    /// under pg_lock only, without pg_token; `fix:pgsignal-pg-token` walks it under pg_token
+    /// and holds each member.
+    fn walk_pg_members(
+        &self,
+        site: &'static Site,
+        g: Pid,
+        mut visit: impl FnMut(Pid) -> KR<()>,
+    ) -> KR<()> {
+        if self.has(Switch::PgsignalPgToken) {
+            return self.walk_pg_members_held(site, g, visit);
+        }
+        let mut cur = self.pg_members_unlocked(site, g, None)?;
+        while let Some(p) = cur {
+            visit(p)?;
+            cur = self.pg_members_unlocked(site, g, Some(p))?;
+        }
+        Ok(())
+    }
+
+    /// The fixed walk: pg_token held (lost and regained whenever a visit blocks), each member
+    /// held from before its visit until its successor is held, and a restart from the head
+    /// when the member left the group while the visit blocked.
+    fn walk_pg_members_held(
+        &self,
+        site: &'static Site,
+        g: Pid,
+        mut visit: impl FnMut(Pid) -> KR<()>,
+    ) -> KR<()> {
         let me = self.me;
         self.lwkt_gettoken(site, Tok::Pgrp(g))?;
         'restart: loop {
@@ -88,10 +143,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 self.phold(site, p)?;
             }
             while let Some(p) = cur {
-                if self.pgsignal_wants(site, p, checkctty)? {
-                    // A terminal's stop and continue signals are not modeled (docs/model.md).
-                    let _ = self.ksignal(ext!("kern_sig.c", "lwpsignal"), p, sig)?;
-                }
+                visit(p)?;
                 if !self.k()?.in_pgrp(me, p, g, site)? {
                     self.note(
                         site,

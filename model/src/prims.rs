@@ -100,6 +100,37 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(())
     }
 
+    /// A call outside the seed that may sleep (fdfree, vmspace_relexit, vmspace_exitfree, ...):
+    /// a thread that blocks loses every token it holds (lwkt_switch) and takes them back when
+    /// it runs again. Two steps with a scheduling point between them: whether it slept is the
+    /// scheduler's choice (nobody running in between is the call that did not sleep). Holding
+    /// no token, a sleep changes nothing another actor can see, so there is no step.
+    pub fn may_block(&self, site: &'static Site) -> KR<()> {
+        let me = self.me;
+        let held: Vec<Obj> = {
+            let g = self.k()?;
+            if !g.actors[me].toks_live {
+                return Ok(());
+            }
+            g.actors[me]
+                .toks
+                .iter()
+                .map(|(t, _, _)| Obj::Tok(*t))
+                .collect()
+        };
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut g = self.sp(&held)?;
+        let lost = Self::release_all(&mut g, me);
+        g.record(me, site, What::TokLostByBlocking(lost));
+        drop(g);
+        let mut g = self.sp(&held)?;
+        g.actors[me].run = Run::TokenWait;
+        let _g = self.block(g, site)?;
+        Ok(())
+    }
+
     pub fn holds(&self, t: Tok) -> KR<bool> {
         Ok(self.k()?.holds(self.me, t))
     }

@@ -171,6 +171,15 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
         Op::Scan { pid, zombies } => scan(cx, *pid, *zombies),
         // tty.c's signals to the foreground group (TIOCSWINSZ: SIGWINCH, 1265; ^C: SIGINT, ...).
         Op::Pgsignal { pgid, sig } => cx.pgsignal(ext!("tty.c", "pgsignal"), *pgid, *sig, true),
+        Op::Killpg {
+            pgid,
+            sig,
+            expect_errno,
+        } => {
+            let err = cx.dokillpg(ext!("kern_sig.c", "kern_kill"), *pgid, sig.0)?;
+            let call = format!("kill(-{pgid}, {})", signal_name(sig.0));
+            expect_errno_is(cx, &call, err, expect_errno.as_deref())
+        }
         Op::Attach { pid } => trace_attach(cx, *pid, true),
         Op::VforkWait { pid } => {
             // start_forked_proc (kern_fork.c 800-805); the hold it ends is sys_vfork's,

@@ -111,6 +111,10 @@ pub struct ProcSpec {
     /// P_CONTROLT: the process has a controlling terminal (the terminal's signals reach it).
     #[serde(default)]
     pub ctty: bool,
+    /// The process leads a session whose controlling terminal has this foreground process
+    /// group: its exit1 sends the group SIGHUP (420, members with P_CONTROLT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tty_pgrp: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
@@ -206,6 +210,15 @@ pub enum Op {
         pgid: u32,
         #[serde(default = "sigwinch")]
         sig: i32,
+    },
+    /// kill(-pgid, sig) (pgid 0: the caller's own group): kern_sig.c dokillpg signals every
+    /// member but init and zombies; ESRCH when there was none.
+    Killpg {
+        pgid: u32,
+        #[serde(default = "sigkill")]
+        sig: Signal,
+        #[serde(default)]
+        expect_errno: Option<String>,
     },
     /// A ps-like scan: hold the process (pfind: PHOLD), take its token, and for each LWP hold
     /// it (LWPHOLD) and block (copying out) before releasing it. With `zombies`, the scan

@@ -175,6 +175,7 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
                 pgrp: Some(ps.pgid.unwrap_or(ps.pid)),
                 pg_next: None,
                 sigparent: SIGCHLD,
+                tty_pgrp: ps.tty_pgrp,
                 oppid: ps.oppid,
                 ps_flag,
                 sigchld_caught: ps.sigchld_caught

@@ -226,9 +226,14 @@ fn op(
         15 if !children.is_empty() => Op::Detach {
             pid: *u.choose(&children)? as u32,
         },
-        16 => Op::Pgsignal {
+        16 if u.ratio(1, 2)? => Op::Pgsignal {
             pgid: *u.choose(t.pgids)?,
             sig: kexit_model::flags::SIGWINCH,
+        },
+        16 => Op::Killpg {
+            pgid: *u.choose(t.pgids)?,
+            sig: Signal(*u.choose(&[kexit_model::flags::SIGWINCH, 15])?),
+            expect_errno: None,
         },
         _ => Op::Sleep {
             pcatch: u.arbitrary()?,

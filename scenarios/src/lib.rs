@@ -160,6 +160,16 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
         check_dispositions(p)?;
     }
     for p in &spec.procs {
+        if let Some(g) = p.tty_pgrp {
+            if !procs.values().any(|q| q.pgid.unwrap_or(q.pid) == g) {
+                return Err((
+                    vec!["tty_pgrp".into()],
+                    format!("pid {}: tty_pgrp {g} is no declared process's group", p.pid),
+                ));
+            }
+        }
+    }
+    for p in &spec.procs {
         if p.pid == 1 {
             if p.parent != 0 {
                 return Err((pid_needles(1), "init (pid 1) has no parent".into()));
@@ -288,12 +298,27 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                         return Err((n, msg));
                     }
                 }
-                if let Op::Pgsignal { pgid, .. } = op {
-                    if !procs.values().any(|q| q.pgid.unwrap_or(q.pid) == *pgid) {
-                        let n = vec!["\"pgsignal\"".to_string()];
+                let group = match op {
+                    Op::Pgsignal { pgid, .. } => Some(("pgsignal", *pgid)),
+                    Op::Killpg { pgid, .. } if *pgid != 0 => Some(("killpg", *pgid)),
+                    _ => None,
+                };
+                if let Some((name, pgid)) = group {
+                    if !procs.values().any(|q| q.pgid.unwrap_or(q.pid) == pgid) {
+                        let n = vec![format!("\"{name}\"")];
                         let msg =
-                            format!("pgsignal names pgrp {pgid}, which no declared process is in");
+                            format!("{name} names pgrp {pgid}, which no declared process is in");
                         return Err((n, msg));
+                    }
+                }
+                if let Op::Killpg {
+                    expect_errno: Some(name),
+                    ..
+                } = op
+                {
+                    if kexit_model::flags::errno_from_name(name).is_none() {
+                        let n = vec![format!("\"{name}\"")];
+                        return Err((n, format!("unknown errno {name:?} (ESRCH, ...)")));
                     }
                 }
             }

@@ -221,10 +221,14 @@ impl<'s, E: Engine> Cx<'s, E> {
         if list_lock {
             self.lwkt_gettoken_shared(at!(333, "TAILQ_FOREACH"), Tok::ProcList)?;
         }
-        let walked = {
+        let (walked, tty_pgrp) = {
             let mut g = self.sp(&[Obj::ExitList, Obj::Sig(p)])?;
             g.need(me, Tok::Proc(p), "p_xstat", at!(326, "p_xstat"))?;
-            g.proc(me, p, at!(326, "p_xstat"))?.xstat = rv;
+            let pr = g.proc(me, p, at!(326, "p_xstat"))?;
+            pr.xstat = rv;
+            // The session is the process's own and fixed here (SESS_LEADER, 411-412): read
+            // now, so that a process without a session costs no step.
+            let tty_pgrp = pr.tty_pgrp;
             let first = g.exit_list.first().copied();
             match first {
                 // The entry exit1 now stands on is part of its local state.
@@ -237,7 +241,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 None if !list_lock => clear_signals(&mut g, me, p, lp)?,
                 None => {}
             }
-            first
+            (first, tty_pgrp)
         };
         // TAILQ_FOREACH with no lock (333-334): each callout and each step to the next entry
         // reads an entry rm_at_exit may have freed meanwhile (finding F8).
@@ -251,7 +255,18 @@ impl<'s, E: Engine> Cx<'s, E> {
             let mut g = self.sp(&[Obj::Sig(p)])?;
             clear_signals(&mut g, me, p, lp)?;
         }
+        // callout_stop_sync, fdfree, semexit, vmspace_relexit, ttywait, fixjobc, acct_process
+        // and vrele (342-454) may each sleep, and a sleep releases p_token. Between them exit1
+        // changes nothing another actor here reads, so one sleep stands for any of them.
+        self.may_block(at!(354, "fdfree"))?;
         self.noreturn(at!(354, "fdfree"), ());
+        // A session leader whose terminal is still its session's (411-423): SIGHUP to the
+        // terminal's foreground group, then ttywait, which sleeps until the output drains.
+        if let Some(g) = tty_pgrp {
+            self.pgsignal(at!(420, "pgsignal"), g, SIGHUP, true)?;
+            self.may_block(at!(421, "ttywait"))?;
+            self.noreturn(at!(421, "ttywait"), ());
+        }
         // bug:ppwait-late releases the vfork parent only after the zombie move.
         let ppwait_late = self.has(Switch::PpwaitLate);
         if !ppwait_late {

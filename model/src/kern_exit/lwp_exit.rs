@@ -40,6 +40,8 @@ impl<'s, E: Engine> Cx<'s, E> {
             at!(621, "kqueue_terminate"),
             What::Note("vkernel, vmm, kqueue, ucred cleanup: stubs"),
         )?;
+        // Taking the LWP's knotes off their queues may sleep, which releases p_token.
+        self.may_block(at!(621, "kqueue_terminate"))?;
         let poll = at!(635, "lwp_lock");
         self.scoped_loop(poll, || match self.load(poll, Field::LwpLock(lp))? {
             0 => Ok(Some(())),

@@ -223,6 +223,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                     )?;
                     if reap_stall {
                         self.pstall(at!(1034, "PSTALL"), p, "reap4", zt)?;
+                    }
+                    // Tearing down the vmspace may sleep, which releases q's p_token.
+                    self.may_block(at!(1035, "vmspace_exitfree"))?;
+                    if reap_stall {
                         self.pstall(at!(1036, "PSTALL"), p, "reap5", zt)?;
                     }
                     if !keeps {
