@@ -314,11 +314,11 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
                             s if s < -1 => c.pgid == s.unsigned_abs(),
                             s => s as u32 == c.pid,
                         };
+                        let word = WaitOpt::word(opts);
                         let stopped = c.stat == SSTOP
                             && c.flags & P_WAITED == 0
-                            && (c.flags & P_TRACED != 0 || WaitOpt::word(opts) & WUNTRACED != 0);
-                        let continued =
-                            WaitOpt::word(opts) & WCONTINUED != 0 && c.flags & P_CONTINUED != 0;
+                            && (c.flags & P_TRACED != 0 || word & WUNTRACED != 0);
+                        let continued = word & WCONTINUED != 0 && c.flags & P_CONTINUED != 0;
                         selected && (c.stat == SZOMB || stopped || continued)
                     })
             });

@@ -11,13 +11,7 @@ pub fn final_checks(k: &mut Kernel, spec: &Spec) {
     let mut problems: Vec<(ViolationKind, String)> = Vec::new();
     for e in &spec.expect_reaped {
         let got = k.reaps.iter().find(|r| r.child == e.pid);
-        let ok = got.is_some_and(|r| {
-            r.waiter == e.by
-                && e.status
-                    .as_ref()
-                    .is_none_or(|s| r.status.is_some_and(|st| s.matches(&decode_status(st))))
-                && e.raw.is_none_or(|raw| raw.matches(r.status))
-        });
+        let ok = got.is_some_and(|r| r.waiter == e.by && status_meets(&e.status, e.raw, r.status));
         if !ok {
             let what = match got {
                 None => "it was never reaped".to_string(),

@@ -1,8 +1,9 @@
 //! Process groups as the exit path meets them: `leavepgrp` (kern_proc.c 756-779), which
 //! kern_wait calls at 993 after the zombie left allproc, and the walks of a group's members:
 //! `pgsignal` (kern_sig.c 865-880), behind the terminal's signals (tty.c) and exit1's SIGHUP
-//! (420), and `dokillpg` (kern_sig.c 661-708), behind kill(2) with a negative pid. `pg_members` is a singly linked LIST: LIST_REMOVE leaves the removed member's
-//! `le_next` as it was. Steps cite the seed line of the call.
+//! (420), and `dokillpg` (kern_sig.c 661-708), behind kill(2) with a negative pid.
+//! `pg_members` is a singly linked LIST: LIST_REMOVE leaves the removed member's `le_next` as
+//! it was. Steps cite the seed line of the call.
 
 use crate::cx::Cx;
 use crate::engine::Engine;

@@ -38,19 +38,13 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
                 format!("error {}", errno_name(r.error))
             } else if r.pid == 0 {
                 "0".to_string()
-            } else if expect.as_ref().is_some_and(|e| e.raw.is_some()) {
-                format!(
-                    "pid {} {} (raw {:#x})",
-                    r.pid,
-                    r.status.map(decode_status).unwrap_or_default(),
-                    r.status.unwrap_or_default()
-                )
             } else {
-                format!(
-                    "pid {} {}",
-                    r.pid,
-                    r.status.map(decode_status).unwrap_or_default()
-                )
+                let status = r.status.map(decode_status).unwrap_or_default();
+                let raw_wanted = expect.as_ref().is_some_and(|e| e.raw.is_some());
+                match r.status.filter(|_| raw_wanted) {
+                    Some(word) => format!("pid {} {status} (raw {word:#x})", r.pid),
+                    None => format!("pid {} {status}", r.pid),
+                }
             };
             cx.note(
                 ext!("libc", "wait4"),
@@ -62,10 +56,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
                 None => {
                     r.error == 0
                         && e.pid.is_none_or(|p| p == r.pid)
-                        && e.status.as_ref().is_none_or(|s| {
-                            r.status.is_some_and(|st| s.matches(&decode_status(st)))
-                        })
-                        && e.raw.is_none_or(|raw| raw.matches(r.status))
+                        && status_meets(&e.status, e.raw, r.status)
                 }
             };
             if ok {

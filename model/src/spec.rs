@@ -414,6 +414,19 @@ impl RawStatus {
     }
 }
 
+/// Whether a reported status word meets an expectation's decoded `status` and `raw` word
+/// (each only when given).
+pub fn status_meets(
+    status: &Option<StatusExpect>,
+    raw: Option<RawStatus>,
+    got: Option<i32>,
+) -> bool {
+    status
+        .as_ref()
+        .is_none_or(|s| got.is_some_and(|st| s.matches(&crate::flags::decode_status(st))))
+        && raw.is_none_or(|raw| raw.matches(got))
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum StatusExpect {

@@ -138,6 +138,11 @@ fn check_dispositions(p: &kexit_model::spec::ProcSpec) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// Some declared process is in process group `g`.
+fn has_group(procs: &BTreeMap<u32, &kexit_model::spec::ProcSpec>, g: u32) -> bool {
+    procs.values().any(|q| q.pgid.unwrap_or(q.pid) == g)
+}
+
 /// Semantic checks serde cannot do. Errors carry text to locate in the file.
 pub fn validate(spec: &Spec) -> Result<(), Invalid> {
     if spec.name.is_empty() {
@@ -161,7 +166,7 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
     }
     for p in &spec.procs {
         if let Some(g) = p.tty_pgrp {
-            if !procs.values().any(|q| q.pgid.unwrap_or(q.pid) == g) {
+            if !has_group(&procs, g) {
                 return Err((
                     vec!["tty_pgrp".into()],
                     format!("pid {}: tty_pgrp {g} is no declared process's group", p.pid),
@@ -304,7 +309,7 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
                     _ => None,
                 };
                 if let Some((name, pgid)) = group {
-                    if !procs.values().any(|q| q.pgid.unwrap_or(q.pid) == pgid) {
+                    if !has_group(&procs, pgid) {
                         let n = vec![format!("\"{name}\"")];
                         let msg =
                             format!("{name} names pgrp {pgid}, which no declared process is in");
