@@ -123,9 +123,14 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         {
             Class::Recorded("F7")
         }
-        // F8: exit1 walks exit_list (333-334) while rm_at_exit frees an entry of it.
+        // F8: exit1 walks exit_list (333-334) while rm_at_exit frees an entry of it: the race
+        // check sees the unordered accesses (either side may come second; at_exit's insertion
+        // is the same unlocked list), or exit1 steps on the freed entry.
         (ViolationKind::UseAfterFree, "exit1", 333 | 334)
-            if all_ops(spec).any(|op| matches!(op, Op::RmAtExit { .. })) =>
+        | (ViolationKind::DataRace, "exit1", 333 | 334)
+        | (ViolationKind::DataRace, "rm_at_exit", 1220 | 1222)
+        | (ViolationKind::DataRace, "at_exit", 1207)
+            if all_ops(spec).any(|op| matches!(op, Op::RmAtExit { .. } | Op::AtExit { .. })) =>
         {
             Class::Recorded("F8")
         }

@@ -106,8 +106,9 @@ pub fn explain(v: &Violation) -> String {
         Kkassert => "A kernel assertion the seed makes does not hold on this interleaving.",
         UseAfterFree => "An object is used after the code that frees it ran: its hold count or interlock \
                          did not keep it alive across a blocking point.",
-        DataRace => "A token-protected field is touched by a thread that does not hold the token (or lost \
-                     it by blocking): another cpu may change it at the same time.",
+        DataRace => "Two cpus may touch the same state at the same time: a token-protected field is touched \
+                     by a thread that does not hold the token (or lost it by blocking), or two accesses, one \
+                     a write, have nothing ordering them (no token held across both, no atomic, no wakeup).",
         DoubleReap => "The same process was reaped (its status reported) twice.",
         ProcessLeftBehind => "When everything stopped, a process or LWP was neither running, a zombie, nor reaped.",
         ListCorruption => "The parent/child or LWP lists disagree with the p_pptr pointers.",

@@ -207,6 +207,8 @@ pub struct Kernel {
     /// Every hold of the kernel lock is checked against its step's declaration
     /// (`Engine::check_steps`).
     pub check_steps: bool,
+    /// The happens-before race check (`race.rs`).
+    pub race: crate::race::RaceCheck,
 }
 
 pub type KR<T> = Result<T, Unwind>;
@@ -263,6 +265,9 @@ impl Kernel {
         if self.local_state {
             crate::fingerprint::observe(&mut self.actors[me].digest, site, &what, used);
         }
+        let toks = &self.actors[me].toks;
+        let shared_of = |t: Tok| toks.iter().any(|(x, _, s)| *x == t && *s);
+        self.race.observe(me, &what, shared_of);
         self.trace.push(Event {
             step: self.step,
             actor: me,

@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod local;
 pub mod pgrp;
 pub mod prims;
+pub mod race;
 pub mod runnable;
 pub mod script;
 pub mod site;

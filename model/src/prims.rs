@@ -356,10 +356,16 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     pub fn load(&self, site: &'static Site, f: Field) -> KR<u64> {
+        self.load_testing(site, f, u64::MAX)
+    }
+
+    /// A load whose code tests only the bits `mask` (for the race check).
+    fn load_testing(&self, site: &'static Site, f: Field, mask: u64) -> KR<u64> {
         let me = self.me;
         let mut g = self.sp_as(&[Obj::Word(f)], Access::Read)?;
         let val = *g.word(me, f, site)?;
         g.record(me, site, What::Load { field: f, val });
+        g.race_word(me, site, f, false, mask);
         Ok(val)
     }
 
@@ -367,16 +373,24 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// caller receives the masked bits, so the rest of the word, which it never looks at, is
     /// not part of its local state. The trace still shows the whole word.
     pub fn load_bits(&self, site: &'static Site, f: Field, mask: u64) -> KR<u64> {
-        self.scope(site, (f, mask), || Ok(self.load(site, f)? & mask))
+        self.scope(site, (f, mask), || {
+            Ok(self.load_testing(site, f, mask)? & mask)
+        })
     }
 
     pub fn store(&self, site: &'static Site, f: Field, new: u64) -> KR<()> {
+        self.store_changing(site, f, new, u64::MAX)
+    }
+
+    /// A store that may change only the bits `mask` (for the race check).
+    fn store_changing(&self, site: &'static Site, f: Field, new: u64, mask: u64) -> KR<()> {
         let me = self.me;
         let mut g = self.sp(&[Obj::Word(f)])?;
         let w = g.word(me, f, site)?;
         let old = *w;
         *w = new;
         g.record(me, site, What::Store { field: f, old, new });
+        g.race_word(me, site, f, true, mask);
         Ok(())
     }
 
@@ -386,13 +400,13 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn plain_set(&self, site: &'static Site, f: Field, bits: u64) -> KR<()> {
         self.scope(site, (f, bits), || {
             let v = self.load(site, f)?;
-            self.store(site, f, v | bits)
+            self.store_changing(site, f, v | bits, bits)
         })
     }
     pub fn plain_clear(&self, site: &'static Site, f: Field, bits: u64) -> KR<()> {
         self.scope(site, (f, !bits), || {
             let v = self.load(site, f)?;
-            self.store(site, f, v & !bits)
+            self.store_changing(site, f, v & !bits, bits)
         })
     }
 
@@ -405,6 +419,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
 /// Remove an actor from its wait channel and make it runnable (it re-acquires its tokens).
 pub fn wake(k: &mut Kernel, a: ActorId) {
+    k.race.wake(k.holder, a);
     let ac = &mut k.actors[a];
     ac.wchan = None;
     if matches!(ac.run, Run::Sleeping | Run::Idle | Run::Timed { .. }) {

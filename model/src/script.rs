@@ -8,6 +8,7 @@ use crate::ext;
 use crate::flags::*;
 use crate::kern_exit::exit::INITPID;
 use crate::kernel::*;
+use crate::race::Data;
 use crate::spec::*;
 use crate::stubs::Then;
 use crate::trace::*;
@@ -144,6 +145,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             cx.lwkt_gettoken(site, Tok::Proc(p))?;
             {
                 let mut g = cx.sp(&[Obj::Sigacts(p)])?;
+                g.race_access(me, site, Data::Sigacts(p), true);
                 let pr = g.proc(me, p, site)?;
                 pr.sigchld_caught = *action == SigchldAction::Catch;
                 if *action == SigchldAction::Ignore {
@@ -184,7 +186,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             };
             loop {
                 cx.tsleep_interlock(site, on, 0)?;
-                if cx.load(site, Field::PFlags(*pid))? & P_PPWAIT == 0 {
+                if cx.load_bits(site, Field::PFlags(*pid), P_PPWAIT)? == 0 {
                     break;
                 }
                 cx.tsleep(site, on, PINTERLOCKED, "ppwait", false)?;

@@ -159,7 +159,7 @@ impl ViolationKind {
             Self::Livelock => "livelock (no progress)",
             Self::Kkassert => "KKASSERT failure",
             Self::UseAfterFree => "use after free",
-            Self::DataRace => "data race on token-protected state",
+            Self::DataRace => "data race",
             Self::DoubleReap => "double reap / status reported twice",
             Self::ProcessLeftBehind => "process left neither running, zombie nor reaped",
             Self::ListCorruption => "corrupted parent/child or LWP lists",

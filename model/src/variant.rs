@@ -180,12 +180,14 @@ pub const VARIANTS: &[VariantInfo] = &[
     VariantInfo {
         name: "bug:exiting-flag-early",
         description: "lwp_wait trusts TDF_EXITING without TDF_RUNNING alone, without the TDF_MP_EXITSIG \
-                      handshake: the thread is freed while lwkt_switch_return still runs on it",
+                      handshake: the thread is freed while lwkt_switch_return still runs on it. The race \
+                      check sees the cause first: lwp_wait's read of td_flags (768) has nothing ordering \
+                      it after the switch-out's write (702) the handshake's atomic used to order",
         upstream: "fixed c1102e9f24 (2005)",
         functions: &["lwp_wait"],
         lines: "734-744",
         exposed_by: &["threaded-exit"],
-        expect: "use-after-free",
+        expect: "data-race",
         switches: &[Switch::ExitingFlagEarly],
     },
     VariantInfo {
@@ -374,13 +376,15 @@ pub const VARIANTS: &[VariantInfo] = &[
     },
     VariantInfo {
         name: "bug:ppwait-plain-store",
-        description: "exit1 clears P_PPWAIT with a plain load and store instead of atomic_clear_int (471); \
-                      harmless in a sequentially consistent model (expected to pass, see docs/variants.md)",
+        description: "exit1 clears P_PPWAIT with a plain load and store instead of atomic_clear_int (471): \
+                      nothing orders the store before the vfork parent's unlocked test of the flag (the \
+                      atomic is a full barrier), which the race check reports; sequential consistency \
+                      alone cannot lose the wakeup (see docs/variants.md)",
         upstream: "51818c080a (2013) made the clear atomic when the vfork parent moved to a flag interlock",
         functions: &["exit1"],
         lines: "471",
-        exposed_by: &[],
-        expect: "",
+        exposed_by: &["vfork-wait"],
+        expect: "data-race",
         switches: &[Switch::PpwaitPlainStore],
     },
     VariantInfo {

@@ -68,6 +68,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         lines: Vec::new(),
         local_state: false,
         check_steps: false,
+        race: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::cx::Cx;
 use crate::engine::Engine;
 use crate::flags::*;
 use crate::kernel::*;
+use crate::race::Data;
 use crate::site::Site;
 use crate::trace::*;
 use crate::variant::Switch;
@@ -154,6 +155,12 @@ impl<'s, E: Engine> Cx<'s, E> {
             );
             return Ok(ENOMEM);
         }
+        g.race_access(
+            self.me,
+            at!(1207, "TAILQ_INSERT_TAIL"),
+            Data::ExitList,
+            true,
+        );
         g.exit_list.push((n, function));
         g.record(
             self.me,
@@ -174,6 +181,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             {
                 let mut g = self.sp_reading(&[Obj::ExitList], &[Obj::ExitList])?;
                 let site = at!(334, "function");
+                g.race_access(me, site, Data::ExitList, false);
                 exit_entry_live(&mut g, me, entry, function, site)?;
                 let text = format!("exit callout {function} runs (entry {entry})");
                 g.record(me, site, What::Text(text));
@@ -181,6 +189,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             ep = {
                 let mut g = self.sp_reading(&[Obj::ExitList], &[Obj::ExitList])?;
                 let site = at!(333, "TAILQ_FOREACH");
+                g.race_access(me, site, Data::ExitList, false);
                 exit_entry_live(&mut g, me, entry, function, site)?;
                 let i = g.exit_list.iter().position(|(e, _)| *e == entry);
                 let next = i.and_then(|i| g.exit_list.get(i + 1)).copied();
@@ -204,6 +213,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         if let Some(i) = g.exit_list.iter().position(|(_, f)| *f == function) {
             // TAILQ_REMOVE and kfree(ep) (1222-1223), with no lock an exit1 walking the list
             // would see (finding F8).
+            g.race_access(self.me, at!(1222, "TAILQ_REMOVE"), Data::ExitList, true);
             let (ep, _) = g.exit_list.remove(i);
             g.exit_freed.push(ep);
             g.record(
@@ -213,6 +223,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             );
             return Ok(1);
         }
+        g.race_access(self.me, at!(1220, "TAILQ_FOREACH"), Data::ExitList, false);
         g.record(
             self.me,
             at!(1227, "return (0)"),
