@@ -169,6 +169,75 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let units = plan(&a, &scenarios, jobs);
+    let units = match shard {
+        Some((i, n)) => take_shard(units, i, n),
+        None => units,
+    };
+    let machine = a.json || a.json_lines;
+    let interactive = std::io::stderr().is_terminal() && !machine;
+    let mut results = Vec::new();
+    // The trace of each result's violation, for --sarif.
+    let mut traces = Vec::new();
+    let mut worst = 0u8;
+    if !machine {
+        println!(
+            "{:<36} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}",
+            "scenario",
+            "variant",
+            "engine",
+            "verdict",
+            "executions",
+            "exploration",
+            "time",
+            "exec/s"
+        );
+    }
+    let mut pre = crate::state::batch::run_parallel(
+        &units
+            .iter()
+            .map(|u| {
+                (u.engine == EngineKind::State).then(|| (&scenarios[u.scenario].spec, &u.budget))
+            })
+            .collect::<Vec<_>>(),
+        &variant,
+        jobs,
+        interactive,
+    );
+    for (ui, u) in units.iter().enumerate() {
+        if crate::interrupt::requested() {
+            break;
+        }
+        let s = &scenarios[u.scenario];
+        let (rj, r, trace) = run_unit(&a, s, &variant, u, pre[ui].take(), interactive)?;
+        traces.push(trace);
+        worst = worst.max(exit_code(&a, &rj));
+        if a.json_lines {
+            println!("{}", serde_json::to_string(&rj).expect("json"));
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+        } else if !a.json {
+            crate::table::print_row(&rj, &r, a.engine.is_some());
+        }
+        results.push(rj);
+    }
+    crate::ci_report::write_requested(&a, &results, traces)?;
+    if crate::interrupt::requested() {
+        worst = crate::interrupt::EXIT_INTERRUPTED;
+    }
+    if a.json_lines {
+        let end = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "results": results.len(), "ended": crate::ended::tally(results.iter().map(|r| r.ended)) });
+        println!("{end}");
+    } else if a.json {
+        let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "min_executions": a.min_executions, "results": results });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+    } else {
+        print_summary(&a, &results, worst, units.len());
+    }
+    Ok(worst)
+}
+
+/// One unit of work per scenario and engine: the state engine with a fallback by default.
+fn plan(a: &CheckArgs, scenarios: &[Scenario], jobs: usize) -> Vec<Unit> {
     let mut units = Vec::new();
     let scale = if a.deep { 10 } else { 1 };
     for (si, s) in scenarios.iter().enumerate() {
@@ -234,225 +303,194 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
             });
         }
     }
-    if let Some((i, n)) = shard {
-        let mut kept = Vec::new();
-        for (k, mut u) in units.into_iter().enumerate() {
-            if u.engine.seeded() && u.budget.iterations != u64::MAX {
-                let slice = u.budget.iterations.div_ceil(n);
-                u.budget.seed = u.budget.seed.wrapping_add((i - 1) * slice);
-                u.budget.iterations = slice;
-                kept.push(u);
-            } else if k as u64 % n == i - 1 {
-                kept.push(u);
-            }
-        }
-        units = kept;
-    }
+    units
+}
 
-    let machine = a.json || a.json_lines;
-    let interactive = std::io::stderr().is_terminal() && !machine;
-    let mut results = Vec::new();
-    // The trace of each result's violation, for --sarif.
-    let mut traces = Vec::new();
-    let mut worst = 0u8;
-    if !machine {
-        println!(
-            "{:<36} {:<24} {:<6} {:<9} {:>10}  {:<30} {:>8} {:>9}",
-            "scenario",
-            "variant",
-            "engine",
-            "verdict",
-            "executions",
-            "exploration",
-            "time",
-            "exec/s"
-        );
+/// Shard `i` of `n`: seeded engines split their executions, the others their units.
+fn take_shard(units: Vec<Unit>, i: u64, n: u64) -> Vec<Unit> {
+    let mut kept = Vec::new();
+    for (k, mut u) in units.into_iter().enumerate() {
+        if u.engine.seeded() && u.budget.iterations != u64::MAX {
+            let slice = u.budget.iterations.div_ceil(n);
+            u.budget.seed = u.budget.seed.wrapping_add((i - 1) * slice);
+            u.budget.iterations = slice;
+            kept.push(u);
+        } else if k as u64 % n == i - 1 {
+            kept.push(u);
+        }
     }
-    let mut pre = crate::state::batch::run_parallel(
-        &units
-            .iter()
-            .map(|u| {
-                (u.engine == EngineKind::State).then(|| (&scenarios[u.scenario].spec, &u.budget))
-            })
-            .collect::<Vec<_>>(),
-        &variant,
-        jobs,
-        interactive,
+    kept
+}
+
+/// Run one unit (its fallback engine too, where the state engine ends without a verdict),
+/// save its schedule file, and say how it changes the exit code.
+fn run_unit(
+    a: &CheckArgs,
+    s: &Scenario,
+    variant: &Variant,
+    u: &Unit,
+    pre: Option<RunResult>,
+    interactive: bool,
+) -> Result<(ResultJson, RunResult, Vec<crate::report::StepJson>), String> {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})")
+            .expect("template"),
     );
-    for (ui, u) in units.iter().enumerate() {
-        if crate::interrupt::requested() {
-            break;
+    bar.set_message(format!("{} on {}", s.spec.name, u.engine.name()));
+    let started = Instant::now();
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    let progress = |n: u64| {
+        if interactive
+            && started.elapsed() > Duration::from_secs(1)
+            && !shown.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
         }
-        let s = &scenarios[u.scenario];
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})")
-                .expect("template"),
-        );
-        bar.set_message(format!("{} on {}", s.spec.name, u.engine.name()));
-        let started = Instant::now();
-        let shown = std::sync::atomic::AtomicBool::new(false);
-        let progress = |n: u64| {
-            if interactive
-                && started.elapsed() > Duration::from_secs(1)
-                && !shown.swap(true, std::sync::atomic::Ordering::SeqCst)
-            {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-            }
-            bar.set_position(n);
-        };
-        let run_engine = |engine: EngineKind, budget: &Budget| {
-            if engine == EngineKind::Loom && !a.in_process {
-                progress(0);
-                crate::isolate::run_loom(&s.cli_arg(), &s.spec, &variant, budget)
-            } else {
-                run::run(&s.spec, &variant, engine, budget, &progress)
-            }
-        };
-        let (mut engine, mut budget) = (u.engine, &u.budget);
-        let mut r = pre[ui].take().unwrap_or_else(|| run_engine(engine, budget));
-        let mut note = None;
-        if let Some((fb, fb_budget)) = &u.fallback {
-            if !r.exhaustive && r.found.is_none() && r.error.is_none() {
-                let states = r.state.as_ref().map_or(0, |st| st.states);
-                note = Some(format!(
-                    "the state engine was not exhaustive within {states} states (--max-states): {} instead",
-                    fb.name()
-                ));
-                bar.set_message(format!("{} on {}", s.spec.name, fb.name()));
-                (engine, budget) = (*fb, fb_budget);
-                r = run_engine(engine, budget);
-            }
+        bar.set_position(n);
+    };
+    let run_engine = |engine: EngineKind, budget: &Budget| {
+        if engine == EngineKind::Loom && !a.in_process {
+            progress(0);
+            crate::isolate::run_loom(&s.cli_arg(), &s.spec, variant, budget)
+        } else {
+            run::run(&s.spec, variant, engine, budget, &progress)
         }
-        bar.finish_and_clear();
-        crate::ended::refuse_no_work(&mut r, budget);
-        let ended = Ended::of(&r, budget);
-        let want = expected(s, &variant);
-        let v = verdict(&r, &want);
-        let mut schedule_file = None;
-        let mut violation = None;
-        let mut seed = None;
-        if let Some(f) = &r.found {
-            let viol = f.outcome.violation.as_ref().expect("found has a violation");
-            // An aborted loom worker leaves no schedule to save.
-            if !f.outcome.schedule.is_empty() {
-                let file =
-                    ScheduleFile::of_found(&s.spec, &s.origin, variant.name(), engine.name(), f);
-                let path = file.save(&a.out).map_err(|e| {
-                    format!("cannot write schedule file under {}: {e}", a.out.display())
-                })?;
-                schedule_file = Some(path.display().to_string());
-            }
-            violation = Some(viol.into());
-            seed = f.seed;
+    };
+    let (mut engine, mut budget) = (u.engine, &u.budget);
+    let mut r = pre.unwrap_or_else(|| run_engine(engine, budget));
+    let mut note = None;
+    if let Some((fb, fb_budget)) = &u.fallback {
+        if !r.exhaustive && r.found.is_none() && r.error.is_none() {
+            let states = r.state.as_ref().map_or(0, |st| st.states);
+            note = Some(format!(
+                "the state engine was not exhaustive within {states} states (--max-states): {} instead",
+                fb.name()
+            ));
+            bar.set_message(format!("{} on {}", s.spec.name, fb.name()));
+            (engine, budget) = (*fb, fb_budget);
+            r = run_engine(engine, budget);
         }
-        traces.push(match (&r.found, &a.sarif) {
-            (Some(f), Some(_)) => crate::report::steps_json(&f.outcome, None),
-            _ => Vec::new(),
-        });
-        worst = worst.max(match v {
-            Verdict::Pass | Verdict::Caught => 0,
-            Verdict::Violation | Verdict::Missed => 1,
-            Verdict::Error => 2,
-        });
-        let too_little = a
-            .min_executions
-            .is_some_and(|m| ended.unfinished() && r.executions < m);
-        if (a.require_exhaustive && ended.unfinished()) || too_little {
-            worst = worst.max(1);
-        }
-        let secs = r.elapsed.as_secs_f64();
-        let rj = ResultJson {
-            scenario: s.spec.name.clone(),
-            scenario_arg: s.cli_arg(),
-            variant: variant.name().to_string(),
-            engine,
-            verdict: v,
-            expected: (!want.is_empty()).then(|| {
-                want.iter()
-                    .map(|k| k.slug())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            }),
-            executions: r.executions,
-            exhaustive: r.exhaustive,
-            preemption_bound: (engine == EngineKind::Loom)
-                .then_some(budget.preemption_bound)
-                .flatten(),
-            seeds: engine.seeded().then(|| {
-                (
-                    budget.seed,
-                    budget.seed.wrapping_add(r.executions.saturating_sub(1)),
-                )
-            }),
-            seconds: secs,
-            executions_per_second: if secs > 0.0 {
-                r.executions as f64 / secs
-            } else {
-                0.0
-            },
-            violation,
-            seed,
-            schedule_file,
-            error: r.error.clone(),
-            state: r.state.clone(),
-            note,
-            ended,
-        };
-        if a.json_lines {
-            println!("{}", serde_json::to_string(&rj).expect("json"));
-            let _ = std::io::Write::flush(&mut std::io::stdout());
-        } else if !a.json {
-            crate::table::print_row(&rj, &r, a.engine.is_some());
-        }
-        results.push(rj);
     }
-    crate::ci_report::write_requested(&a, &results, traces)?;
+    bar.finish_and_clear();
+    crate::ended::refuse_no_work(&mut r, budget);
+    let ended = Ended::of(&r, budget);
+    let want = expected(s, variant);
+    let v = verdict(&r, &want);
+    let mut schedule_file = None;
+    let mut violation = None;
+    let mut seed = None;
+    if let Some(f) = &r.found {
+        let viol = f.outcome.violation.as_ref().expect("found has a violation");
+        // An aborted loom worker leaves no schedule to save.
+        if !f.outcome.schedule.is_empty() {
+            let file = ScheduleFile::of_found(&s.spec, &s.origin, variant.name(), engine.name(), f);
+            let path = file.save(&a.out).map_err(|e| {
+                format!("cannot write schedule file under {}: {e}", a.out.display())
+            })?;
+            schedule_file = Some(path.display().to_string());
+        }
+        violation = Some(viol.into());
+        seed = f.seed;
+    }
+    let trace = match (&r.found, &a.sarif) {
+        (Some(f), Some(_)) => crate::report::steps_json(&f.outcome, None),
+        _ => Vec::new(),
+    };
+    let secs = r.elapsed.as_secs_f64();
+    let rj = ResultJson {
+        scenario: s.spec.name.clone(),
+        scenario_arg: s.cli_arg(),
+        variant: variant.name().to_string(),
+        engine,
+        verdict: v,
+        expected: (!want.is_empty()).then(|| {
+            want.iter()
+                .map(|k| k.slug())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        }),
+        executions: r.executions,
+        exhaustive: r.exhaustive,
+        preemption_bound: (engine == EngineKind::Loom)
+            .then_some(budget.preemption_bound)
+            .flatten(),
+        seeds: engine.seeded().then(|| {
+            (
+                budget.seed,
+                budget.seed.wrapping_add(r.executions.saturating_sub(1)),
+            )
+        }),
+        seconds: secs,
+        executions_per_second: if secs > 0.0 {
+            r.executions as f64 / secs
+        } else {
+            0.0
+        },
+        violation,
+        seed,
+        schedule_file,
+        error: r.error.clone(),
+        state: r.state.clone(),
+        note,
+        ended,
+    };
+    Ok((rj, r, trace))
+}
+
+/// The exit code one result asks for: 1 for a violation or a missed one, 2 for an error, and 1
+/// for work left undone that --require-exhaustive or --min-executions asked for.
+fn exit_code(a: &CheckArgs, rj: &ResultJson) -> u8 {
+    let mut code = match rj.verdict {
+        Verdict::Pass | Verdict::Caught => 0,
+        Verdict::Violation | Verdict::Missed => 1,
+        Verdict::Error => 2,
+    };
+    let unfinished = rj.ended.unfinished();
+    let too_little = a
+        .min_executions
+        .is_some_and(|m| unfinished && rj.executions < m);
+    if (a.require_exhaustive && unfinished) || too_little {
+        code = code.max(1);
+    }
+    code
+}
+
+/// The closing lines of the table.
+fn print_summary(a: &CheckArgs, results: &[ResultJson], worst: u8, planned: usize) {
+    let bad = results.iter().filter(|r| !r.verdict.ok()).count();
+    if let (true, Some(mib)) = (
+        results.iter().any(|r| r.state.is_some()),
+        crate::state::search::peak_memory_mib(),
+    ) {
+        println!("peak memory of this run: {mib} MiB");
+    }
+    println!(
+        "\n{}: {} result(s), {} as expected, {} not; {}",
+        if worst == 0 { "OK" } else { "FAILED" },
+        results.len(),
+        results.len() - bad,
+        bad,
+        crate::ended::tally(results.iter().map(|r| r.ended))
+    );
+    let unfinished = results.iter().filter(|r| r.ended.unfinished()).count();
+    if a.require_exhaustive && unfinished > 0 {
+        println!("--require-exhaustive: {unfinished} result(s) not exhaustive");
+    }
+    if let Some(m) = a.min_executions {
+        let short = results
+            .iter()
+            .filter(|r| r.ended.unfinished() && r.executions < m)
+            .count();
+        if short > 0 {
+            println!("--min-executions {m}: {short} result(s) ran fewer executions");
+        }
+    }
     if crate::interrupt::requested() {
-        worst = crate::interrupt::EXIT_INTERRUPTED;
-    }
-    if a.json_lines {
-        let end = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "results": results.len(), "ended": crate::ended::tally(results.iter().map(|r| r.ended)) });
-        println!("{end}");
-    } else if a.json {
-        let doc = serde_json::json!({ "kexit": crate::schedule::KEXIT_VERSION, "exit_code": worst, "interrupted": crate::interrupt::requested(), "min_executions": a.min_executions, "results": results });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
-    } else {
-        let bad = results.iter().filter(|r| !r.verdict.ok()).count();
-        if let (true, Some(mib)) = (
-            results.iter().any(|r| r.state.is_some()),
-            crate::state::search::peak_memory_mib(),
-        ) {
-            println!("peak memory of this run: {mib} MiB");
-        }
         println!(
-            "\n{}: {} result(s), {} as expected, {} not; {}",
-            if worst == 0 { "OK" } else { "FAILED" },
+            "INTERRUPTED: {} of {} planned result(s) shown; the last may be partial",
             results.len(),
-            results.len() - bad,
-            bad,
-            crate::ended::tally(results.iter().map(|r| r.ended))
+            planned
         );
-        let unfinished = results.iter().filter(|r| r.ended.unfinished()).count();
-        if a.require_exhaustive && unfinished > 0 {
-            println!("--require-exhaustive: {unfinished} result(s) not exhaustive");
-        }
-        if let Some(m) = a.min_executions {
-            let short = results
-                .iter()
-                .filter(|r| r.ended.unfinished() && r.executions < m)
-                .count();
-            if short > 0 {
-                println!("--min-executions {m}: {short} result(s) ran fewer executions");
-            }
-        }
-        if crate::interrupt::requested() {
-            println!(
-                "INTERRUPTED: {} of {} planned result(s) shown; the last may be partial",
-                results.len(),
-                units.len()
-            );
-        }
     }
-    Ok(worst)
 }
