@@ -329,6 +329,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             _ => What::Atomic { field: f, old, new },
         };
         g.record_as(me, site, what, used);
+        g.race_atomic(me, site, f);
         Ok((old, ok))
     }
 
@@ -352,6 +353,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             None => What::Load { field: f, val: old },
         };
         g.record(me, site, what);
+        g.race_atomic(me, site, f);
         Ok(old)
     }
 

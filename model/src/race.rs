@@ -14,6 +14,9 @@
 //! - a wakeup or a signal that makes a sleeper runnable: what the waker did before happens
 //!   before what the sleeper does after.
 //!
+//! An atomic update of a word the kernel also writes plainly (`p_flag`) races only with an
+//! unordered plain store of it (which can undo the update).
+//!
 //! Reads the seed makes on purpose without the lock that orders the writes (and re-checks
 //! under it) are listed in `DELIBERATE`, each with why it is safe; they are neither checked
 //! nor remembered. Accesses the model makes silently (under a token, `Cx::k`) are not seen:
@@ -60,6 +63,8 @@ pub struct Access {
     pub write: bool,
     /// The bits of a word the access tests (a read) or may change (a write).
     mask: u64,
+    /// An atomic read-modify-write of a word the kernel also writes plainly.
+    atomic: bool,
 }
 
 /// Two unordered accesses to `data`, `second` just now.
@@ -227,6 +232,33 @@ impl RaceCheck {
         write: bool,
         mask: u64,
     ) -> Option<Race> {
+        self.access_as(a, step, site, data, write, mask, false)
+    }
+
+    /// An atomic read-modify-write by `a` of word `f`, which the kernel also writes plainly
+    /// (`p_flag`): it races with an unordered plain store, which can undo it (a lost update),
+    /// not with a read (the atomic is indivisible) nor with another atomic.
+    pub fn atomic_access(
+        &mut self,
+        a: ActorId,
+        step: u32,
+        site: &'static Site,
+        f: Field,
+    ) -> Option<Race> {
+        self.access_as(a, step, site, Data::Word(f), true, u64::MAX, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn access_as(
+        &mut self,
+        a: ActorId,
+        step: u32,
+        site: &'static Site,
+        data: Data,
+        write: bool,
+        mask: u64,
+        atomic: bool,
+    ) -> Option<Race> {
         if !write && deliberate(site) {
             return None;
         }
@@ -234,7 +266,11 @@ impl RaceCheck {
         let c = &self.clocks[a];
         let ordered = |x: &Access| x.actor == a || c.get(x.actor).is_some_and(|e| *e >= x.epoch);
         let sh = self.shadow.entry(data).or_default();
-        let conflicts = |x: &Access| (x.write && write) || x.mask & mask != 0;
+        let conflicts = |x: &Access| match (x.atomic, atomic) {
+            (true, true) => false,
+            (true, false) | (false, true) => x.write && write,
+            (false, false) => (x.write && write) || x.mask & mask != 0,
+        };
         let earlier = sh
             .writes
             .iter()
@@ -248,8 +284,13 @@ impl RaceCheck {
             site,
             write,
             mask,
+            atomic,
         };
-        if write {
+        if atomic {
+            // Atomics need not be ordered with each other: keep each actor's last one.
+            sh.writes.retain(|w| !(w.atomic && w.actor == a));
+            sh.writes.push(now);
+        } else if write {
             sh.writes.retain(|w| w.mask & !mask != 0);
             sh.writes.push(now);
             sh.reads.clear();
@@ -303,9 +344,22 @@ impl crate::kernel::Kernel {
         }
     }
 
+    /// The atomic read-modify-write of word `f` just recorded.
+    pub fn race_atomic(&mut self, me: ActorId, site: &'static Site, f: Field) {
+        if !atomic_word(f) {
+            if let Some(r) = self.race.atomic_access(me, self.step, site, f) {
+                self.report_race(r);
+            }
+        }
+    }
+
     /// Raise `r` as the execution's violation.
     pub fn report_race(&mut self, r: Race) {
-        let verb = |x: &Access| if x.write { "writes" } else { "reads" };
+        let verb = |x: &Access| match (x.atomic, x.write) {
+            (true, _) => "atomically updates",
+            (false, true) => "writes",
+            (false, false) => "reads",
+        };
         let place = |x: &Access| {
             if x.site.is_seed() {
                 format!("{} at {}:{}", x.site.func, x.site.file, x.site.line)

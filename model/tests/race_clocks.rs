@@ -149,3 +149,22 @@ fn an_earlier_write_of_other_bits_is_still_seen() {
     assert!(!write(&mut rc, A, 0x2));
     assert!(read(&mut rc, B, 0x1), "the first write changed bit 0x1");
 }
+
+#[test]
+fn an_atomic_update_races_with_a_plain_store_only() {
+    let f = Field::PFlags(2);
+    let mut rc = RaceCheck::default();
+    assert!(rc.atomic_access(A, 0, &SITE, f).is_none());
+    assert!(rc.atomic_access(B, 0, &SITE, f).is_none(), "two atomics");
+    assert!(
+        !read(&mut rc, B, ALL),
+        "a read sees the word before or after it"
+    );
+    assert!(
+        write(&mut rc, B, 0x2),
+        "a plain store can undo it (a lost update)"
+    );
+    let mut rc = RaceCheck::default();
+    assert!(!write(&mut rc, A, 0x1));
+    assert!(rc.atomic_access(B, 0, &SITE, f).is_some(), "either order");
+}
