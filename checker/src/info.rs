@@ -102,52 +102,14 @@ pub fn explain(name: &str) -> Result<u8, String> {
             "does not fit, shuttle and OS threads only"
         }
     );
-    for p in &spec.procs {
-        let mut flags = Vec::new();
-        for (on, f) in [
-            (p.traced, "traced"),
-            (p.nocldwait, "PS_NOCLDWAIT"),
-            (p.cldsigign, "PS_CLDSIGIGN"),
-            (p.ppwait, "P_PPWAIT"),
-            (p.stopped, "stopped"),
-            (p.continued, "P_CONTINUED"),
-            (p.sigchld_caught, "catches SIGCHLD"),
-            (p.ctty, "P_CONTROLT"),
-        ] {
-            if on {
-                flags.push(f.to_string());
-            }
-        }
-        if p.oppid != 0 {
-            flags.push(format!("original parent {}", p.oppid));
-        }
-        println!(
-            "  pid {} (parent {}, pgid {}){}",
-            p.pid,
-            if p.parent == 0 { 1 } else { p.parent },
-            p.pgid.unwrap_or(p.pid),
-            if flags.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", flags.join(", "))
-            }
-        );
-        for (i, l) in p.lwps.iter().enumerate() {
-            let ops: Vec<String> = l
-                .script
-                .iter()
-                .map(|o| serde_json::to_string(o).expect("json"))
-                .collect();
-            println!("    lwp {} on cpu{}: {}", i + 1, l.cpu, ops.join(" ; "));
-        }
-    }
+    print_procs(spec);
     if spec.init_waits {
         println!("  init reaps whatever is reparented to it");
     }
     for c in spec.reaper_cpus() {
         println!("  reaper on cpu{c}");
     }
-    println!("\nchecked: every invariant (deadlock, KKASSERT, use after free, token ownership, double reap, leftovers, lists, copyout)");
+    println!("\nchecked: every invariant (deadlock, KKASSERT, use after free, token ownership, data races, double reap, leftovers, lists, copyout)");
     for e in &spec.expect_reaped {
         println!(
             "  expects pid {} reaped by pid {}{}",
@@ -198,4 +160,47 @@ pub fn explain(name: &str) -> Result<u8, String> {
         }
     }
     Ok(0)
+}
+
+/// Each process with its flags, and each of its LWPs with its script.
+fn print_procs(spec: &kexit_model::Spec) {
+    for p in &spec.procs {
+        let mut flags = Vec::new();
+        for (on, f) in [
+            (p.traced, "traced"),
+            (p.nocldwait, "PS_NOCLDWAIT"),
+            (p.cldsigign, "PS_CLDSIGIGN"),
+            (p.ppwait, "P_PPWAIT"),
+            (p.stopped, "stopped"),
+            (p.continued, "P_CONTINUED"),
+            (p.sigchld_caught, "catches SIGCHLD"),
+            (p.ctty, "P_CONTROLT"),
+        ] {
+            if on {
+                flags.push(f.to_string());
+            }
+        }
+        if p.oppid != 0 {
+            flags.push(format!("original parent {}", p.oppid));
+        }
+        println!(
+            "  pid {} (parent {}, pgid {}){}",
+            p.pid,
+            if p.parent == 0 { 1 } else { p.parent },
+            p.pgid.unwrap_or(p.pid),
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", flags.join(", "))
+            }
+        );
+        for (i, l) in p.lwps.iter().enumerate() {
+            let ops: Vec<String> = l
+                .script
+                .iter()
+                .map(|o| serde_json::to_string(o).expect("json"))
+                .collect();
+            println!("    lwp {} on cpu{}: {}", i + 1, l.cpu, ops.join(" ; "));
+        }
+    }
 }
