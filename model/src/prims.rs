@@ -5,6 +5,7 @@ use crate::cx::Cx;
 use crate::engine::{Access, ActorId, Engine};
 use crate::flags::*;
 use crate::kernel::*;
+use crate::race::Kind;
 use crate::site::Site;
 use crate::trace::*;
 
@@ -329,7 +330,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             _ => What::Atomic { field: f, old, new },
         };
         g.record_as(me, site, what, used);
-        g.race_atomic(me, site, f);
+        g.race_word(me, site, f, Kind::Atomic, u64::MAX);
         Ok((old, ok))
     }
 
@@ -353,7 +354,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             None => What::Load { field: f, val: old },
         };
         g.record(me, site, what);
-        g.race_atomic(me, site, f);
+        g.race_word(me, site, f, Kind::Atomic, u64::MAX);
         Ok(old)
     }
 
@@ -367,7 +368,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let mut g = self.sp_as(&[Obj::Word(f)], Access::Read)?;
         let val = *g.word(me, f, site)?;
         g.record(me, site, What::Load { field: f, val });
-        g.race_word(me, site, f, false, mask);
+        g.race_word(me, site, f, Kind::Read, mask);
         Ok(val)
     }
 
@@ -392,7 +393,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let old = *w;
         *w = new;
         g.record(me, site, What::Store { field: f, old, new });
-        g.race_word(me, site, f, true, mask);
+        g.race_word(me, site, f, Kind::Write, mask);
         Ok(())
     }
 

@@ -51,6 +51,17 @@ impl std::fmt::Display for Data {
     }
 }
 
+/// How an access touches a piece of state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Read,
+    Write,
+    /// An atomic read-modify-write of a word the kernel also writes plainly (`p_flag`): it
+    /// races with an unordered plain store, which can undo it (a lost update), not with a read
+    /// (the atomic is indivisible) nor with another atomic.
+    Atomic,
+}
+
 /// One access, as the check remembers it.
 #[derive(Clone, Copy, Debug)]
 pub struct Access {
@@ -60,11 +71,9 @@ pub struct Access {
     /// The step of the trace (`Kernel::step`) it belongs to.
     pub step: u32,
     pub site: &'static Site,
-    pub write: bool,
+    pub kind: Kind,
     /// The bits of a word the access tests (a read) or may change (a write).
     mask: u64,
-    /// An atomic read-modify-write of a word the kernel also writes plainly.
-    atomic: bool,
 }
 
 /// Two unordered accesses to `data`, `second` just now.
@@ -229,52 +238,29 @@ impl RaceCheck {
         step: u32,
         site: &'static Site,
         data: Data,
-        write: bool,
+        kind: Kind,
         mask: u64,
     ) -> Option<Race> {
-        self.access_as(a, step, site, data, write, mask, false)
-    }
-
-    /// An atomic read-modify-write by `a` of word `f`, which the kernel also writes plainly
-    /// (`p_flag`): it races with an unordered plain store, which can undo it (a lost update),
-    /// not with a read (the atomic is indivisible) nor with another atomic.
-    pub fn atomic_access(
-        &mut self,
-        a: ActorId,
-        step: u32,
-        site: &'static Site,
-        f: Field,
-    ) -> Option<Race> {
-        self.access_as(a, step, site, Data::Word(f), true, u64::MAX, true)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn access_as(
-        &mut self,
-        a: ActorId,
-        step: u32,
-        site: &'static Site,
-        data: Data,
-        write: bool,
-        mask: u64,
-        atomic: bool,
-    ) -> Option<Race> {
-        if !write && deliberate(site) {
+        if kind == Kind::Read && deliberate(site) {
             return None;
         }
         let epoch = self.clock(a)[a];
         let c = &self.clocks[a];
         let ordered = |x: &Access| x.actor == a || c.get(x.actor).is_some_and(|e| *e >= x.epoch);
         let sh = self.shadow.entry(data).or_default();
-        let conflicts = |x: &Access| match (x.atomic, atomic) {
-            (true, true) => false,
-            (true, false) | (false, true) => x.write && write,
-            (false, false) => (x.write && write) || x.mask & mask != 0,
+        let conflicts = |x: &Access| match (x.kind, kind) {
+            (Kind::Atomic, k) | (k, Kind::Atomic) => k == Kind::Write,
+            (Kind::Write, Kind::Write) => true,
+            _ => x.mask & mask != 0,
         };
         let earlier = sh
             .writes
             .iter()
-            .chain(if write { &sh.reads[..] } else { &[] })
+            .chain(if kind == Kind::Write {
+                &sh.reads[..]
+            } else {
+                &[]
+            })
             .find(|x| conflicts(x) && !ordered(x))
             .copied();
         let now = Access {
@@ -282,21 +268,25 @@ impl RaceCheck {
             epoch,
             step,
             site,
-            write,
+            kind,
             mask,
-            atomic,
         };
-        if atomic {
-            // Atomics need not be ordered with each other: keep each actor's last one.
-            sh.writes.retain(|w| !(w.atomic && w.actor == a));
-            sh.writes.push(now);
-        } else if write {
-            sh.writes.retain(|w| w.mask & !mask != 0);
-            sh.writes.push(now);
-            sh.reads.clear();
-        } else {
-            sh.reads.retain(|r| r.actor != a);
-            sh.reads.push(now);
+        match kind {
+            Kind::Atomic => {
+                // Atomics need not be ordered with each other: keep each actor's last one.
+                sh.writes
+                    .retain(|w| !(w.kind == Kind::Atomic && w.actor == a));
+                sh.writes.push(now);
+            }
+            Kind::Write => {
+                sh.writes.retain(|w| w.mask & !mask != 0);
+                sh.writes.push(now);
+                sh.reads.clear();
+            }
+            Kind::Read => {
+                sh.reads.retain(|r| r.actor != a);
+                sh.reads.push(now);
+            }
         }
         earlier.map(|first| Race {
             data,
@@ -310,55 +300,34 @@ impl crate::kernel::Kernel {
     /// An access by `me` at `site` to state the race check watches that no load or store
     /// records (the exit callout list, the signal dispositions), made by the step the caller
     /// records next.
-    pub fn race_access(&mut self, me: ActorId, site: &'static Site, data: Data, write: bool) {
-        self.race_bits(me, self.step + 1, site, data, write, u64::MAX);
-    }
-
-    fn race_bits(
-        &mut self,
-        me: ActorId,
-        step: u32,
-        site: &'static Site,
-        data: Data,
-        write: bool,
-        mask: u64,
-    ) {
-        if let Some(r) = self.race.access(me, step, site, data, write, mask) {
+    pub fn race_access(&mut self, me: ActorId, site: &'static Site, data: Data, kind: Kind) {
+        let step = self.step + 1;
+        if let Some(r) = self.race.access(me, step, site, data, kind, u64::MAX) {
             self.report_race(r);
         }
     }
 
-    /// The plain load (`write` false) or store of word `f` just recorded, testing or changing
-    /// the bits `mask`; words the kernel changes only atomically synchronize instead
-    /// (`RaceCheck::observe`).
-    pub fn race_word(
-        &mut self,
-        me: ActorId,
-        site: &'static Site,
-        f: Field,
-        write: bool,
-        mask: u64,
-    ) {
-        if !atomic_word(f) {
-            self.race_bits(me, self.step, site, Data::Word(f), write, mask);
+    /// The access to word `f` just recorded (a plain load or store testing or changing the
+    /// bits `mask`, or an atomic update); words the kernel changes only atomically
+    /// synchronize instead (`RaceCheck::observe`).
+    pub fn race_word(&mut self, me: ActorId, site: &'static Site, f: Field, kind: Kind, mask: u64) {
+        if atomic_word(f) {
+            return;
         }
-    }
-
-    /// The atomic read-modify-write of word `f` just recorded.
-    pub fn race_atomic(&mut self, me: ActorId, site: &'static Site, f: Field) {
-        if !atomic_word(f) {
-            if let Some(r) = self.race.atomic_access(me, self.step, site, f) {
-                self.report_race(r);
-            }
+        if let Some(r) = self
+            .race
+            .access(me, self.step, site, Data::Word(f), kind, mask)
+        {
+            self.report_race(r);
         }
     }
 
     /// Raise `r` as the execution's violation.
     pub fn report_race(&mut self, r: Race) {
-        let verb = |x: &Access| match (x.atomic, x.write) {
-            (true, _) => "atomically updates",
-            (false, true) => "writes",
-            (false, false) => "reads",
+        let verb = |x: &Access| match x.kind {
+            Kind::Atomic => "atomically updates",
+            Kind::Write => "writes",
+            Kind::Read => "reads",
         };
         let place = |x: &Access| {
             if x.site.is_seed() {

@@ -8,7 +8,7 @@ use crate::ext;
 use crate::flags::*;
 use crate::kern_exit::exit::INITPID;
 use crate::kernel::*;
-use crate::race::Data;
+use crate::race::{Data, Kind};
 use crate::spec::*;
 use crate::stubs::Then;
 use crate::trace::*;
@@ -145,7 +145,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             cx.lwkt_gettoken(site, Tok::Proc(p))?;
             {
                 let mut g = cx.sp(&[Obj::Sigacts(p)])?;
-                g.race_access(me, site, Data::Sigacts(p), true);
+                g.race_access(me, site, Data::Sigacts(p), Kind::Write);
                 let pr = g.proc(me, p, site)?;
                 pr.sigchld_caught = *action == SigchldAction::Catch;
                 if *action == SigchldAction::Ignore {

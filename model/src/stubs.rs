@@ -10,7 +10,7 @@ use crate::ext;
 use crate::flags::*;
 use crate::kernel::*;
 use crate::prims::{interrupt, wake, AOp};
-use crate::race::Data;
+use crate::race::{Data, Kind};
 use crate::site::Site;
 use crate::trace::*;
 
@@ -191,7 +191,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             let me = self.me;
             let objs = [Obj::Sig(p), Obj::Word(Field::PFlags(p)), Obj::Sigacts(p)];
             let mut g = self.sp_reading(&objs, &[Obj::Sigacts(p)])?;
-            g.race_access(me, site, Data::Sigacts(p), false);
+            g.race_access(me, site, Data::Sigacts(p), Kind::Read);
             let pr = g.proc(me, p, site)?;
             let bit = if (1..64).contains(&sig) {
                 1u64 << sig

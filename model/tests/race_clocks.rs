@@ -2,7 +2,7 @@
 //! atomic, a wakeup) and what does not (two shared holders of a token, nothing at all), and
 //! which accesses conflict (a read and a write of the same bits, any two writes).
 
-use kexit_model::race::{Data, RaceCheck};
+use kexit_model::race::{Data, Kind, RaceCheck};
 use kexit_model::site::Site;
 use kexit_model::trace::{Field, Tok, What};
 
@@ -20,11 +20,11 @@ const ALL: u64 = u64::MAX;
 const T: Tok = Tok::Proc(2);
 
 fn write(rc: &mut RaceCheck, a: usize, mask: u64) -> bool {
-    rc.access(a, 0, &SITE, X, true, mask).is_some()
+    rc.access(a, 0, &SITE, X, Kind::Write, mask).is_some()
 }
 
 fn read(rc: &mut RaceCheck, a: usize, mask: u64) -> bool {
-    rc.access(a, 0, &SITE, X, false, mask).is_some()
+    rc.access(a, 0, &SITE, X, Kind::Read, mask).is_some()
 }
 
 fn step(rc: &mut RaceCheck, a: usize, what: What, shared: bool) {
@@ -154,8 +154,14 @@ fn an_earlier_write_of_other_bits_is_still_seen() {
 fn an_atomic_update_races_with_a_plain_store_only() {
     let f = Field::PFlags(2);
     let mut rc = RaceCheck::default();
-    assert!(rc.atomic_access(A, 0, &SITE, f).is_none());
-    assert!(rc.atomic_access(B, 0, &SITE, f).is_none(), "two atomics");
+    assert!(rc
+        .access(A, 0, &SITE, Data::Word(f), Kind::Atomic, ALL)
+        .is_none());
+    assert!(
+        rc.access(B, 0, &SITE, Data::Word(f), Kind::Atomic, ALL)
+            .is_none(),
+        "two atomics"
+    );
     assert!(
         !read(&mut rc, B, ALL),
         "a read sees the word before or after it"
@@ -166,5 +172,9 @@ fn an_atomic_update_races_with_a_plain_store_only() {
     );
     let mut rc = RaceCheck::default();
     assert!(!write(&mut rc, A, 0x1));
-    assert!(rc.atomic_access(B, 0, &SITE, f).is_some(), "either order");
+    assert!(
+        rc.access(B, 0, &SITE, Data::Word(f), Kind::Atomic, ALL)
+            .is_some(),
+        "either order"
+    );
 }

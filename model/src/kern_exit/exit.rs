@@ -8,7 +8,7 @@ use crate::engine::{Access, Engine};
 use crate::flags::*;
 use crate::kernel::*;
 use crate::prims::AOp;
-use crate::race::Data;
+use crate::race::{Data, Kind};
 use crate::trace::*;
 use crate::variant::Switch;
 
@@ -230,7 +230,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             // The session is the process's own and fixed here (SESS_LEADER, 411-412): read
             // now, so that a process without a session costs no step.
             let tty_pgrp = pr.tty_pgrp;
-            g.race_access(me, at!(333, "TAILQ_FOREACH"), Data::ExitList, false);
+            g.race_access(me, at!(333, "TAILQ_FOREACH"), Data::ExitList, Kind::Read);
             let first = g.exit_list.first().copied();
             match first {
                 // The entry exit1 now stands on is part of its local state.
@@ -356,7 +356,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let ps_flag = {
             let site = at!(549, "ps_flag");
             let mut g = self.sp_as(&[Obj::Sigacts(pp)], Access::Read)?;
-            g.race_access(me, site, Data::Sigacts(pp), false);
+            g.race_access(me, site, Data::Sigacts(pp), Kind::Read);
             let ps_flag = g.proc(me, pp, site)?.ps_flag & (PS_NOCLDWAIT | PS_CLDSIGIGN);
             let seen = if ps_flag != 0 { "set" } else { "clear" };
             let text = format!("pid {pp}'s PS_NOCLDWAIT|PS_CLDSIGIGN: {seen}");

@@ -5,7 +5,7 @@ use crate::cx::Cx;
 use crate::engine::Engine;
 use crate::flags::*;
 use crate::kernel::*;
-use crate::race::Data;
+use crate::race::{Data, Kind};
 use crate::site::Site;
 use crate::trace::*;
 use crate::variant::Switch;
@@ -159,7 +159,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.me,
             at!(1207, "TAILQ_INSERT_TAIL"),
             Data::ExitList,
-            true,
+            Kind::Write,
         );
         g.exit_list.push((n, function));
         g.record(
@@ -181,7 +181,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             {
                 let mut g = self.sp_reading(&[Obj::ExitList], &[Obj::ExitList])?;
                 let site = at!(334, "function");
-                g.race_access(me, site, Data::ExitList, false);
+                g.race_access(me, site, Data::ExitList, Kind::Read);
                 exit_entry_live(&mut g, me, entry, function, site)?;
                 let text = format!("exit callout {function} runs (entry {entry})");
                 g.record(me, site, What::Text(text));
@@ -189,7 +189,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             ep = {
                 let mut g = self.sp_reading(&[Obj::ExitList], &[Obj::ExitList])?;
                 let site = at!(333, "TAILQ_FOREACH");
-                g.race_access(me, site, Data::ExitList, false);
+                g.race_access(me, site, Data::ExitList, Kind::Read);
                 exit_entry_live(&mut g, me, entry, function, site)?;
                 let i = g.exit_list.iter().position(|(e, _)| *e == entry);
                 let next = i.and_then(|i| g.exit_list.get(i + 1)).copied();
@@ -213,7 +213,12 @@ impl<'s, E: Engine> Cx<'s, E> {
         if let Some(i) = g.exit_list.iter().position(|(_, f)| *f == function) {
             // TAILQ_REMOVE and kfree(ep) (1222-1223), with no lock an exit1 walking the list
             // would see (finding F8).
-            g.race_access(self.me, at!(1222, "TAILQ_REMOVE"), Data::ExitList, true);
+            g.race_access(
+                self.me,
+                at!(1222, "TAILQ_REMOVE"),
+                Data::ExitList,
+                Kind::Write,
+            );
             let (ep, _) = g.exit_list.remove(i);
             g.exit_freed.push(ep);
             g.record(
@@ -223,7 +228,12 @@ impl<'s, E: Engine> Cx<'s, E> {
             );
             return Ok(1);
         }
-        g.race_access(self.me, at!(1220, "TAILQ_FOREACH"), Data::ExitList, false);
+        g.race_access(
+            self.me,
+            at!(1220, "TAILQ_FOREACH"),
+            Data::ExitList,
+            Kind::Read,
+        );
         g.record(
             self.me,
             at!(1227, "return (0)"),
