@@ -3,8 +3,8 @@
 //! schedule file to replay.
 
 use kexit_checker::api::Check;
-use kexit_checker::check::Verdict;
-use kexit_checker::run::EngineKind;
+use kexit_checker::engine::EngineKind;
+use kexit_checker::outcome::Verdict;
 
 /// A parent that waits for its two children, written inline: every interleaving passes.
 const TWO_CHILDREN: &str = r#"

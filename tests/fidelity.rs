@@ -76,3 +76,74 @@ fn schedule_files_record_the_engine_versions_this_build_links() {
         );
     }
 }
+
+/// Every place the model or the scenario interpreter reads a variant switch names, within the
+/// three lines above it or on its own line, a variant that sets the switch
+/// (`model/src/variant.rs`): a reader sees which history each branch belongs to.
+#[test]
+fn every_variant_switch_site_names_its_variant() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut setters: Vec<(String, Vec<&str>)> = Vec::new();
+    for v in kexit_model::variant::VARIANTS {
+        for sw in v.switches {
+            let name = format!("{sw:?}");
+            match setters.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, vs)) => vs.push(v.name),
+                None => setters.push((name, vec![v.name])),
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for dir in ["model/src", "scenarios/src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("source dir") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("variant.rs") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    let mut sites = 0;
+    let mut unnamed = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("source");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            let Some(at) = l.find("Switch::") else {
+                continue;
+            };
+            if !l.contains("has(") {
+                continue;
+            }
+            let name: String = l[at + 8..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric())
+                .collect();
+            let variants = &setters
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("{}: no variant sets {name}", f.display()))
+                .1;
+            sites += 1;
+            let context = lines[i.saturating_sub(3)..=i].join("\n");
+            if !variants.iter().any(|v| context.contains(v)) {
+                unnamed.push(format!(
+                    "{}:{} {name} ({})",
+                    f.display(),
+                    i + 1,
+                    variants.join(", ")
+                ));
+            }
+        }
+    }
+    assert!(sites >= 25, "only {sites} switch sites found");
+    assert!(
+        unnamed.is_empty(),
+        "switch sites naming no variant:\n{}",
+        unnamed.join("\n")
+    );
+}

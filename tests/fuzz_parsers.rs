@@ -7,7 +7,7 @@
 mod support;
 
 use arbitrary::{Arbitrary, Unstructured};
-use kexit_checker::run;
+use kexit_checker::engine;
 use kexit_checker::schedule::{decode, spec_hash, ScheduleFile};
 use kexit_model::trace::{Violation, ViolationKind};
 use kexit_model::variant::VARIANTS;
@@ -99,6 +99,7 @@ pub fn check_resigned(bytes: &[u8]) {
         func: "kern_wait",
         line: 1124,
         message: "edited".into(),
+        detail: Default::default(),
     };
     let f = ScheduleFile::new(
         &scenario.spec,
@@ -113,8 +114,8 @@ pub fn check_resigned(bytes: &[u8]) {
     let back =
         ScheduleFile::parse(Path::new("edited.schedule"), text).expect("a signed file loads");
     let schedule = decode(&back.schedule).unwrap();
-    let once = run::replay(&scenario.spec, &variant, &schedule);
-    let twice = run::replay(&scenario.spec, &variant, &schedule);
+    let once = engine::replay(&scenario.spec, &variant, &schedule);
+    let twice = engine::replay(&scenario.spec, &variant, &schedule);
     let key = |o: &kexit_model::world::Outcome| {
         o.violation
             .as_ref()

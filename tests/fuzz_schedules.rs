@@ -12,15 +12,16 @@
 
 mod support;
 
-use kexit_checker::bytes::execute_bytes;
-use kexit_checker::check::expected;
-use kexit_checker::fuzz::{classify, save_scenario, Class};
-use kexit_checker::run;
+use kexit_checker::cmd::fuzz::{classify, save_scenario, Class};
+use kexit_checker::engine;
+use kexit_checker::engine::shuttle::bytes::execute_bytes;
 use kexit_checker::schedule::{spec_hash, ScheduleFile};
 use kexit_model::trace::Violation;
 use kexit_model::world::Outcome;
-use kexit_model::{Spec, Variant, ViolationKind};
+use kexit_model::{Variant, ViolationKind};
 use kexit_scenarios::generate::Generated;
+use kexit_scenarios::select::expected;
+use kexit_scenarios::Spec;
 use std::sync::Mutex;
 
 /// Catalogue scenarios with few actors, where short schedules reach deep.
@@ -78,7 +79,7 @@ fn run_checked(spec: &Spec, origin: Option<&str>, variant: &Variant, schedule: &
         .unwrap_or_else(|e| panic!("{e}\nschedule bytes {schedule:?}\n{}", toml()));
     if let Some(v) = &out.violation {
         assert_ne!(v.kind, ViolationKind::ModelError, "{v}\n{}", toml());
-        let again = run::replay(spec, variant, &out.schedule);
+        let again = engine::replay(spec, variant, &out.schedule);
         let key = |x: &Violation| (x.kind, x.func, x.line, x.message.clone());
         assert_eq!(
             again.violation.as_ref().map(key),

@@ -5,10 +5,11 @@
 
 mod support;
 
-use kexit_checker::fuzz::{classify, location, Class};
-use kexit_checker::run::{self, Budget, EngineKind};
-use kexit_model::{Spec, Variant, ViolationKind};
+use kexit_checker::cmd::fuzz::{classify, location, Class};
+use kexit_checker::engine::{self, Budget, EngineKind};
+use kexit_model::{Variant, ViolationKind};
 use kexit_scenarios::generate::Generated;
+use kexit_scenarios::Spec;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -23,12 +24,12 @@ fn check(spec: &Spec) -> Option<(String, Class)> {
         jobs: 1,
         ..Budget::default()
     };
-    let r = run::run_here(spec, &variant, EngineKind::Pct, &budget);
+    let r = engine::run_here(spec, &variant, EngineKind::Pct, &budget);
     assert!(r.error.is_none(), "{:?}\n{}", r.error, toml());
     let f = r.found?;
     let v = f.outcome.violation.as_ref().unwrap();
     assert_ne!(v.kind, ViolationKind::ModelError, "{v}\n{}", toml());
-    let again = run::replay(spec, &variant, &f.outcome.schedule);
+    let again = engine::replay(spec, &variant, &f.outcome.schedule);
     let key = |x: &kexit_model::trace::Violation| (x.kind, x.func, x.line, x.message.clone());
     assert_eq!(
         again.violation.as_ref().map(key),
@@ -89,7 +90,7 @@ fn findings_schedules_classify_as_recorded() {
         let s = kexit_scenarios::by_name(&f.scenario).unwrap();
         let v = Variant::by_name(&f.variant).unwrap();
         let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
-        let out = run::replay(&s.spec, &v, &schedule);
+        let out = engine::replay(&s.spec, &v, &schedule);
         let viol = out.violation.as_ref().unwrap();
         let id = &f.scenario_origin;
         let name = path.file_name().unwrap().to_string_lossy();
@@ -125,7 +126,7 @@ fn resolved_fuzzing_candidates_replay_and_are_classified_as_blocking() {
         let s = kexit_scenarios::parse(&f.scenario_origin, &text).unwrap();
         let v = Variant::by_name(&f.variant).unwrap();
         let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
-        let out = run::replay(&s.spec, &v, &schedule);
+        let out = engine::replay(&s.spec, &v, &schedule);
         let viol = out.violation.as_ref().unwrap();
         assert_eq!(
             kexit_checker::schedule::ViolationRecord::from(viol),

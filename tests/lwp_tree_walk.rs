@@ -4,8 +4,8 @@
 //! links RB_REMOVE left in it: for the master LWP, the only one still on the tree at 939, they
 //! lead nowhere, and kern_wait cannot free it before the scan lets p_token go.
 
-use kexit_checker::bytes::{execute_bytes, random_input};
-use kexit_checker::run::{self, Budget, EngineKind};
+use kexit_checker::engine::shuttle::bytes::{execute_bytes, random_input};
+use kexit_checker::engine::{self, Budget, EngineKind};
 use kexit_model::trace::{Event, What};
 use kexit_model::Variant;
 
@@ -30,7 +30,7 @@ fn rb_next_from_a_removed_lwp_follows_its_stale_links() {
     });
     let out = found.expect("some schedule steps from the removed LWP");
     assert!(out.violation.is_none(), "{:?}", out.violation);
-    let again = run::replay(&s.spec, &seed, &out.schedule);
+    let again = engine::replay(&s.spec, &seed, &out.schedule);
     assert!(
         steps_from_removed_lwp(&again.trace),
         "the replay reaches the scan's step from the removed LWP"
@@ -45,7 +45,7 @@ fn the_stale_step_is_harmless_on_every_interleaving() {
         iterations: 200_000,
         ..Budget::default()
     };
-    let r = run::run(
+    let r = engine::run(
         &s.spec,
         &Variant::default(),
         EngineKind::State,

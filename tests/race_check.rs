@@ -4,7 +4,7 @@
 //! deliberate unlocked reads names modeled seed lines.
 
 use kexit_checker::api::{Check, Checked};
-use kexit_checker::run::EngineKind;
+use kexit_checker::engine::EngineKind;
 use kexit_model::race::DELIBERATE;
 use kexit_model::ViolationKind;
 

@@ -5,10 +5,11 @@
 #[path = "support/regression.rs"]
 mod regression;
 
-use kexit_checker::check::{expected, verdict, Verdict};
-use kexit_checker::run::{self, Budget, EngineKind};
+use kexit_checker::engine::{self, Budget, EngineKind};
+use kexit_checker::outcome::{verdict, Verdict};
 use kexit_model::trace::ViolationKind;
 use kexit_model::Variant;
+use kexit_scenarios::select::expected;
 use regression::*;
 
 const STARTERS: [&str; 3] = ["exit-vs-wait", "threaded-exit", "orphan-exit"];
@@ -178,12 +179,12 @@ const KNOWN_MISSED: [&str; 1] = ["bug:lwp-wait-no-recheck"];
 #[test]
 fn every_recreated_bug_is_caught_and_the_seed_passes_the_same_scenarios() {
     let mut caught = Vec::new();
-    for info in kexit_model::variant::VARIANTS
+    for info in kexit_scenarios::exposure::EXPOSURES
         .iter()
-        .filter(|v| v.name.starts_with("bug:") && !v.exposed_by.is_empty())
+        .filter(|e| e.variant.starts_with("bug:"))
     {
-        let v = variant(info.name);
-        for name in info.exposed_by {
+        let v = variant(info.variant);
+        for name in info.scenarios {
             let s = scenario(name);
             let seed = Variant::default();
             let r = go(&s, &seed, EngineKind::Pct, shuttle_budget(2_000));
@@ -193,23 +194,23 @@ fn every_recreated_bug_is_caught_and_the_seed_passes_the_same_scenarios() {
                 "seed on {name}: {:?}",
                 r.found.as_ref().map(|f| f.outcome.violation.clone())
             );
-            if KNOWN_MISSED.contains(&info.name) {
+            if KNOWN_MISSED.contains(&info.variant) {
                 continue;
             }
             let want = expected(&s, &v);
             assert!(
                 !want.is_empty(),
                 "{} declares what {name} must show",
-                info.name
+                info.variant
             );
             let pct = go(&s, &v, EngineKind::Pct, shuttle_budget(10_000));
             let mut ok = verdict(&pct, &want) == Verdict::Caught;
-            if !ok && s.spec.actor_count() <= kexit_checker::run::LOOM_MAX_ACTORS {
+            if !ok && s.spec.actor_count() <= kexit_checker::engine::LOOM_MAX_ACTORS {
                 ok = verdict(&go(&s, &v, EngineKind::Loom, loom_budget(&s)), &want)
                     == Verdict::Caught;
             }
-            assert!(ok, "{} not caught on {name}", info.name);
-            caught.push(info.name);
+            assert!(ok, "{} not caught on {name}", info.variant);
+            caught.push(info.variant);
         }
     }
     caught.dedup();
@@ -220,9 +221,13 @@ fn every_recreated_bug_is_caught_and_the_seed_passes_the_same_scenarios() {
 fn known_missed_variants_still_pass() {
     for name in KNOWN_MISSED {
         let v = variant(name);
-        for s in v.info.exposed_by.iter().map(|n| scenario(n)) {
+        for s in kexit_scenarios::exposure::exposure(v.name())
+            .map_or(&[][..], |e| e.scenarios)
+            .iter()
+            .map(|n| scenario(n))
+        {
             assert_passes(&go(&s, &v, EngineKind::Pct, shuttle_budget(10_000)), name);
-            if s.spec.actor_count() <= kexit_checker::run::LOOM_MAX_ACTORS {
+            if s.spec.actor_count() <= kexit_checker::engine::LOOM_MAX_ACTORS {
                 let r = go(&s, &v, EngineKind::Loom, loom_budget(&s));
                 assert_passes(&r, name);
                 assert!(r.exhaustive);
@@ -330,7 +335,7 @@ fn finding_f3_second_waiter_hits_pholdzomb_kkassert_and_the_fix_passes() {
         .join("docs/findings/F3-two-waiters-kkassert.schedule");
     let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("F3 schedule in docs");
     let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
-    let v = run::replay(&s.spec, &seed, &steps)
+    let v = engine::replay(&s.spec, &seed, &steps)
         .violation
         .expect("the F3 schedule replays to its violation");
     assert_eq!((v.kind, v.line), (ViolationKind::Kkassert, 918));
@@ -401,7 +406,7 @@ fn finding_and_fix(
         .join(schedule);
     let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("schedule in docs");
     let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
-    let v = run::replay(&s.spec, &seed, &steps)
+    let v = engine::replay(&s.spec, &seed, &steps)
         .violation
         .expect("the schedule replays to its violation");
     assert_eq!(v.kind, kind);

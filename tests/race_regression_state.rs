@@ -2,13 +2,14 @@
 //! re-created bugs it catches within its budget, each with its declared kind; the seed passes
 //! the same scenarios; the findings on the seed reproduce.
 
-use kexit_checker::check::{expected, verdict, Verdict};
-use kexit_checker::run::{self, Budget, EngineKind, RunResult};
+use kexit_checker::engine::{self, Budget, EngineKind, RunResult};
+use kexit_checker::outcome::{verdict, Verdict};
 use kexit_model::Variant;
 use kexit_scenarios::by_name;
+use kexit_scenarios::select::expected;
 
 /// The state budget of these runs (as `kexit mutants` uses).
-const STATES: u64 = kexit_checker::mutants::MUTANT_STATES;
+const STATES: u64 = kexit_checker::cmd::mutants::MUTANT_STATES;
 
 /// Re-created bugs the state engine does not catch: not observable in the 2014 code on any
 /// engine (docs/variants.md).
@@ -26,7 +27,7 @@ fn state(scenario: &str, variant: &Variant, states: u64) -> (RunResult, Verdict)
         max_states: states,
         ..Budget::default()
     };
-    let r = run::run(&s.spec, variant, EngineKind::State, &budget, &|_| {});
+    let r = engine::run(&s.spec, variant, EngineKind::State, &budget, &|_| {});
     assert!(r.error.is_none(), "{scenario}: {:?}", r.error);
     let v = verdict(&r, &expected(&s, variant));
     (r, v)
@@ -35,34 +36,38 @@ fn state(scenario: &str, variant: &Variant, states: u64) -> (RunResult, Verdict)
 #[test]
 fn the_state_engine_catches_the_recreated_bugs_and_the_seed_passes_their_scenarios() {
     let mut caught = Vec::new();
-    for info in kexit_model::variant::VARIANTS
+    for info in kexit_scenarios::exposure::EXPOSURES
         .iter()
-        .filter(|v| v.name.starts_with("bug:") && !v.exposed_by.is_empty())
+        .filter(|e| e.variant.starts_with("bug:"))
     {
-        let v = Variant::by_name(info.name).expect("variant");
-        for name in info.exposed_by {
+        let v = Variant::by_name(info.variant).expect("variant");
+        for name in info.scenarios {
             // The seed shows nothing in its first states but the finding the scenario records.
             let (_, seed) = state(name, &Variant::default(), STATES / 5);
             assert!(seed.ok(), "seed on {name}: {seed:?}");
             let (r, verdict) = state(name, &v, STATES);
-            if BEYOND_BUDGET.contains(&info.name) {
+            if BEYOND_BUDGET.contains(&info.variant) {
                 // No wrong violation on the way.
                 assert!(
                     verdict.ok() || r.found.is_none(),
                     "{} on {name}: {verdict:?}",
-                    info.name
+                    info.variant
                 );
                 continue;
             }
-            assert_eq!(verdict, Verdict::Caught, "{} on {name}", info.name);
+            assert_eq!(verdict, Verdict::Caught, "{} on {name}", info.variant);
             let first_pass = r.state.as_ref().and_then(|st| st.first_pass_bound);
-            if FOUND_BY_THE_FIRST_PASS.contains(&info.name) {
-                assert!(first_pass.is_some(), "{} on {name}", info.name);
+            if FOUND_BY_THE_FIRST_PASS.contains(&info.variant) {
+                assert!(first_pass.is_some(), "{} on {name}", info.variant);
             }
             let f = r.found.expect("caught");
-            let again = run::replay(&by_name(name).unwrap().spec, &v, &f.outcome.schedule);
-            assert_eq!(again.schedule, f.outcome.schedule, "{} replays", info.name);
-            caught.push(info.name);
+            let again = engine::replay(&by_name(name).unwrap().spec, &v, &f.outcome.schedule);
+            assert_eq!(
+                again.schedule, f.outcome.schedule,
+                "{} replays",
+                info.variant
+            );
+            caught.push(info.variant);
         }
     }
     caught.dedup();

@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use kexit_checker::api::Check;
-//! use kexit_checker::run::EngineKind;
+//! use kexit_checker::engine::EngineKind;
 //!
 //! let checked = Check::scenario("exit-vs-wait")
 //!     .engine(EngineKind::State)
@@ -19,10 +19,10 @@
 //! Loom runs in the calling process here (a loom abort would end the test binary); the
 //! `kexit` command runs it in a child process instead.
 
-use crate::check::{expected, verdict, Verdict};
-use crate::run::{self, Budget, EngineKind, RunResult};
-use crate::schedule::ScheduleFile;
+use crate::engine::{self, Budget, EngineKind, RunResult};
+use crate::outcome::{verdict, Verdict};
 use kexit_model::{Variant, Violation};
+use kexit_scenarios::select::expected;
 use kexit_scenarios::Scenario;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -107,7 +107,7 @@ impl Check {
         self
     }
 
-    /// The state engine's state budget (default `run::DEFAULT_MAX_STATES`, 20,000,000).
+    /// The state engine's state budget (default `engine::DEFAULT_MAX_STATES`, 20,000,000).
     pub fn max_states(mut self, n: u64) -> Self {
         self.budget.max_states = n;
         self
@@ -158,18 +158,12 @@ impl Check {
         if self.engine == EngineKind::Loom {
             budget.preemption_bound = s.spec.loom_bound;
         }
-        let r = run::run(&s.spec, &variant, self.engine, &budget, &|_| {});
+        let r = engine::run(&s.spec, &variant, self.engine, &budget, &|_| {});
         let v = verdict(&r, &expected(&s, &variant));
         let violation = r.found.as_ref().and_then(|f| f.outcome.violation.clone());
         let schedule_file = match (&r.found, &self.out) {
             (Some(f), Some(dir)) => {
-                let file = ScheduleFile::of_found(
-                    &s.spec,
-                    &s.origin,
-                    variant.name(),
-                    self.engine.name(),
-                    f,
-                );
+                let file = f.schedule_file(&s.spec, &s.origin, variant.name(), self.engine.name());
                 Some(
                     file.save(dir)
                         .map_err(|e| format!("cannot write under {}: {e}", dir.display()))?,

@@ -3,14 +3,17 @@
 //! potential finding). The judgments that depend on state replay the schedule and read the
 //! final kernel state or the trace.
 
-use crate::run;
+use crate::engine;
+use kexit_model::blocked::{Blocked, BlockedState, Detail};
 use kexit_model::flags::{
     EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB, WCONTINUED, WNOHANG,
     WUNTRACED,
 };
-use kexit_model::spec::{Op, ProcSpec, SigchldAction, WaitOpt};
 use kexit_model::trace::{Violation, ViolationKind, What};
-use kexit_model::{Spec, Variant};
+use kexit_model::Variant;
+use kexit_scenarios::findings::finding;
+use kexit_scenarios::spec::{Op, ProcSpec, SigchldAction, WaitOpt};
+use kexit_scenarios::Spec;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -19,7 +22,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "class", content = "finding")]
 pub enum Class {
-    /// A finding of docs/findings.md (F1 to F8).
+    /// A finding of the registry (`kexit_scenarios::findings`, docs/findings.md).
     Recorded(&'static str),
     /// A deadlock in which every blocked actor waits for something the scenario never does
     /// (a signal nobody sends, a child that never exits): the scenario blocks by
@@ -30,6 +33,11 @@ pub enum Class {
     Starved,
     /// Anything else: a potential finding.
     Unrecorded,
+}
+
+/// A finding of the registry (`kexit_scenarios::findings`), by id.
+fn recorded(id: &str) -> Class {
+    Class::Recorded(finding(id).expect("a registered finding").id)
 }
 
 fn waits(spec: &Spec, pid: u32) -> impl Iterator<Item = (&Vec<WaitOpt>, bool)> {
@@ -87,7 +95,7 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
                 })
             }) =>
         {
-            Class::Recorded("F1")
+            recorded("F1")
         }
         // F2: a PS_NOCLDWAIT / SIGCHLD-ignoring parent waits while its child is moved to init:
         // init's PHOLDZOMB KKASSERT (918) or the unlink from init's list without its token (990).
@@ -99,7 +107,7 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
                     && waits(spec, p.pid).next().is_some()
             }) =>
         {
-            Class::Recorded("F2")
+            recorded("F2")
         }
         // F3: two LWPs of one process wait for the same zombie; the second one's PHOLDZOMB
         // finds ZOMB set with the first reaper's count already released (956).
@@ -114,14 +122,14 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
                 })
             }) =>
         {
-            Class::Recorded("F3")
+            recorded("F3")
         }
         // F7: a parent that traces its own child (PT_TRACE_ME, or PT_ATTACH by the parent)
         // is told of its exit by the p_oppid branch (971-982) and then again by the reap.
         (ViolationKind::DoubleReap, "kern_wait", 960)
             if all_ops(spec).any(|op| matches!(op, Op::TraceMe | Op::Attach { .. })) =>
         {
-            Class::Recorded("F7")
+            recorded("F7")
         }
         // F8: exit1 walks exit_list (333-334) while rm_at_exit frees an entry of it: the race
         // check sees the unordered accesses (either side may come second; at_exit's insertion
@@ -132,7 +140,7 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         | (ViolationKind::DataRace, "at_exit", 1207)
             if all_ops(spec).any(|op| matches!(op, Op::RmAtExit { .. } | Op::AtExit { .. })) =>
         {
-            Class::Recorded("F8")
+            recorded("F8")
         }
         // F4: a walk of pg_members without pg_token (pgsignal: a terminal's signal or exit1's
         // SIGHUP at 420; dokillpg), or the signal it sends, touches a member that its parent
@@ -143,35 +151,33 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
                 || all_ops(spec)
                     .any(|op| matches!(op, Op::Pgsignal { .. } | Op::Killpg { .. })) =>
         {
-            Class::Recorded("F4")
+            recorded("F4")
         }
         // F5: a tracer attached a vfork child, so exit1's wakeup of p_pptr (472) went to the
         // tracer: the vfork parent sleeps on with its hold, the child waits for it in "reap1".
         (ViolationKind::Deadlock, ..)
-            if v.message.contains("\"ppwait\"")
-                && v.message.contains("\"reap1\"")
+            if sleeps_in(v, "ppwait")
+                && sleeps_in(v, "reap1")
                 && all_ops(spec).any(|op| {
                     matches!(op, Op::Attach { pid }
                         if spec.procs.iter().any(|c| c.pid == *pid && c.ppwait))
                 }) =>
         {
-            Class::Recorded("F5")
+            recorded("F5")
         }
         // F6: two LWPs of one process left with extexit(EXTEXIT_LWP), each counting the other
         // (163) while it was still in lwp_exit, which can block before 671 (the lwp_lock
         // poll at 636, kqueue_terminate's pool token): nobody did exit1. Seen at the end, or
         // as the deadlock of a parent waiting for that process.
         (ViolationKind::ProcessLeftBehind, ..)
-            if v.message
-                .contains("has no threads left but is not a zombie")
-                && two_lwps_extexit(spec) =>
+            if matches!(v.detail, Detail::Undead(_)) && two_lwps_extexit(spec) =>
         {
-            Class::Recorded("F6")
+            recorded("F6")
         }
         (ViolationKind::Deadlock, ..)
             if two_lwps_extexit(spec) && left_undead(spec, variant, schedule) =>
         {
-            Class::Recorded("F6")
+            recorded("F6")
         }
         (ViolationKind::Deadlock, ..) if blocks_by_construction(spec, variant, v, schedule) => {
             Class::ScenarioBlocks
@@ -199,7 +205,7 @@ fn two_lwps_extexit(spec: &Spec) -> bool {
 /// Whether the schedule leaves a process with no threads that is not a zombie (F6's undead
 /// process), which a parent waiting for it waits for forever.
 fn left_undead(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
-    let out = run::replay_keeping_kernel(spec, variant, schedule);
+    let out = engine::replay_keeping_kernel(spec, variant, schedule);
     out.kernel.is_some_and(|k| {
         k.procs
             .iter()
@@ -211,7 +217,7 @@ fn left_undead(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
 /// which may return once anyone has taken a step (docs/model.md, deviation 1), so it was
 /// runnable all along while the schedule kept choosing the poller.
 fn starved(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
-    let out = run::replay(spec, variant, schedule);
+    let out = engine::replay(spec, variant, schedule);
     let Some(poller) = out.trace.last().map(|e| e.actor) else {
         return false;
     };
@@ -231,29 +237,33 @@ fn starved(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
     timed_asleep.iter().any(|(a, timed)| *a != poller && *timed)
 }
 
-/// The blocked actors of a deadlock report: (label, what it is doing).
-fn blocked(message: &str) -> Vec<(&str, &str)> {
-    message
-        .split_once("(a lost wakeup): ")
-        .map_or("", |(_, rest)| rest)
-        .split("; ")
-        .filter_map(|part| part.split_once(": "))
-        .collect()
+/// Whether some blocked actor of a deadlock sleeps with this wmesg.
+fn sleeps_in(v: &Violation, wmesg: &str) -> bool {
+    v.detail
+        .blocked()
+        .iter()
+        .any(|b| b.state.wmesg() == Some(wmesg))
 }
 
 /// Where a violation was detected, for deduplication. A deadlock is detected wherever the
 /// last actor happened to block, so its location is the set of sleeps everyone is stuck in.
 pub fn location(v: &Violation) -> String {
-    if v.kind == ViolationKind::Deadlock && v.message.contains("(a lost wakeup): ") {
-        let mut sleeps: Vec<String> = blocked(&v.message)
+    if let Detail::Blocked(blocked) = &v.detail {
+        let mut sleeps: Vec<String> = blocked
             .iter()
-            .filter(|(_, what)| *what != "idle")
-            .map(|(_, what)| {
-                let wmesg = what.split('"').nth(1).unwrap_or(what);
-                match what.split_once("kern_exit.c:") {
-                    Some((_, line)) => format!("{wmesg}@{}", line.split(' ').next().unwrap_or("")),
-                    None => wmesg.to_string(),
+            .filter_map(|b| match &b.state {
+                BlockedState::Idle => None,
+                BlockedState::Asleep {
+                    wmesg,
+                    wchan: Some(_),
+                    line,
+                    ..
+                } if *line != 0 => Some(format!("{wmesg}@{line}")),
+                BlockedState::Asleep { wmesg, .. } | BlockedState::TimedSleep { wmesg } => {
+                    Some(wmesg.to_string())
                 }
+                BlockedState::TokenWait { line, .. } => Some(format!("{}@{line}", b.state)),
+                BlockedState::Running => Some(b.state.to_string()),
             })
             .collect();
         sleeps.sort();
@@ -263,6 +273,12 @@ pub fn location(v: &Violation) -> String {
     format!("{}:{}", v.func, v.line)
 }
 
+/// A blocked actor in tsleep with this wmesg (on a wait channel), at any line or at `line`.
+fn in_tsleep(b: &Blocked, want: &str, at: Option<u32>) -> bool {
+    matches!(&b.state, BlockedState::Asleep { wmesg, wchan: Some(_), line, .. }
+        if *wmesg == want && at.is_none_or(|l| l == *line))
+}
+
 /// Whether a deadlock only shows the scenario's own design: every blocked actor is idle, in a
 /// user-level PCATCH sleep ("usleep") of a process that was never sent SIGKILL (nothing in
 /// the scenario ends that sleep), in kern_wait's "wait" sleep while no child has anything to
@@ -270,28 +286,25 @@ pub fn location(v: &Violation) -> String {
 /// for a child that still has P_PPWAIT (it never execs or exits). Judged on the final
 /// kernel state of a replay of the schedule; anything else is a lost wakeup.
 fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) -> bool {
-    let parts = blocked(&v.message);
-    if !parts.iter().any(|(_, what)| what.starts_with("asleep")) {
+    let blocked = v.detail.blocked();
+    if !blocked
+        .iter()
+        .any(|b| matches!(b.state, BlockedState::Asleep { .. }))
+    {
         return false;
     }
-    let out = run::replay_keeping_kernel(spec, variant, schedule);
+    let out = engine::replay_keeping_kernel(spec, variant, schedule);
     let Some(k) = out.kernel else {
         return false;
     };
-    let pid_of = |label: &str| -> Option<u32> {
-        if label == "init" {
-            return Some(1);
-        }
-        label.strip_prefix("pid ")?.split(' ').next()?.parse().ok()
-    };
-    parts.iter().all(|(label, what)| {
-        if *what == "idle" {
+    blocked.iter().all(|b| {
+        if b.state == BlockedState::Idle {
             return true;
         }
-        let Some(p) = pid_of(label).and_then(|p| k.procs.get(&p)) else {
+        let Some(p) = b.lwp.and_then(|(pid, _)| k.procs.get(&pid)) else {
             return false;
         };
-        if what.starts_with("asleep in tsleep \"usleep\"") {
+        if in_tsleep(b, "usleep", None) {
             return !p.killed;
         }
         let ops = || {
@@ -300,13 +313,11 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
                 .filter(|q| q.pid == p.pid)
                 .flat_map(ops_of)
         };
-        if what.starts_with("asleep in tsleep \"wait\"") && what.contains("kern_exit.c:1124") {
+        if in_tsleep(b, "wait", Some(1124)) {
             let waits: Vec<(i32, Vec<WaitOpt>)> = if p.pid == 1 {
                 vec![(-1, Vec::new())]
             } else {
-                current_wait(spec, &out.trace, &out.labels, label)
-                    .into_iter()
-                    .collect()
+                current_wait(spec, &out.trace, b).into_iter().collect()
             };
             // What kern_wait's scan would report to one of these waits (zombies, stops,
             // continues): if anything, the wait missed it.
@@ -331,13 +342,13 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
         }
         // Exit waits for the process's other LWPs, and one of them is in a vfork wait, which
         // no signal interrupts (that wait is judged on its own).
-        if what.starts_with("asleep in tsleep \"killlwps\"") {
-            return parts.iter().any(|(other, w)| {
-                pid_of(other) == Some(p.pid) && w.starts_with("asleep in tsleep \"ppwait\"")
-            });
+        if in_tsleep(b, "killlwps", None) {
+            return blocked
+                .iter()
+                .any(|o| o.lwp.map(|(pid, _)| pid) == Some(p.pid) && in_tsleep(o, "ppwait", None));
         }
         // A vfork parent waits for a child that never execs or exits (P_PPWAIT still set).
-        if what.starts_with("asleep in tsleep \"ppwait\"") {
+        if in_tsleep(b, "ppwait", None) {
             return ops().any(|op| {
                 matches!(op, Op::VforkWait { pid }
                     if k.procs.get(pid).is_some_and(|c| c.flags & P_PPWAIT != 0))
@@ -348,27 +359,23 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
 }
 
 /// The wait(2) an LWP's actor is blocked in: the first of its script's waits that has not
-/// returned yet (each return is a "wait4(...) returns" note of that actor in the trace).
+/// returned yet (each return is the actor's note at libc's wait4 in the trace).
 fn current_wait(
     spec: &Spec,
     trace: &[kexit_model::trace::Event],
-    labels: &[String],
-    label: &str,
+    b: &Blocked,
 ) -> Option<(i32, Vec<WaitOpt>)> {
-    let (pid, tid) = label.strip_prefix("pid ")?.split_once(" lwp ")?;
-    let (pid, tid): (u32, usize) = (pid.parse().ok()?, tid.parse().ok()?);
-    let actor = labels.iter().position(|l| l == label)?;
+    let (pid, tid) = b.lwp?;
     let returned = trace
         .iter()
-        .filter(|e| e.actor == actor)
-        .filter(|e| matches!(&e.what, What::Text(t) if t.starts_with("wait4(") && t.contains(") returns ")))
+        .filter(|e| e.actor == b.actor && e.site.file == "libc" && e.site.func == "wait4")
         .count();
     let script = &spec
         .procs
         .iter()
         .find(|q| q.pid == pid)?
         .lwps
-        .get(tid - 1)?
+        .get(tid as usize - 1)?
         .script;
     script
         .iter()

@@ -3,7 +3,7 @@
 //! carries the reason per result, a result that explored nothing is an error, and
 //! `--require-exhaustive` fails a run in which some result was not exhaustive.
 
-use crate::run::{Budget, RunResult};
+use crate::engine::{Budget, RunResult};
 use serde::Serialize;
 
 /// Why a result's exploration ended.
@@ -105,7 +105,7 @@ pub fn tally(ended: impl IntoIterator<Item = Ended>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::EngineKind;
+    use crate::engine::EngineKind;
     use std::time::Duration;
 
     fn result(engine: EngineKind, executions: u64, exhaustive: bool) -> RunResult {

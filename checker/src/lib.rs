@@ -1,26 +1,19 @@
 //! kexit's engines, runner, schedule files, reports and CLI.
+//!
+//! Layers, each using only those before it: `interrupt`, `limits_arg`, `report`, `schedule`
+//! (leaves); `engine` (every engine behind one `run`); `outcome`, `ended`, `classify` (what a
+//! run's result means); `cmd` (one module per command, none using another) and `api`; `cli`
+//! (the command line that names the commands).
 
 pub mod api;
-pub mod bench;
-pub mod bytes;
-pub mod check;
-pub mod ci_report;
 pub mod classify;
 pub mod cli;
-pub mod compare;
-pub mod coverage;
+pub mod cmd;
 pub mod ended;
-pub mod engines;
-pub mod fuzz;
-pub mod info;
+pub mod engine;
 pub mod interrupt;
-pub mod isolate;
 pub mod limits_arg;
-pub mod mutants;
-pub mod pct;
-pub mod replay;
+pub mod outcome;
 pub mod report;
-pub mod run;
 pub mod schedule;
-pub mod state;
-pub mod table;
+pub mod swimlane;

@@ -1,6 +1,8 @@
 use clap::Parser;
 use kexit_checker::cli::{Cli, Command};
-use kexit_checker::{check, info, replay};
+use kexit_checker::cmd::info::coverage;
+use kexit_checker::cmd::{bench, check, fuzz, info, mutants, replay};
+use kexit_checker::engine::worker;
 use std::process::ExitCode;
 
 // The state engine allocates and frees small vectors at every step it replays; the system
@@ -16,7 +18,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    kexit_checker::run::install_quiet_panic_hook();
+    kexit_checker::engine::install_quiet_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -33,17 +35,18 @@ fn main() -> ExitCode {
         Command::Replay(a) => replay::main(a),
         Command::List { json } => info::list(json),
         Command::Variants { json } => info::variants(json),
-        Command::Bench(a) => kexit_checker::bench::main(a),
-        Command::BenchCell { spec } => kexit_checker::bench::cell::worker(&spec),
-        Command::LoomWorker(a) => kexit_checker::isolate::worker(a),
-        Command::Coverage { iterations, json } => kexit_checker::coverage::main(iterations, json),
+        Command::Bench(a) => bench::main(a),
+        Command::BenchCell { spec } => bench::cell::worker(&spec),
+        Command::LoomWorker { request } => worker::worker(&request),
+        Command::Coverage { iterations, json } => coverage::main(iterations, json),
         Command::Explain { name } => info::explain(&name),
-        Command::Fuzz(a) => kexit_checker::fuzz::main(a),
+        Command::Fuzz(a) => fuzz::main(a),
         Command::Mutants {
             json,
             iterations,
             out,
-        } => kexit_checker::mutants::main(json, &out, iterations),
+            html,
+        } => mutants::main(json, &out, iterations, html.as_deref()),
     };
     match r {
         Ok(code) => ExitCode::from(code),

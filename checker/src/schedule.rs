@@ -3,7 +3,7 @@
 //! the execution step for step, whichever engine found it. Files are JSON with a checksum.
 
 use kexit_model::trace::Violation;
-use kexit_model::Spec;
+use kexit_scenarios::Spec;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -93,30 +93,6 @@ fn origin_anywhere(origin: &str) -> String {
 }
 
 impl ScheduleFile {
-    /// The schedule file of a run's violation (`found` carries one).
-    pub fn of_found(
-        spec: &Spec,
-        origin: &str,
-        variant: &str,
-        engine: &str,
-        found: &crate::run::Found,
-    ) -> Self {
-        let v = found
-            .outcome
-            .violation
-            .as_ref()
-            .expect("a found outcome has its violation");
-        Self::new(
-            spec,
-            origin,
-            variant,
-            engine,
-            found.seed,
-            v,
-            &found.outcome.schedule,
-        )
-    }
-
     pub fn new(
         spec: &Spec,
         origin: &str,

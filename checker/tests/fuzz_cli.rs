@@ -4,11 +4,11 @@
 mod common;
 use common::*;
 
-use kexit_checker::bytes;
-use kexit_checker::check::expected;
-use kexit_checker::run;
+use kexit_checker::engine::shuttle::bytes;
+use kexit_checker::engine::{self, Budget};
 use kexit_checker::schedule::ScheduleFile;
 use kexit_model::Variant;
+use kexit_scenarios::select::expected;
 use std::path::Path;
 
 fn assert_replays(file: &Path) {
@@ -32,13 +32,18 @@ fn byte_schedule_violations_replay_with_kexit_replay() {
     ] {
         let v = Variant::by_name(variant).unwrap();
         let s = kexit_scenarios::by_name(scenario).unwrap();
-        let r = bytes::run_random(&s.spec, &v, 0, 200_000, None);
+        let budget = Budget {
+            iterations: 200_000,
+            ..Budget::default()
+        };
+        let r = bytes::run_random(&s.spec, &v, &budget);
         assert!(r.error.is_none(), "{:?}", r.error);
         let f = r.found.unwrap_or_else(|| panic!("{variant} not found"));
         let viol = f.outcome.violation.as_ref().unwrap();
         assert!(expected(&s, &v).contains(&viol.kind), "{viol}");
         // The byte input alone reproduces the execution.
-        let (again, _) = bytes::execute_bytes(&s.spec, &v, &f.input).unwrap();
+        let input = bytes::input_of(&s.spec, &v, 0, f.seed.unwrap()).unwrap();
+        let (again, _) = bytes::execute_bytes(&s.spec, &v, &input).unwrap();
         assert_eq!(again.schedule, f.outcome.schedule);
         let file = ScheduleFile::new(
             &s.spec,
@@ -59,9 +64,9 @@ fn byte_schedule_violations_replay_with_kexit_replay() {
 fn replay_stops_when_the_scheduled_actor_can_never_run() {
     let s = kexit_scenarios::by_name("oracle-01-exit-status").unwrap();
     let v = Variant::default();
-    let out = run::replay(&s.spec, &v, &[1; 5000]);
+    let out = engine::replay(&s.spec, &v, &[1; 5000]);
     assert!(out.schedule.len() < 5000, "{}", out.schedule.len());
-    let out = run::replay(&s.spec, &v, &[7; 10]);
+    let out = engine::replay(&s.spec, &v, &[7; 10]);
     assert!(out.schedule.is_empty());
 }
 

@@ -1,15 +1,16 @@
 //! The kernel primitives behave as the 2014 kernel's do (docs/kernel-semantics): checked on
 //! every interleaving with loom. Each test drives primitives directly from custom actor bodies.
 
-use kexit_checker::engines::{loom_spawn, LoomEngine};
+use kexit_checker::engine::loom::{loom_spawn, LoomEngine};
 use kexit_model::cx::Cx;
 use kexit_model::flags::*;
 use kexit_model::kernel::{Kernel, KR};
 use kexit_model::prims::AOp;
-use kexit_model::spec::{LwpSpec, ProcSpec, Spec};
 use kexit_model::trace::{Field, Ident, Tok, ViolationKind};
-use kexit_model::world::{build, run_bodies, ActorBody, Outcome};
+use kexit_model::world::{run_bodies, ActorBody, Outcome};
 use kexit_model::{at, Variant};
+use kexit_scenarios::spec::{LwpSpec, ProcSpec, Spec};
+use kexit_scenarios::world::build;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 

@@ -3,8 +3,8 @@
 //! its code get one fingerprint, and the audit sees one (state, actor) lead to two states.
 //! A test binary of its own: the switch is process-wide.
 
-use kexit_checker::run::Budget;
-use kexit_checker::state::audit::audit;
+use kexit_checker::engine::state::audit::audit;
+use kexit_checker::engine::Budget;
 use kexit_model::fingerprint::OMIT_LOCAL_STATE;
 use kexit_model::Variant;
 use std::sync::atomic::Ordering::SeqCst;

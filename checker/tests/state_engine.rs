@@ -2,13 +2,13 @@
 //! reaches, a fingerprint the audit finds no fault in (on the starters and on generated
 //! scenarios), shortest counterexamples that replay.
 
-use kexit_checker::run::{self, Budget, EngineKind};
-use kexit_checker::state::audit::audit;
-use kexit_checker::state::compare::{loom_finals, state_finals};
+use kexit_checker::engine::state::audit::audit;
+use kexit_checker::engine::state::compare::{loom_finals, state_finals};
+use kexit_checker::engine::{self, Budget, EngineKind};
 use kexit_model::Variant;
 use kexit_scenarios::by_name;
 
-fn spec(name: &str) -> kexit_model::Spec {
+fn spec(name: &str) -> kexit_scenarios::Spec {
     by_name(name).expect("catalogue scenario").spec
 }
 
@@ -27,7 +27,7 @@ const SMALL: [&str; 2] = ["path-cldsigign-reparent", "path-exit1-ealready"];
 #[test]
 fn the_starters_and_small_scenarios_are_exhaustive_without_a_bound() {
     for name in STARTERS.iter().chain(&SMALL) {
-        let r = run::run(
+        let r = engine::run(
             &spec(name),
             &Variant::default(),
             EngineKind::State,
@@ -59,7 +59,7 @@ fn a_search_stopped_by_its_state_budget_says_it_is_not_exhaustive() {
         max_states: 5_000,
         ..state_budget()
     };
-    let r = run::run(
+    let r = engine::run(
         &spec(name),
         &Variant::default(),
         EngineKind::State,
@@ -126,7 +126,7 @@ fn the_reduction_reaches_every_final_outcome_the_unreduced_search_reaches() {
     }
 }
 
-fn assert_audit_clean(s: &kexit_model::Spec, iterations: u64) -> u64 {
+fn assert_audit_clean(s: &kexit_scenarios::Spec, iterations: u64) -> u64 {
     let budget = Budget {
         iterations,
         ..Budget::default()
@@ -153,7 +153,7 @@ fn the_audit_finds_the_fingerprint_complete_on_the_starters() {
 fn the_audit_finds_the_fingerprint_complete_on_generated_scenarios() {
     let mut checked = 0;
     for k in 0..24 {
-        let s = kexit_checker::fuzz::generated(0, k);
+        let s = kexit_checker::cmd::fuzz::generated(0, k);
         checked += assert_audit_clean(&s, 150);
     }
     assert!(checked > 10_000, "only {checked} transitions compared");
@@ -164,9 +164,9 @@ fn a_shortest_counterexample_replays_and_is_no_longer_than_the_depth_first_one()
     let s = spec("exit-vs-wait");
     let v = Variant::by_name("bug:wait-unlocked-sleep").expect("variant");
     let mut budget = state_budget();
-    let dfs = run::run(&s, &v, EngineKind::State, &budget, &|_| {});
+    let dfs = engine::run(&s, &v, EngineKind::State, &budget, &|_| {});
     budget.shortest = true;
-    let bfs = run::run(&s, &v, EngineKind::State, &budget, &|_| {});
+    let bfs = engine::run(&s, &v, EngineKind::State, &budget, &|_| {});
     let (d, b) = (
         dfs.found.expect("dfs finds it"),
         bfs.found.expect("bfs finds it"),
@@ -177,7 +177,7 @@ fn a_shortest_counterexample_replays_and_is_no_longer_than_the_depth_first_one()
         .expect("length");
     assert!(b.outcome.schedule.len() <= d.outcome.schedule.len());
     assert!(decisions > 0 && decisions as usize <= b.outcome.schedule.len());
-    let again = run::replay(&s, &v, &b.outcome.schedule);
+    let again = engine::replay(&s, &v, &b.outcome.schedule);
     assert_eq!(
         again.violation.map(|v| v.to_string()),
         b.outcome.violation.map(|v| v.to_string()),

@@ -2,9 +2,9 @@
 //! the depth-first search with decisions of our own: states are fingerprints, and a path that
 //! comes back to a state it is exploring either goes round the cycle (fair) or is cut.
 
-use kexit_checker::run::Budget;
-use kexit_checker::state::engine::{Choice, Chooser, Decision, Footprint};
-use kexit_checker::state::search::Dfs;
+use kexit_checker::engine::state::engine::{Choice, Chooser, Decision, Footprint};
+use kexit_checker::engine::state::search::Dfs;
+use kexit_checker::engine::Budget;
 use kexit_model::engine::ActorId;
 use std::sync::Arc;
 

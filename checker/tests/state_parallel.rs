@@ -2,14 +2,14 @@
 //! is complete by itself, so the shared search must reach every final outcome one worker
 //! reaches, end exhaustively, and report the counterexample one worker reports.
 
-use kexit_checker::run::{self, Budget, EngineKind};
-use kexit_checker::state::compare::{shared_search_finals, state_finals};
-use kexit_checker::state::{parallel, Options};
+use kexit_checker::engine::state::compare::{shared_search_finals, state_finals};
+use kexit_checker::engine::state::{parallel, Options};
+use kexit_checker::engine::{self, Budget, EngineKind};
 use kexit_model::Variant;
 use kexit_scenarios::by_name;
 use std::sync::Arc;
 
-fn spec(name: &str) -> kexit_model::Spec {
+fn spec(name: &str) -> kexit_scenarios::Spec {
     by_name(name).expect("catalogue scenario").spec
 }
 
@@ -82,7 +82,7 @@ fn a_violation_is_reported_as_one_worker_reports_it() {
             state_workers: workers,
             ..Budget::default()
         };
-        let r = run::run(&s, &variant, EngineKind::State, &budget, &|_| {});
+        let r = engine::run(&s, &variant, EngineKind::State, &budget, &|_| {});
         let f = r.found.expect("the variant is caught");
         (f.outcome.schedule, format!("{:?}", f.outcome.violation))
     };

@@ -1,13 +1,14 @@
 //! The footprint check (`kexit_model::stepcheck`) raises a model error for a step that writes
 //! outside what its scheduling point declared, and for nothing else.
 
-use kexit_checker::engines::{loom_spawn, LoomEngine};
+use kexit_checker::engine::loom::{loom_spawn, LoomEngine};
 use kexit_model::cx::Cx;
 use kexit_model::kernel::KR;
-use kexit_model::spec::{LwpSpec, ProcSpec, Spec};
 use kexit_model::trace::{Field, Obj, Tok, ViolationKind};
-use kexit_model::world::{build, run_bodies, ActorBody, Outcome};
+use kexit_model::world::{run_bodies, ActorBody, Outcome};
 use kexit_model::{at, Variant};
+use kexit_scenarios::spec::{LwpSpec, ProcSpec, Spec};
+use kexit_scenarios::world::build;
 
 const F: &str = "test";
 

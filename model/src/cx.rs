@@ -2,6 +2,7 @@
 //! and deadlock detection. Everything an actor does to kernel state happens between two
 //! acquisitions of the kernel lock, and every acquisition is logged in the schedule.
 
+use crate::blocked::{Blocked, BlockedState, Detail};
 use crate::engine::{ActorId, Engine};
 use crate::kernel::*;
 use crate::site::Site;
@@ -43,18 +44,18 @@ impl<E: Engine> DerefMut for KG<'_, E> {
 impl<E: Engine> Drop for KG<'_, E> {
     fn drop(&mut self) {
         let mut g = self.g.take().unwrap();
-        let me = g.holder;
+        let me = g.sched.holder;
         if let Some(before) = self.before.take() {
             crate::stepcheck::verify(&mut g, me, before);
         }
         g.timeouts_due();
-        if g.pending_unpark.is_empty() {
+        if g.sched.pending_unpark.is_empty() {
             drop(g);
             self.sys.engine.released(me);
             return;
         }
-        let mut list = std::mem::take(&mut g.pending_unpark);
-        let abort = g.abort;
+        let mut list = std::mem::take(&mut g.sched.pending_unpark);
+        let abort = g.sched.abort;
         drop(g);
         self.sys.engine.released(me);
         list.sort_unstable();
@@ -87,21 +88,24 @@ impl<'s, E: Engine> Cx<'s, E> {
             sys: self.sys,
             before: None,
         };
-        if g.check_steps {
+        if g.sched.check_steps {
             g.before = Some(crate::stepcheck::snapshot(&g));
         }
-        g.holder = self.me;
-        g.schedule.push(self.me as u8);
+        g.sched.holder = self.me;
+        g.sched.schedule.push(self.me as u8);
         g
     }
 
     fn lock(&self) -> KR<KG<'s, E>> {
         let mut g = self.acquire();
-        if g.abort {
+        if g.sched.abort {
             return Err(Unwind::Abort);
         }
-        if g.step >= g.max_steps {
-            let msg = format!("no progress after {} steps: an actor polls forever", g.step);
+        if g.sched.step >= g.sched.max_steps {
+            let msg = format!(
+                "no progress after {} steps: an actor polls forever",
+                g.sched.step
+            );
             return Err(g.fail(Some(self.me), ViolationKind::Livelock, None, msg));
         }
         Ok(g)
@@ -142,8 +146,8 @@ impl<'s, E: Engine> Cx<'s, E> {
             return Err(self.replay_ended());
         }
         let mut g = self.lock()?;
-        g.points += 1;
-        if g.check_steps {
+        g.sched.points += 1;
+        if g.sched.check_steps {
             g.actors[self.me].declared = declared();
         }
         Ok(g)
@@ -160,13 +164,13 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// The engine refused to go on (a replayed schedule ran out): stop every actor.
     fn replay_ended(&self) -> Unwind {
         let mut g = self.sys.kernel.lock();
-        if !g.abort {
-            g.abort = true;
+        if !g.sched.abort {
+            g.sched.abort = true;
             for a in 0..g.actors.len() {
-                g.pending_unpark.push(a);
+                g.sched.pending_unpark.push(a);
             }
         }
-        let list = std::mem::take(&mut g.pending_unpark);
+        let list = std::mem::take(&mut g.sched.pending_unpark);
         drop(g);
         let t = self.sys.threads.lock();
         for h in list.iter().filter_map(|a| t.get(*a).cloned().flatten()) {
@@ -214,7 +218,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         for (i, a) in k.actors.iter().enumerate() {
             if a.run == Run::TokenWait && i != me {
-                k.pending_unpark.push(i);
+                k.sched.pending_unpark.push(i);
             }
         }
     }
@@ -225,7 +229,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn block(&self, mut g: KG<'s, E>, site: &'static Site) -> KR<KG<'s, E>> {
         let me = self.me;
         loop {
-            if g.abort {
+            if g.sched.abort {
                 return Err(Unwind::Abort);
             }
             match g.actors[me].run {
@@ -239,7 +243,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                     }
                     return Ok(g);
                 }
-                Run::Idle if g.shutdown => return Err(Unwind::Shutdown),
+                Run::Idle if g.sched.shutdown => return Err(Unwind::Shutdown),
                 Run::Timed { .. } if g.runnable(me) => {
                     g.actors[me].run = Run::TokenWait;
                     continue;
@@ -251,12 +255,24 @@ impl<'s, E: Engine> Cx<'s, E> {
                     .filter(|a| g.actors[*a].run != Run::Finished)
                     .collect();
                 if live.iter().all(|a| g.actors[*a].run == Run::Idle) {
-                    g.shutdown = true;
-                    g.pending_unpark.extend(live);
+                    g.sched.shutdown = true;
+                    g.sched.pending_unpark.extend(live);
                     continue;
                 }
-                let msg = self.describe_blocked(&g);
-                return Err(g.fail(Some(me), ViolationKind::Deadlock, Some(site), msg));
+                let blocked = Self::blocked_actors(&g);
+                let parts: Vec<String> = blocked.iter().map(|b| b.to_string()).collect();
+                let msg = format!(
+                    "every remaining actor is blocked and nothing can wake them (a lost wakeup): {}",
+                    parts.join("; ")
+                );
+                let detail = Detail::Blocked(blocked);
+                return Err(g.fail_with(
+                    Some(me),
+                    ViolationKind::Deadlock,
+                    Some(site),
+                    msg,
+                    detail,
+                ));
             }
             drop(g);
             self.sys.engine.park(me);
@@ -293,42 +309,38 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
     }
 
-    fn describe_blocked(&self, k: &Kernel) -> String {
-        let mut parts = Vec::new();
-        for a in &k.actors {
-            let what = match a.run {
+    /// What every remaining actor is doing when none can run.
+    fn blocked_actors(k: &Kernel) -> Vec<Blocked> {
+        let mut out = Vec::new();
+        for (actor, a) in k.actors.iter().enumerate() {
+            let state = match a.run {
                 Run::Finished => continue,
-                Run::Idle => "idle".to_string(),
-                Run::Sleeping => match a.wchan {
-                    Some(i) if a.line == 0 => {
-                        format!(
-                            "asleep in tsleep \"{}\" on {i}, outside kern_exit.c",
-                            a.wmesg
-                        )
-                    }
-                    Some(i) => format!(
-                        "asleep in tsleep \"{}\" on {i} at kern_exit.c:{} ({})",
-                        a.wmesg, a.line, a.func
-                    ),
-                    None => format!("asleep \"{}\"", a.wmesg),
+                Run::Idle => BlockedState::Idle,
+                Run::Sleeping => BlockedState::Asleep {
+                    wmesg: a.wmesg,
+                    wchan: a.wchan,
+                    func: a.func,
+                    line: a.line,
                 },
-                Run::Timed { .. } => format!("in a timed sleep \"{}\"", a.wmesg),
-                Run::TokenWait => {
-                    let held: Vec<String> = a.toks.iter().map(|(t, _, _)| t.to_string()).collect();
-                    format!(
-                        "waiting for tokens [{}] at kern_exit.c:{}",
-                        held.join(", "),
-                        a.line
-                    )
-                }
-                Run::Running => "running".into(),
+                Run::Timed { .. } => BlockedState::TimedSleep { wmesg: a.wmesg },
+                Run::TokenWait => BlockedState::TokenWait {
+                    tokens: a.toks.iter().map(|(t, _, _)| *t).collect(),
+                    line: a.line,
+                },
+                Run::Running => BlockedState::Running,
             };
-            parts.push(format!("{}: {what}", a.label));
+            let lwp = match a.kind {
+                ActorKind::Lwp(l) => Some((k.lwps[l].pid, k.lwps[l].tid)),
+                ActorKind::Reaper(_) => None,
+            };
+            out.push(Blocked {
+                actor,
+                label: a.label.clone(),
+                lwp,
+                state,
+            });
         }
-        format!(
-            "every remaining actor is blocked and nothing can wake them (a lost wakeup): {}",
-            parts.join("; ")
-        )
+        out
     }
 
     /// Called once by an actor whose code has ended.
@@ -345,7 +357,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         // Everyone still parked re-checks for the end of the execution or a deadlock.
         for a in 0..g.actors.len() {
             if g.actors[a].run != Run::Finished {
-                g.pending_unpark.push(a);
+                g.sched.pending_unpark.push(a);
             }
         }
         drop(g);

@@ -160,9 +160,9 @@ impl Kernel {
         self.exit_list.hash(h);
         self.exit_freed.hash(h);
         self.allocs.hash(h);
-        self.shutdown.hash(h);
-        self.abort.hash(h);
-        self.violation.is_some().hash(h);
+        self.sched.shutdown.hash(h);
+        self.sched.abort.hash(h);
+        self.rec.violation.is_some().hash(h);
         self.reaps.hash(h);
         self.reports.hash(h);
     }
@@ -177,7 +177,7 @@ impl Kernel {
                 continue;
             };
             a.hash(h);
-            (self.step > began).hash(h);
+            (self.sched.step > began).hash(h);
             for b in &self.actors {
                 (b.last < began).hash(h);
                 if let Run::Timed { began: other } = b.run {

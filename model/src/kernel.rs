@@ -167,6 +167,8 @@ pub struct Reap {
     pub status: Option<i32>,
 }
 
+/// The kernel state one execution runs on, with the harness's scheduler state (`sched`) and
+/// recorder (`rec`) beside it.
 pub struct Kernel {
     pub procs: BTreeMap<Pid, Proc>,
     pub pgrps: BTreeMap<Pid, Pgrp>,
@@ -185,30 +187,41 @@ pub struct Kernel {
     pub alloc_fail: Vec<u32>,
     pub allocs: u32,
     pub variant: Variant,
-    pub trace: Vec<Event>,
+    pub reaps: Vec<Reap>,
+    /// Every exit kern_wait reported: (waiter, child), reaped or not (`Cx::record_report`).
+    pub reports: Vec<(Pid, Pid)>,
+    /// The happens-before race check (`race.rs`).
+    pub race: crate::race::RaceCheck,
+    pub sched: Sched,
+    pub rec: Recorder,
+}
+
+/// The harness's side of scheduling: who holds the kernel lock, the steps taken, the order
+/// of acquisitions (the schedule), and the end of an execution.
+pub struct Sched {
     pub schedule: Vec<u8>,
     pub schedule_cut: Option<usize>,
     pub step: u32,
     /// Scheduling points taken (engine-visible steps), for the benchmarks.
     pub points: u32,
     pub max_steps: u32,
-    pub violation: Option<Violation>,
     pub abort: bool,
     /// The actor holding the kernel lock.
     pub holder: ActorId,
     pub shutdown: bool,
     pub pending_unpark: Vec<ActorId>,
-    pub reaps: Vec<Reap>,
-    /// Every exit kern_wait reported: (waiter, child), reaped or not (`Cx::record_report`).
-    pub reports: Vec<(Pid, Pid)>,
-    pub lines: Vec<u64>,
     /// Actors keep local-state digests (`Engine::local_state`).
     pub local_state: bool,
     /// Every hold of the kernel lock is checked against its step's declaration
     /// (`Engine::check_steps`).
     pub check_steps: bool,
-    /// The happens-before race check (`race.rs`).
-    pub race: crate::race::RaceCheck,
+}
+
+/// What an execution records: its trace, the seed lines it covered, its violation.
+pub struct Recorder {
+    pub trace: Vec<Event>,
+    pub lines: Vec<u64>,
+    pub violation: Option<Violation>,
 }
 
 pub type KR<T> = Result<T, Unwind>;
@@ -225,97 +238,6 @@ pub enum Unwind {
 }
 
 impl Kernel {
-    pub fn label(&self, a: ActorId) -> String {
-        self.actors
-            .get(a)
-            .map(|x| x.label.clone())
-            .unwrap_or_else(|| format!("actor{a}"))
-    }
-
-    /// Marks a seed line as executed (for coverage).
-    pub fn cover(&mut self, site: &'static Site) {
-        if site.is_seed() {
-            let w = (site.line / 64) as usize;
-            if w >= self.lines.len() {
-                self.lines.resize(w + 1, 0);
-            }
-            self.lines[w] |= 1 << (site.line % 64);
-        }
-    }
-
-    pub fn record(&mut self, me: ActorId, site: &'static Site, what: What) {
-        self.record_as(me, site, what, true);
-    }
-
-    /// `record`, saying whether the actor's code goes on to use the step's result (`used`):
-    /// only a result that is used becomes part of the actor's local state (its digest).
-    pub fn record_as(&mut self, me: ActorId, site: &'static Site, what: What, used: bool) {
-        let line = if site.is_seed() {
-            site.line
-        } else {
-            self.actors[me].line
-        };
-        if site.is_seed() {
-            self.cover(site);
-            self.actors[me].line = site.line;
-            self.actors[me].func = site.func;
-        }
-        self.step += 1;
-        self.actors[me].last = self.step;
-        if self.local_state {
-            crate::fingerprint::observe(&mut self.actors[me].digest, site, &what, used);
-        }
-        let toks = &self.actors[me].toks;
-        let shared_of = |t: Tok| toks.iter().any(|(x, _, s)| *x == t && *s);
-        self.race.observe(me, &what, shared_of);
-        self.trace.push(Event {
-            step: self.step,
-            actor: me,
-            site,
-            line,
-            what,
-        });
-    }
-
-    /// Raise a violation; the first one wins. Returns the unwind every actor then takes.
-    pub fn fail(
-        &mut self,
-        me: Option<ActorId>,
-        kind: ViolationKind,
-        site: Option<&'static Site>,
-        msg: String,
-    ) -> Unwind {
-        if self.violation.is_none() {
-            let (actor, func, line) = match me {
-                Some(a) => {
-                    let ac = &self.actors[a];
-                    let (f, l) = match site {
-                        Some(s) if s.is_seed() => (s.func, s.line),
-                        // A stub run outside any seed function names itself.
-                        Some(s) if ac.line == 0 => (s.func, 0),
-                        _ => (ac.func, ac.line),
-                    };
-                    (ac.label.clone(), f, l)
-                }
-                None => ("checker".to_string(), "", 0),
-            };
-            self.violation = Some(Violation {
-                kind,
-                actor,
-                func,
-                line,
-                message: msg,
-            });
-            // What follows is only the other actors stopping: the schedule ends here.
-            self.schedule_cut = Some(self.schedule.len());
-        }
-        self.abort = true;
-        for a in 0..self.actors.len() {
-            self.pending_unpark.push(a);
-        }
-        Unwind::Abort
-    }
-
     pub fn proc(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut Proc> {
         self.cover(site);
         match self.procs.get(&pid) {

@@ -2,7 +2,7 @@
 //! with the kernel's semantics and one Rust function per C function, generic over the
 //! execution engine (loom, shuttle, OS threads, schedule replay).
 
-pub mod checks;
+pub mod blocked;
 pub mod cx;
 pub mod engine;
 pub mod fingerprint;
@@ -14,10 +14,9 @@ pub mod local;
 pub mod pgrp;
 pub mod prims;
 pub mod race;
+mod recorder;
 pub mod runnable;
-pub mod script;
 pub mod site;
-pub mod spec;
 pub mod stepcheck;
 pub mod stubs;
 pub mod trace;
@@ -25,7 +24,6 @@ pub mod variant;
 pub mod world;
 
 pub use engine::{ActorId, Engine};
-pub use spec::Spec;
 pub use trace::{Violation, ViolationKind};
 pub use variant::Variant;
-pub use world::{execute, Outcome};
+pub use world::Outcome;

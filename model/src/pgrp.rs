@@ -116,6 +116,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         g: Pid,
         mut visit: impl FnMut(Pid) -> KR<()>,
     ) -> KR<()> {
+        // Switched by bug:no-reap-stall and fix:pgsignal-pg-token.
         if self.has(Switch::PgsignalPgToken) {
             return self.walk_pg_members_held(site, g, visit);
         }

@@ -246,7 +246,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             g.record(me, site, What::TokLostByBlocking(lost));
         }
         let idle = g.actors[me].idle_on.contains(&ident);
-        let began = g.step;
+        let began = g.sched.step;
         g.actors[me].run = if timed {
             Run::Timed { began }
         } else if idle {
@@ -422,12 +422,12 @@ impl<'s, E: Engine> Cx<'s, E> {
 
 /// Remove an actor from its wait channel and make it runnable (it re-acquires its tokens).
 pub fn wake(k: &mut Kernel, a: ActorId) {
-    k.race.wake(k.holder, a);
+    k.race.wake(k.sched.holder, a);
     let ac = &mut k.actors[a];
     ac.wchan = None;
     if matches!(ac.run, Run::Sleeping | Run::Idle | Run::Timed { .. }) {
         ac.run = Run::TokenWait;
-        k.pending_unpark.push(a);
+        k.sched.pending_unpark.push(a);
     }
 }
 

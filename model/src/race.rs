@@ -301,7 +301,7 @@ impl crate::kernel::Kernel {
     /// records (the exit callout list, the signal dispositions), made by the step the caller
     /// records next.
     pub fn race_access(&mut self, me: ActorId, site: &'static Site, data: Data, kind: Kind) {
-        let step = self.step + 1;
+        let step = self.sched.step + 1;
         if let Some(r) = self.race.access(me, step, site, data, kind, u64::MAX) {
             self.report_race(r);
         }
@@ -316,7 +316,7 @@ impl crate::kernel::Kernel {
         }
         if let Some(r) = self
             .race
-            .access(me, self.step, site, Data::Word(f), kind, mask)
+            .access(me, self.sched.step, site, Data::Word(f), kind, mask)
         {
             self.report_race(r);
         }

@@ -30,7 +30,7 @@ impl Kernel {
     /// step its sleep began.
     fn timeout_earned(&self, a: ActorId) -> Option<u32> {
         match self.actors[a].run {
-            Run::Timed { began } if self.step > began => Some(began),
+            Run::Timed { began } if self.sched.step > began => Some(began),
             _ => None,
         }
     }
@@ -63,9 +63,9 @@ impl Kernel {
     /// the end of the execution, a shutdown or a deadlock) rather than parking again. Keep in
     /// step with `Cx::block`: the state engine drops the wakeups for which this is false.
     pub fn goes_on_when_woken(&self, a: ActorId) -> bool {
-        self.abort
+        self.sched.abort
             || self.runnable(a)
-            || (self.shutdown && self.actors[a].run == Run::Idle)
+            || (self.sched.shutdown && self.actors[a].run == Run::Idle)
             || !(0..self.actors.len()).any(|b| self.runnable(b))
     }
 
@@ -73,7 +73,7 @@ impl Kernel {
     pub fn timeouts_due(&mut self) {
         for a in 0..self.actors.len() {
             if matches!(self.actors[a].run, Run::Timed { .. }) && self.runnable(a) {
-                self.pending_unpark.push(a);
+                self.sched.pending_unpark.push(a);
             }
         }
     }

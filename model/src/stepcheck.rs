@@ -143,7 +143,7 @@ pub fn snapshot(k: &Kernel) -> Snapshot {
 /// Raises a model error if the hold of the kernel lock by `me` that began at `before`
 /// changed a part the step may not change.
 pub fn verify(k: &mut Kernel, me: ActorId, before: Snapshot) {
-    if k.violation.is_some() {
+    if k.rec.violation.is_some() {
         return;
     }
     let after = snapshot(k);

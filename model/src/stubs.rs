@@ -98,6 +98,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn proc_remove_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
         self.note(site, What::Note("proc_remove_zombie"))?;
         // 33b81dc963 let these wait for 1, the count the ZOMB interlock keeps.
+        // Switched by bug:zomb-hold-deadlock and fix:zomb-keeps-hold.
         let n = self.has(crate::variant::Switch::ZombKeepsHold) as u64;
         self.pstall(site, p, "reap2", n)?;
         self.lwkt_gettoken(site, Tok::ProcList)?;

@@ -213,6 +213,9 @@ pub struct Violation {
     pub func: &'static str,
     pub line: u32,
     pub message: String,
+    /// What the violation is about, as data (the message is rendered from it).
+    #[serde(skip)]
+    pub detail: crate::blocked::Detail,
 }
 
 impl fmt::Display for Violation {

@@ -82,9 +82,6 @@ pub struct VariantInfo {
     pub upstream: &'static str,
     pub functions: &'static [&'static str],
     pub lines: &'static str,
-    /// Scenarios that expose it, and the violation they must produce ("" for none).
-    pub exposed_by: &'static [&'static str],
-    pub expect: &'static str,
     #[serde(skip)]
     pub switches: &'static [Switch],
 }
@@ -96,8 +93,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "8711651202bb (2014-10-16)",
         functions: &[],
         lines: "",
-        exposed_by: &[],
-        expect: "",
         switches: &[],
     },
     VariantInfo {
@@ -107,8 +102,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "none (re-creates the window the parent's token closes in the 2014 code)",
         functions: &["kern_wait"],
         lines: "1116-1127",
-        exposed_by: &["exit-vs-wait"],
-        expect: "deadlock",
         switches: &[Switch::WaitUnlockedSleep],
     },
     VariantInfo {
@@ -118,8 +111,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "none (control for bug:wait-unlocked-sleep)",
         functions: &["kern_wait"],
         lines: "1122-1123",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::NoWaitgenRecheck],
     },
     VariantInfo {
@@ -129,8 +120,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "not in the 2014 tree (finding F1 in docs/findings.md)",
         functions: &["sys_wait4", "kern_wait"],
         lines: "813, 819-822",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::Wait4InitStatus],
     },
     VariantInfo {
@@ -140,8 +129,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "not in the 2014 tree (finding F2 in docs/findings.md)",
         functions: &["kern_wait"],
         lines: "921-928",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::WaitRecheckPptr],
     },
     VariantInfo {
@@ -151,8 +138,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "the ordering the comment at kern_exit.c:234-238 insists on",
         functions: &["killlwps"],
         lines: "243-245",
-        exposed_by: &["threaded-exit", "path-killlwps-pcatch-sleep"],
-        expect: "deadlock",
         switches: &[Switch::WexitBeforeSignal],
     },
     VariantInfo {
@@ -162,8 +147,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 222b18cd6c (2007) and e31613239c",
         functions: &["killalllwps"],
         lines: "200-202",
-        exposed_by: &["path-exit1-ealready"],
-        expect: "deadlock",
         switches: &[Switch::NoEalready],
     },
     VariantInfo {
@@ -173,8 +156,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 0730ed66e3 (2012)",
         functions: &["kern_wait"],
         lines: "918, 923, 980, 1044",
-        exposed_by: &["path-two-waiter-lwps"],
-        expect: "use-after-free",
         switches: &[Switch::NoPholdzomb],
     },
     VariantInfo {
@@ -186,8 +167,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed c1102e9f24 (2005)",
         functions: &["lwp_wait"],
         lines: "734-744",
-        exposed_by: &["threaded-exit"],
-        expect: "data-race",
         switches: &[Switch::ExitingFlagEarly],
     },
     VariantInfo {
@@ -197,8 +176,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed e31613239c (2007)",
         functions: &["lwp_exit", "lwp_dispose"],
         lines: "646, 690, 798",
-        exposed_by: &["path-extexit-lwp-multi"],
-        expect: "use-after-free",
         switches: &[Switch::LwpNoProcHold],
     },
     VariantInfo {
@@ -208,8 +185,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 8c986a8224 (2011)",
         functions: &["exit1"],
         lines: "553-561",
-        exposed_by: &["exit-vs-wait"],
-        expect: "deadlock",
         switches: &[Switch::WaitWakerNoToken],
     },
     VariantInfo {
@@ -218,8 +193,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 7e90d7915b (2011)",
         functions: &["exit1"],
         lines: "501, 526",
-        exposed_by: &["orphan-exit"],
-        expect: "data-race",
         switches: &[Switch::InitNoToken],
     },
     VariantInfo {
@@ -230,8 +203,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 89d9d44934 (2008)",
         functions: &["killlwps"],
         lines: "241, 248",
-        exposed_by: &["killlwps-vs-lwp-exit"],
-        expect: "list-corruption",
         switches: &[Switch::KilllwpsNoLwphold],
     },
     VariantInfo {
@@ -241,8 +212,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "between de7ac1d675 and 82354ad856 (2011)",
         functions: &["exit1"],
         lines: "468-473, 488",
-        exposed_by: &["vfork-wait"],
-        expect: "deadlock",
         switches: &[Switch::PpwaitLate],
     },
     VariantInfo {
@@ -254,8 +223,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 0730ed66e3 (2012)",
         functions: &["kern_wait"],
         lines: "921-925",
-        exposed_by: &["nocldwait-reparent-race"],
-        expect: "data-race",
         switches: &[Switch::NoPptrRecheck, Switch::WaitRecheckPptr],
     },
     VariantInfo {
@@ -267,8 +234,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 55c81f71d1 (2012)",
         functions: &["proc_reparent"],
         lines: "1156-1165",
-        exposed_by: &["attach-vs-parent-exit"],
-        expect: "kkassert",
         switches: &[
             Switch::ReparentSingleShot,
             Switch::OppidNotParent,
@@ -283,8 +248,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 55c81f71d1 (2012)",
         functions: &["proc_reparent"],
         lines: "1174-1175",
-        exposed_by: &["attach-takes-only-child"],
-        expect: "deadlock",
         switches: &[Switch::ReparentNoWakeup],
     },
     VariantInfo {
@@ -296,8 +259,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 2af9d75dac (2011)",
         functions: &["lwp_wait"],
         lines: "750-756",
-        exposed_by: &["ps-all-vs-reap"],
-        expect: "use-after-free",
         switches: &[Switch::LwpWaitNoRecheck],
     },
     VariantInfo {
@@ -309,8 +270,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "fixed 49aa3df0ca (2011) and e22b17d7f5 (2011); see also 3c8687d6a8 (2008)",
         functions: &["kern_wait"],
         lines: "1034, 1036",
-        exposed_by: &["pgsignal-vs-reap"],
-        expect: "use-after-free",
         switches: &[Switch::NoReapStall, Switch::PgsignalPgToken],
     },
     VariantInfo {
@@ -321,8 +280,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "none: proposed; kern_sig.c's pgsignal is unchanged in the public mirror as of 2020-07-24",
         functions: &["pgsignal (kern_sig.c)"],
         lines: "kern_sig.c 865-880",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::PgsignalPgToken],
     },
     VariantInfo {
@@ -333,8 +290,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "regression of 33b81dc963 (2018), fixed f071b5e0ac (2020)",
         functions: &["kern_wait", "proc_remove_zombie"],
         lines: "918, 923, 956-957, 972, 1034-1044",
-        exposed_by: &["path-two-waiter-lwps"],
-        expect: "deadlock",
         switches: &[Switch::ZombKeepsHold, Switch::WaitFilterHold],
     },
     VariantInfo {
@@ -345,8 +300,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "part of 33b81dc963 (2018), without its hold across PHOLDZOMB's sleep",
         functions: &["kern_wait", "proc_remove_zombie"],
         lines: "956-957, 972, 1034-1044",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::ZombKeepsHold],
     },
     VariantInfo {
@@ -358,8 +311,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "none: proposed; sys_extexit is unchanged in the public mirror as of 2020-07-24",
         functions: &["sys_extexit"],
         lines: "157-165",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::ExtexitLiveLwps],
     },
     VariantInfo {
@@ -370,8 +321,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "none: proposed; the 2020 tree still wakes p_pptr (kern_exit.c, kern_exec.c)",
         functions: &["exit1", "start_forked_proc (kern_fork.c)"],
         lines: "468-473; kern_fork.c 800-805",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::PpwaitWakeChild],
     },
     VariantInfo {
@@ -383,8 +332,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "51818c080a (2013) made the clear atomic when the vfork parent moved to a flag interlock",
         functions: &["exit1"],
         lines: "471",
-        exposed_by: &["vfork-wait"],
-        expect: "data-race",
         switches: &[Switch::PpwaitPlainStore],
     },
     VariantInfo {
@@ -396,8 +343,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "none: proposed; exit_list is unlocked in the public mirror as of 2020-07-24",
         functions: &["exit1", "at_exit", "rm_at_exit"],
         lines: "333-334, 1193-1229",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::ExitListLock],
     },
     VariantInfo {
@@ -409,8 +354,6 @@ pub const VARIANTS: &[VariantInfo] = &[
         upstream: "none: proposed; 971-982 and 519-521 are unchanged in the public mirror as of 2020-07-24",
         functions: &["kern_wait", "exit1"],
         lines: "971-982, 519-521",
-        exposed_by: &[],
-        expect: "",
         switches: &[Switch::OppidNotParent, Switch::ExitClearsOppid],
     },
 ];

@@ -7,8 +7,8 @@
 //! never an ancestor, untraced process, at most once, as ptrace's EBUSY/EINVAL checks
 //! would otherwise refuse, and the model does not model those refusals).
 
+use crate::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Signal, Spec, WaitOpt};
 use arbitrary::{Arbitrary, Result, Unstructured};
-use kexit_model::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Signal, Spec, WaitOpt};
 
 pub const MAX_PROCS: usize = 4;
 pub const MAX_LWPS: usize = 2;

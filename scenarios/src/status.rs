@@ -2,7 +2,7 @@
 //! (`"exploded(7)"`, `"exited(300)"`) is an input error there, not a kernel violation reported
 //! after the run because no status could ever match it.
 
-use kexit_model::spec::StatusExpect;
+use crate::spec::StatusExpect;
 
 /// Whether `s` is a status the model can report: `exited(0..=255)`, `signaled(1..=127)`,
 /// `stopped(1..=127)` or `continued` (`kexit_model::flags::decode_status`).

@@ -1,10 +1,11 @@
 //! Helpers of the race-regression suite (tests/race_regression.rs): run a scenario on an
 //! engine, and assert that a variant passes or is caught with a schedule that replays.
 
-use kexit_checker::check::{expected, verdict, Verdict};
-use kexit_checker::run::{self, Budget, EngineKind, RunResult};
+use kexit_checker::engine::{self, Budget, EngineKind, RunResult};
+use kexit_checker::outcome::{verdict, Verdict};
 use kexit_model::trace::ViolationKind;
 use kexit_model::Variant;
+use kexit_scenarios::select::expected;
 use kexit_scenarios::{by_name, Scenario};
 
 pub fn scenario(name: &str) -> Scenario {
@@ -16,7 +17,7 @@ pub fn variant(name: &str) -> Variant {
 }
 
 pub fn go(s: &Scenario, v: &Variant, engine: EngineKind, budget: Budget) -> RunResult {
-    let r = run::run(&s.spec, v, engine, &budget, &|_| {});
+    let r = engine::run(&s.spec, v, engine, &budget, &|_| {});
     assert!(
         r.error.is_none(),
         "{} on {}: {:?}",
@@ -84,7 +85,7 @@ pub fn assert_caught(
     let viol = f.outcome.violation.as_ref().unwrap();
     assert_eq!(viol.kind, kind, "{viol}");
     assert_eq!(verdict(&r, &expected(s, v)), Verdict::Caught);
-    let again = run::replay(&s.spec, v, &f.outcome.schedule);
+    let again = engine::replay(&s.spec, v, &f.outcome.schedule);
     let rv = again
         .violation
         .as_ref()
@@ -106,7 +107,8 @@ pub fn assert_caught(
 pub fn caught_on_loom_and_pct(scenario_name: &str, variant_name: &str, pct_seed: u64) {
     let s = scenario(scenario_name);
     let v = variant(variant_name);
-    let kind = ViolationKind::from_slug(v.info.expect).expect("declared kind");
+    let declared = kexit_scenarios::exposure::exposure(variant_name).map_or("", |e| e.expect);
+    let kind = ViolationKind::from_slug(declared).expect("declared kind");
     let loom = assert_caught(&s, &v, EngineKind::Loom, loom_budget(&s), kind);
     let budget = Budget {
         seed: pct_seed,

@@ -58,6 +58,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         self.lwkt_gettoken(at!(153, "lwkt_gettoken"), Tok::Proc(p))?;
         if who == EXTEXIT_LWP {
+            // Switched by fix:extexit-live-lwps.
             let another = if self.has(Switch::ExtexitLiveLwps) {
                 self.another_live_lwp(p)?
             } else {
@@ -93,6 +94,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     pub fn killalllwps(&self, forexec: bool) -> KR<i32> {
         const F: &str = "killalllwps";
         let (lp, p) = self.cur()?;
+        // Switched by bug:no-ealready.
         let no_interlock = self.has(Switch::NoEalready);
         let flags = if no_interlock {
             0
@@ -132,7 +134,9 @@ impl<'s, E: Engine> Cx<'s, E> {
         let site = at!(240, "FOREACH_LWP_IN_PROC");
         let mut cur = self.k()?.lwp_tree(me, p, site)?.first().copied();
         let (wexit_first, no_hold) = (
+            // Switched by bug:wexit-before-signal.
             self.has(Switch::WexitBeforeSignal),
+            // Switched by bug:killlwps-no-lwphold.
             self.has(Switch::KilllwpsNoLwphold),
         );
         while let Some(tlp) = cur {
@@ -216,6 +220,53 @@ impl<'s, E: Engine> Cx<'s, E> {
             at!(298, "p_leader"),
             What::Note("task leader without peers: nothing to kill"),
         )?;
+        let tty_pgrp = self.exit1_callouts(p, lp, rv)?;
+        // callout_stop_sync, fdfree, semexit, vmspace_relexit, ttywait, fixjobc, acct_process
+        // and vrele (342-454) may each sleep, and a sleep releases p_token. Between them exit1
+        // changes nothing another actor here reads, so one sleep stands for any of them.
+        self.may_block(at!(354, "fdfree"))?;
+        self.noreturn(at!(354, "fdfree"), ());
+        // A session leader whose terminal is still its session's (411-423): SIGHUP to the
+        // terminal's foreground group, then ttywait, which sleeps until the output drains.
+        if let Some(g) = tty_pgrp {
+            self.pgsignal(at!(420, "pgsignal"), g, SIGHUP, true)?;
+            self.may_block(at!(421, "ttywait"))?;
+            self.noreturn(at!(421, "ttywait"), ());
+        }
+        // bug:ppwait-late releases the vfork parent only after the zombie move.
+        let ppwait_late = self.has(Switch::PpwaitLate);
+        if !ppwait_late {
+            self.release_vfork_parent(p)?;
+        }
+        // 475-487: the zombie move blocks until p_lock drains to 0 (PSTALL); waiters are
+        // interlocked by p_waitgen, bumped only after the move. pp goes stale across the
+        // block, so it is read again below.
+        self.proc_move_allproc_zombie(at!(488, "proc_move_allproc_zombie"), p)?;
+        if ppwait_late {
+            self.release_vfork_parent(p)?;
+        }
+        let pp = self
+            .k()?
+            .pptr(me, p, at!(489, "p_pptr"))?
+            .expect("zombie has a parent");
+        self.atomic_blind(
+            at!(490, "atomic_add_long"),
+            Field::PWaitgen(pp),
+            AOp::Add(1),
+        )?;
+
+        self.noreturn(at!(490, "atomic_add_long"), ());
+        self.exit1_children_to_init(p)?;
+        let pp = self.exit1_signal_parent(p)?;
+        self.note(at!(569, "plimit_free"), What::Note("plimit_free: stub"))?;
+        self.lwp_exit(true, Some(pp))
+    }
+
+    /// exit1 319-340: P_POSTEXIT, the exit status, the at_exit callouts, the signals cleared.
+    /// Returns the terminal's foreground group when the process leads a session with one.
+    fn exit1_callouts(&self, p: Pid, lp: LwpId, rv: i32) -> KR<Option<Pid>> {
+        const F: &str = "exit1";
+        let me = self.me;
         self.plain_set(at!(319, "P_POSTEXIT"), Field::PFlags(p), P_POSTEXIT)?;
         // fix:exit-list-lock: the walk holds the list's lock (proc_token shared here).
         let list_lock = self.has(Switch::ExitListLock);
@@ -257,43 +308,20 @@ impl<'s, E: Engine> Cx<'s, E> {
             let mut g = self.sp(&[Obj::Sig(p)])?;
             clear_signals(&mut g, me, p, lp)?;
         }
-        // callout_stop_sync, fdfree, semexit, vmspace_relexit, ttywait, fixjobc, acct_process
-        // and vrele (342-454) may each sleep, and a sleep releases p_token. Between them exit1
-        // changes nothing another actor here reads, so one sleep stands for any of them.
-        self.may_block(at!(354, "fdfree"))?;
-        self.noreturn(at!(354, "fdfree"), ());
-        // A session leader whose terminal is still its session's (411-423): SIGHUP to the
-        // terminal's foreground group, then ttywait, which sleeps until the output drains.
-        if let Some(g) = tty_pgrp {
-            self.pgsignal(at!(420, "pgsignal"), g, SIGHUP, true)?;
-            self.may_block(at!(421, "ttywait"))?;
-            self.noreturn(at!(421, "ttywait"), ());
-        }
-        // bug:ppwait-late releases the vfork parent only after the zombie move.
-        let ppwait_late = self.has(Switch::PpwaitLate);
-        if !ppwait_late {
-            self.release_vfork_parent(p)?;
-        }
-        self.proc_move_allproc_zombie(at!(488, "proc_move_allproc_zombie"), p)?;
-        if ppwait_late {
-            self.release_vfork_parent(p)?;
-        }
-        let pp = self
-            .k()?
-            .pptr(me, p, at!(489, "p_pptr"))?
-            .expect("zombie has a parent");
-        self.atomic_blind(
-            at!(490, "atomic_add_long"),
-            Field::PWaitgen(pp),
-            AOp::Add(1),
-        )?;
+        Ok(tty_pgrp)
+    }
 
-        self.noreturn(at!(490, "atomic_add_long"), ());
+    /// exit1 499-527: every child is handed to init, a traced one untraced and killed; init
+    /// is woken.
+    fn exit1_children_to_init(&self, p: Pid) -> KR<()> {
+        const F: &str = "exit1";
+        let me = self.me;
         let first = self
             .k()?
             .children(me, p, at!(499, "LIST_FIRST"))?
             .first()
             .copied();
+        // Switched by bug:init-no-token.
         let init_token = !self.has(Switch::InitNoToken);
         if first.is_some() {
             if init_token {
@@ -347,6 +375,14 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
             self.wakeup(at!(527, "wakeup"), Ident::Proc(INITPID))?;
         }
+        Ok(())
+    }
+
+    /// exit1 549-561: to init when the parent ignores its children's exits, then SIGCHLD (or
+    /// p_sigparent) to the parent. Returns the parent.
+    fn exit1_signal_parent(&self, p: Pid) -> KR<Pid> {
+        const F: &str = "exit1";
+        let me = self.me;
         self.noreturn(at!(549, "p_pptr"), ());
         let pp = self
             .k()?
@@ -374,6 +410,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             (pp, g.proc(me, p, at!(555, "p_sigparent"))?.sigparent)
         };
         self.phold(at!(554, "PHOLD"), pp)?;
+        // Switched by bug:wait-waker-no-token.
         let locked = !self.has(Switch::WaitWakerNoToken);
         // A p_sigparent whose default action stops or continues the parent is not modeled
         // (docs/model.md): only SIGCHLD and the signals that kill or are ignored.
@@ -385,8 +422,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.noreturn(at!(560, "P_TRACED"), pp);
         self.plain_clear(at!(560, "P_TRACED"), Field::PFlags(p), P_TRACED)?;
         self.prele(at!(561, "PRELE"), pp)?;
-        self.note(at!(569, "plimit_free"), What::Note("plimit_free: stub"))?;
-        self.lwp_exit(true, Some(pp))
+        Ok(pp)
     }
 
     /// kern_exit.c:468-473: a vfork child wakes its parent, which holds it (PHOLD) until
@@ -396,6 +432,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let me = self.me;
         let flags = self.load_bits(at!(468, "P_PPWAIT"), Field::PFlags(p), P_PPWAIT)?;
         if flags & P_PPWAIT != 0 {
+            // Switched by bug:ppwait-plain-store.
             if self.has(Switch::PpwaitPlainStore) {
                 self.plain_clear(at!(471, "P_PPWAIT"), Field::PFlags(p), P_PPWAIT)?;
             } else {

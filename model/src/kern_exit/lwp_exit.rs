@@ -50,10 +50,13 @@ impl<'s, E: Engine> Cx<'s, E> {
                 .map(|_| None),
         })?;
         self.noreturn(at!(635, "lwp_lock"), (masterexit, waddr));
+        // bug:lwp-no-proc-hold drops this PHOLD.
         if !self.has(Switch::LwpNoProcHold) {
             self.phold(at!(646, "PHOLD"), p)?;
         }
         let dowake;
+        // 656-666: every LWP but the master's goes to the per-cpu reaper; the master's stays on
+        // p_lwps for kern_wait. The process stays held until the reaper disposes of the LWP.
         if !masterexit {
             let cpu = self.k()?.lwps[lp].cpu;
             {
@@ -122,6 +125,8 @@ impl<'s, E: Engine> Cx<'s, E> {
                 What::Note("p->p_usched->heuristic_exiting(lp, p)"),
             );
         }
+        // 692-695: the wakeups come late, after p_token is released, so this LWP can switch
+        // away before a waiter on another cpu reaps it.
         if dowake {
             self.wakeup(at!(698, "wakeup"), Ident::Nthreads(p))?;
         }

@@ -103,6 +103,7 @@ impl<E: Engine> Cx<'_, E> {
             g.kkassert(me, fl & TD_MASK == TDF_EXITING, site, "(td->td_flags & (TDF_RUNNING|TDF_RUNQ|TDF_PREEMPT_LOCK|TDF_EXITING)) == TDF_EXITING")?;
             g.lwp(me, lp, at!(798, "lwp_proc"))?.pid
         };
+        // Switched by bug:lwp-no-proc-hold.
         if !self.has(Switch::LwpNoProcHold) {
             self.prele(at!(798, "PRELE"), p)?;
         }

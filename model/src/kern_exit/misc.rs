@@ -39,6 +39,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.lwkt_gettoken(at!(1159, "lwkt_gettoken"), Tok::Proc(child))?;
             self.lwkt_gettoken(at!(1160, "lwkt_gettoken"), Tok::Proc(parent))?;
             let now = *self.k()?.pptr(me, child, at!(1161, "p_pptr"))?;
+            // Switched by bug:reparent-single-shot.
             if now != Some(opp) && self.has(Switch::ReparentSingleShot) {
                 // The 2012 code: KKASSERT(child->p_pptr == opp) after taking the tokens.
                 let mut g = self.k()?;
@@ -98,6 +99,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 );
                 e
             };
+            // Switched by bug:reparent-no-wakeup.
             if empty && !self.has(Switch::ReparentNoWakeup) {
                 self.wakeup(at!(1175, "wakeup"), Ident::Proc(opp))?;
             }
@@ -131,6 +133,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         drop: &'static Site,
         f: impl FnOnce() -> KR<i32>,
     ) -> KR<i32> {
+        // Switched by fix:exit-list-lock.
         let locked = self.has(Switch::ExitListLock);
         if locked {
             self.lwkt_gettoken(take, Tok::ProcList)?;

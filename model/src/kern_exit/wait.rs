@@ -28,6 +28,7 @@ pub struct Wait4Result {
 impl<'s, E: Engine> Cx<'s, E> {
     pub fn sys_wait4(&self, pid: i32, options: u32, want_rusage: bool) -> KR<Wait4Result> {
         const F: &str = "sys_wait4";
+        // Switched by fix:wait4-init-status.
         let init = self.has(Switch::Wait4InitStatus);
         let mut out = WaitOut::default();
         if init {
@@ -98,23 +99,13 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.note(at!(846, "EINVAL"), What::Returns(EINVAL))?;
             return Ok(EINVAL);
         }
-        let unlocked_sleep = self.has(Switch::WaitUnlockedSleep);
-        let no_recheck = self.has(Switch::NoWaitgenRecheck);
-        let recheck_pptr = self.has(Switch::WaitRecheckPptr);
-        let plain_hold = self.has(Switch::NoPholdzomb);
-        let no_pptr_recheck = self.has(Switch::NoPptrRecheck);
-        let filter_hold = self.has(Switch::WaitFilterHold);
-        // With ZombKeepsHold the ZOMB interlock keeps one count until PRELEZOMB.
-        let keeps = self.has(Switch::ZombKeepsHold);
-        let zt = keeps as u64;
-        let reap_stall = !self.has(Switch::NoReapStall);
-        let oppid_not_parent = self.has(Switch::OppidNotParent);
+        let v = WaitVariants::of(self);
         self.lwkt_gettoken(at!(851, "lwkt_gettoken"), Tok::Proc(q))?;
         let error = 'top: loop {
             // Live at the head of the scan: the arguments (the scope's key) and `pid`.
             self.restart(at!(852, "loop"), pid);
             let mut nfound = 0;
-            let mut waitgen = self.waitgen_snapshot(at!(881, "atomic_fetchadd_long"), q)?;
+            let waitgen = self.waitgen_snapshot(at!(881, "atomic_fetchadd_long"), q)?;
             let mut idx = 0;
             loop {
                 self.restart(at!(882, "LIST_FOREACH"), (pid, waitgen, idx, nfound));
@@ -134,179 +125,16 @@ impl<'s, E: Engine> Cx<'s, E> {
                 };
                 nfound += 1;
                 if self.load(at!(902, "SZOMB"), Field::PStat(p))? == SZOMB {
-                    if filter_hold {
-                        self.phold(at!(918, "PHOLDZOMB"), p)?;
+                    match self.wait_reap_zombie(q, pid, p, &v, out)? {
+                        Next::Restart => continue 'top,
+                        Next::Return(e) => break 'top e,
+                        Next::Scan => {}
                     }
-                    if self.zomb_hold(at!(918, "PHOLDZOMB"), p, plain_hold)? {
-                        if filter_hold {
-                            self.prele(at!(918, "PHOLDZOMB"), p)?;
-                        }
-                        continue 'top;
-                    }
-                    self.lwkt_gettoken(at!(920, "lwkt_gettoken"), Tok::Proc(p))?;
-                    if !no_pptr_recheck && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
-                        self.abandon_zombie(p, plain_hold, filter_hold)?;
-                        continue 'top;
-                    }
-                    while {
-                        self.restart(at!(926, "p_nthreads"), (pid, p));
-                        *self.k()?.nthreads(me, p, at!(926, "p_nthreads"))? > 0
-                    } {
-                        self.tsleep(at!(927, "tsleep"), Ident::Nthreads(p), 0, "lwpzomb", true)?;
-                        if recheck_pptr && *self.k()?.pptr(me, p, at!(921, "p_pptr"))? != Some(q) {
-                            self.abandon_zombie(p, plain_hold, filter_hold)?;
-                            continue 'top;
-                        }
-                    }
-                    loop {
-                        let lp = {
-                            let mut g = self.k()?;
-                            let site = at!(939, "RB_ROOT");
-                            let Some(&lp) = g.lwp_tree(me, p, site)?.first() else {
-                                break;
-                            };
-                            g.remove_lwp(me, p, lp, site)?;
-                            lp
-                        };
-                        self.reaplwp(lp)?;
-                    }
-                    {
-                        let mut g = self.k()?;
-                        let n = *g.nthreads(me, p, at!(943, "KKASSERT"))?;
-                        g.kkassert(me, n == 0, at!(943, "KKASSERT"), "p->p_nthreads == 0")?;
-                    }
-                    if !keeps || filter_hold {
-                        self.prele(at!(956, "PRELE"), p)?;
-                    }
-                    self.pstall(at!(957, "PSTALL"), p, "reap3", zt)?;
-                    let (xstat, oppid) = {
-                        let mut g = self.k()?;
-                        let pr = g.proc(me, p, at!(963, "p_xstat"))?;
-                        let read = (pr.xstat, pr.oppid);
-                        Self::record_report(&mut g, me, q, p)?;
-                        read
-                    };
-                    out.res = Some(p as i32);
-                    out.status = Some(xstat);
-                    out.rusage = Some(1);
-                    self.note(
-                        at!(960, "p_pid"),
-                        What::Text(format!(
-                            "reports pid {p}: status {xstat:#x} ({})",
-                            decode_status(xstat)
-                        )),
-                    )?;
-                    // fix:oppid-report-once: a tracer that is the old parent keeps its child.
-                    let give_back = oppid != 0 && !(oppid_not_parent && oppid == q);
-                    if give_back {
-                        if let Some(t) = self.pfind(at!(971, "pfind"), oppid)? {
-                            if !keeps {
-                                self.phold(at!(972, "PHOLD"), p)?;
-                            }
-                            self.k()?.proc(me, p, at!(973, "p_oppid"))?.oppid = 0;
-                            self.proc_reparent(at!(974, "proc_reparent"), p, t)?;
-                            let _ = self.ksignal(at!(975, "ksignal"), t, SIGCHLD)?;
-                            self.wakeup(at!(976, "wakeup"), Ident::Proc(t))?;
-                            self.prele(at!(978, "PRELE"), t)?;
-                            self.lwkt_reltoken(at!(979, "lwkt_reltoken"), Tok::Proc(p))?;
-                            self.zomb_rele(at!(980, "PRELEZOMB"), p, plain_hold)?;
-                            break 'top 0;
-                        }
-                    }
-                    self.proc_remove_zombie(at!(990, "proc_remove_zombie"), p)?;
-                    self.lwkt_reltoken(at!(992, "lwkt_reltoken"), Tok::Proc(p))?;
-                    self.leavepgrp(at!(993, "leavepgrp"), p)?;
-                    self.k()?.proc(me, p, at!(995, "p_xstat"))?.xstat = 0;
-                    self.note(
-                        at!(1001, "chgproccnt"),
-                        What::Note("chgproccnt, crfree, p_args, p_sigacts: stubs"),
-                    )?;
-                    if reap_stall {
-                        self.pstall(at!(1034, "PSTALL"), p, "reap4", zt)?;
-                    }
-                    // Tearing down the vmspace may sleep, which releases q's p_token.
-                    self.may_block(at!(1035, "vmspace_exitfree"))?;
-                    if reap_stall {
-                        self.pstall(at!(1036, "PSTALL"), p, "reap5", zt)?;
-                    }
-                    if !keeps {
-                        self.phold(at!(1043, "PHOLD"), p)?;
-                    }
-                    self.zomb_rele(at!(1044, "PRELEZOMB"), p, plain_hold)?;
-                    self.record_reap(q, p, xstat)?;
-                    {
-                        let mut g = self.sp(&free_objs(p))?;
-                        g.proc(me, p, at!(1045, "kfree"))?.freed = true;
-                        g.record(
-                            me,
-                            at!(1045, "kfree"),
-                            What::Freed("struct proc of pid", p as usize),
-                        );
-                    }
-                    break 'top 0;
                 }
-                let (stat, flags) = {
-                    let st = self.load(at!(1050, "SSTOP"), Field::PStat(p))?;
-                    let bits = P_WAITED | P_TRACED | P_CONTINUED;
-                    (
-                        st,
-                        self.load_bits(at!(1050, "P_WAITED"), Field::PFlags(p), bits)?,
-                    )
-                };
-                if stat == SSTOP
-                    && flags & P_WAITED == 0
-                    && (flags & P_TRACED != 0 || options & WUNTRACED != 0)
-                {
-                    self.phold(at!(1052, "PHOLD"), p)?;
-                    self.lwkt_gettoken(at!(1053, "lwkt_gettoken"), Tok::Proc(p))?;
-                    if *self.k()?.pptr(me, p, at!(1054, "p_pptr"))? != Some(q) {
-                        self.lwkt_reltoken(at!(1055, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.prele(at!(1056, "PRELE"), p)?;
-                        continue 'top;
-                    }
-                    let st = self.load(at!(1059, "SSTOP"), Field::PStat(p))?;
-                    let fl = self.load_bits(
-                        at!(1060, "P_WAITED"),
-                        Field::PFlags(p),
-                        P_WAITED | P_TRACED,
-                    )?;
-                    if st != SSTOP
-                        || fl & P_WAITED != 0
-                        || (fl & P_TRACED == 0 && options & WUNTRACED == 0)
-                    {
-                        self.lwkt_reltoken(at!(1063, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.prele(at!(1064, "PRELE"), p)?;
-                        continue 'top;
-                    }
-                    self.plain_set(at!(1068, "P_WAITED"), Field::PFlags(p), P_WAITED)?;
-                    let xstat = self.k()?.proc(me, p, at!(1072, "W_STOPCODE"))?.xstat;
-                    out.res = Some(p as i32);
-                    out.status = Some(w_stopcode(xstat));
-                    out.rusage = Some(0);
-                    self.lwkt_reltoken(at!(1077, "lwkt_reltoken"), Tok::Proc(p))?;
-                    self.prele(at!(1078, "PRELE"), p)?;
-                    break 'top 0;
-                }
-                if options & WCONTINUED != 0 && flags & P_CONTINUED != 0 {
-                    self.phold(at!(1082, "PHOLD"), p)?;
-                    self.lwkt_gettoken(at!(1083, "lwkt_gettoken"), Tok::Proc(p))?;
-                    if *self.k()?.pptr(me, p, at!(1084, "p_pptr"))? != Some(q) {
-                        self.lwkt_reltoken(at!(1085, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.prele(at!(1086, "PRELE"), p)?;
-                        continue 'top;
-                    }
-                    if self.load_bits(at!(1089, "P_CONTINUED"), Field::PFlags(p), P_CONTINUED)? == 0
-                    {
-                        self.lwkt_reltoken(at!(1090, "lwkt_reltoken"), Tok::Proc(p))?;
-                        self.prele(at!(1091, "PRELE"), p)?;
-                        continue 'top;
-                    }
-                    out.res = Some(p as i32);
-                    self.plain_clear(at!(1096, "P_CONTINUED"), Field::PFlags(p), P_CONTINUED)?;
-                    out.status = Some(SIGCONT);
-                    self.lwkt_reltoken(at!(1101, "lwkt_reltoken"), Tok::Proc(p))?;
-                    self.prele(at!(1102, "PRELE"), p)?;
-                    break 'top 0;
+                match self.wait_report_stop(q, p, options, out)? {
+                    Next::Restart => continue 'top,
+                    Next::Return(e) => break 'top e,
+                    Next::Scan => {}
                 }
             }
             if nfound == 0 {
@@ -318,45 +146,122 @@ impl<'s, E: Engine> Cx<'s, E> {
                 self.note(at!(1111, "*res = 0"), What::Returns(0))?;
                 break 'top 0;
             }
-            if unlocked_sleep {
-                self.lwkt_reltoken(at!(1117, "Wait for signal"), Tok::Proc(q))?;
-            }
-            let mut error = 0;
-            loop {
-                self.restart(at!(1120, "p_waitgen"), (pid, waitgen));
-                let cur =
-                    self.load_bits(at!(1120, "p_waitgen"), Field::PWaitgen(q), WAITGEN_MASK)?;
-                if waitgen & 0x7FFF_FFFF != cur & 0x7FFF_FFFF {
-                    break;
-                }
-                self.tsleep_interlock(at!(1121, "tsleep_interlock"), Ident::Proc(q), PCATCH)?;
-                let recheck = if no_recheck {
-                    true
-                } else {
-                    waitgen = self.waitgen_snapshot(at!(1122, "atomic_fetchadd_long"), q)?;
-                    let cur =
-                        self.load_bits(at!(1123, "p_waitgen"), Field::PWaitgen(q), WAITGEN_MASK)?;
-                    waitgen & 0x7FFF_FFFF == cur & 0x7FFF_FFFF
-                };
-                if recheck {
-                    error = self.tsleep(
-                        at!(1124, "tsleep"),
-                        Ident::Proc(q),
-                        PCATCH | PINTERLOCKED,
-                        "wait",
-                        false,
-                    )?;
-                    break;
-                }
-            }
-            if unlocked_sleep {
-                self.lwkt_gettoken(at!(1127, "}"), Tok::Proc(q))?;
-            }
+            let error = self.wait_sleep(q, pid, waitgen, &v)?;
             if error != 0 {
                 break 'top error;
             }
         };
         self.lwkt_reltoken(at!(1130, "lwkt_reltoken"), Tok::Proc(q))?;
+        Ok(error)
+    }
+
+    /// kern_wait 1050-1102: child `p` of `q` is stopped (reported once, to a tracer or
+    /// with WUNTRACED) or continued (with WCONTINUED); each is checked again under its token.
+    fn wait_report_stop(&self, q: Pid, p: Pid, options: u32, out: &mut WaitOut) -> KR<Next> {
+        const F: &str = "kern_wait";
+        let me = self.me;
+        let (stat, flags) = {
+            let st = self.load(at!(1050, "SSTOP"), Field::PStat(p))?;
+            let bits = P_WAITED | P_TRACED | P_CONTINUED;
+            (
+                st,
+                self.load_bits(at!(1050, "P_WAITED"), Field::PFlags(p), bits)?,
+            )
+        };
+        if stat == SSTOP
+            && flags & P_WAITED == 0
+            && (flags & P_TRACED != 0 || options & WUNTRACED != 0)
+        {
+            self.phold(at!(1052, "PHOLD"), p)?;
+            self.lwkt_gettoken(at!(1053, "lwkt_gettoken"), Tok::Proc(p))?;
+            if *self.k()?.pptr(me, p, at!(1054, "p_pptr"))? != Some(q) {
+                self.lwkt_reltoken(at!(1055, "lwkt_reltoken"), Tok::Proc(p))?;
+                self.prele(at!(1056, "PRELE"), p)?;
+                return Ok(Next::Restart);
+            }
+            let st = self.load(at!(1059, "SSTOP"), Field::PStat(p))?;
+            let fl =
+                self.load_bits(at!(1060, "P_WAITED"), Field::PFlags(p), P_WAITED | P_TRACED)?;
+            if st != SSTOP || fl & P_WAITED != 0 || (fl & P_TRACED == 0 && options & WUNTRACED == 0)
+            {
+                self.lwkt_reltoken(at!(1063, "lwkt_reltoken"), Tok::Proc(p))?;
+                self.prele(at!(1064, "PRELE"), p)?;
+                return Ok(Next::Restart);
+            }
+            self.plain_set(at!(1068, "P_WAITED"), Field::PFlags(p), P_WAITED)?;
+            let xstat = self.k()?.proc(me, p, at!(1072, "W_STOPCODE"))?.xstat;
+            out.res = Some(p as i32);
+            out.status = Some(w_stopcode(xstat));
+            out.rusage = Some(0);
+            self.lwkt_reltoken(at!(1077, "lwkt_reltoken"), Tok::Proc(p))?;
+            self.prele(at!(1078, "PRELE"), p)?;
+            return Ok(Next::Return(0));
+        }
+        if options & WCONTINUED != 0 && flags & P_CONTINUED != 0 {
+            self.phold(at!(1082, "PHOLD"), p)?;
+            self.lwkt_gettoken(at!(1083, "lwkt_gettoken"), Tok::Proc(p))?;
+            if *self.k()?.pptr(me, p, at!(1084, "p_pptr"))? != Some(q) {
+                self.lwkt_reltoken(at!(1085, "lwkt_reltoken"), Tok::Proc(p))?;
+                self.prele(at!(1086, "PRELE"), p)?;
+                return Ok(Next::Restart);
+            }
+            if self.load_bits(at!(1089, "P_CONTINUED"), Field::PFlags(p), P_CONTINUED)? == 0 {
+                self.lwkt_reltoken(at!(1090, "lwkt_reltoken"), Tok::Proc(p))?;
+                self.prele(at!(1091, "PRELE"), p)?;
+                return Ok(Next::Restart);
+            }
+            out.res = Some(p as i32);
+            self.plain_clear(at!(1096, "P_CONTINUED"), Field::PFlags(p), P_CONTINUED)?;
+            out.status = Some(SIGCONT);
+            self.lwkt_reltoken(at!(1101, "lwkt_reltoken"), Tok::Proc(p))?;
+            self.prele(at!(1102, "PRELE"), p)?;
+            return Ok(Next::Return(0));
+        }
+        Ok(Next::Scan)
+    }
+
+    /// kern_wait 1116-1127: sleep until a child changes state: the p_waitgen interlock
+    /// (1120-1123) closes the window between the scan and the sleep. Returns tsleep's error.
+    fn wait_sleep(&self, q: Pid, pid: i32, mut waitgen: u64, v: &WaitVariants) -> KR<i32> {
+        const F: &str = "kern_wait";
+        let WaitVariants {
+            unlocked_sleep,
+            no_recheck,
+            ..
+        } = *v;
+        if unlocked_sleep {
+            self.lwkt_reltoken(at!(1117, "Wait for signal"), Tok::Proc(q))?;
+        }
+        let mut error = 0;
+        loop {
+            self.restart(at!(1120, "p_waitgen"), (pid, waitgen));
+            let cur = self.load_bits(at!(1120, "p_waitgen"), Field::PWaitgen(q), WAITGEN_MASK)?;
+            if waitgen & 0x7FFF_FFFF != cur & 0x7FFF_FFFF {
+                break;
+            }
+            self.tsleep_interlock(at!(1121, "tsleep_interlock"), Ident::Proc(q), PCATCH)?;
+            let recheck = if no_recheck {
+                true
+            } else {
+                waitgen = self.waitgen_snapshot(at!(1122, "atomic_fetchadd_long"), q)?;
+                let cur =
+                    self.load_bits(at!(1123, "p_waitgen"), Field::PWaitgen(q), WAITGEN_MASK)?;
+                waitgen & 0x7FFF_FFFF == cur & 0x7FFF_FFFF
+            };
+            if recheck {
+                error = self.tsleep(
+                    at!(1124, "tsleep"),
+                    Ident::Proc(q),
+                    PCATCH | PINTERLOCKED,
+                    "wait",
+                    false,
+                )?;
+                break;
+            }
+        }
+        if unlocked_sleep {
+            self.lwkt_gettoken(at!(1127, "}"), Tok::Proc(q))?;
+        }
         Ok(error)
     }
 
@@ -369,36 +274,15 @@ impl<'s, E: Engine> Cx<'s, E> {
         })
     }
 
-    /// Give the zombie up after a p_pptr re-check fails (922-923).
-    fn abandon_zombie(&self, p: Pid, plain_hold: bool, filter_hold: bool) -> KR<()> {
-        const F: &str = "kern_wait";
-        self.lwkt_reltoken(at!(922, "lwkt_reltoken"), Tok::Proc(p))?;
-        if filter_hold {
-            self.prele(at!(923, "PRELEZOMB"), p)?;
-        }
-        self.zomb_rele(at!(923, "PRELEZOMB"), p, plain_hold)
-    }
-
-    /// PHOLDZOMB, or a plain PHOLD in bug:no-pholdzomb.
-    fn zomb_hold(&self, site: &'static crate::site::Site, p: Pid, plain: bool) -> KR<bool> {
-        if plain {
-            self.phold(site, p)?;
-            return Ok(false);
-        }
-        self.pholdzomb(site, p)
-    }
-
-    fn zomb_rele(&self, site: &'static crate::site::Site, p: Pid, plain: bool) -> KR<()> {
-        if plain {
-            return self.prele(site, p);
-        }
-        self.prelezomb(site, p)
-    }
-
     /// Whatever path reports it (the reap, or the p_oppid branch that hands the zombie back,
     /// 971-982), no process is told the same exit twice. A tracer and the original parent
     /// may each be told once.
-    fn record_report(g: &mut Kernel, me: crate::engine::ActorId, q: Pid, p: Pid) -> KR<()> {
+    pub(super) fn record_report(
+        g: &mut Kernel,
+        me: crate::engine::ActorId,
+        q: Pid,
+        p: Pid,
+    ) -> KR<()> {
         const F: &str = "kern_wait";
         if g.reports.contains(&(q, p)) {
             let msg = format!(
@@ -411,34 +295,55 @@ impl<'s, E: Engine> Cx<'s, E> {
         g.reports.push((q, p));
         Ok(())
     }
-
-    fn record_reap(&self, q: Pid, p: Pid, status: i32) -> KR<()> {
-        let mut g = self.k()?;
-        if let Some(prev) = g.reaps.iter().find(|r| r.child == p) {
-            let msg = format!(
-                "pid {p} reaped twice: first by pid {} (status {:?}), again by pid {q} (status {status:#x})",
-                prev.waiter, prev.status
-            );
-            return Err(g.fail(Some(self.me), ViolationKind::DoubleReap, None, msg));
-        }
-        g.reaps.push(Reap {
-            waiter: q,
-            child: p,
-            status: Some(status),
-        });
-        Ok(())
-    }
 }
 
-/// Everything a use of the process could touch: freeing it conflicts with all of them.
-fn free_objs(p: Pid) -> [Obj; 7] {
-    [
-        Obj::Tok(Tok::Proc(p)),
-        Obj::Sig(p),
-        Obj::Sigacts(p),
-        Obj::Word(Field::PFlags(p)),
-        Obj::Word(Field::PStat(p)),
-        Obj::Word(Field::PWaitgen(p)),
-        Obj::Word(Field::PLock(p)),
-    ]
+/// What kern_wait's scan does after looking at one child.
+pub(super) enum Next {
+    /// On to the next child.
+    Scan,
+    /// Back to the top (`goto loop`): the child changed under us.
+    Restart,
+    /// kern_wait ends with this error (0: a child reported).
+    Return(i32),
+}
+
+/// The variant switches kern_wait reads, each under the variant that sets it.
+#[derive(Clone, Copy)]
+pub(super) struct WaitVariants {
+    /// bug:wait-unlocked-sleep: the final sleep without the parent's token.
+    pub(super) unlocked_sleep: bool,
+    /// bug:no-waitgen-recheck: no p_waitgen re-snapshot after tsleep_interlock.
+    pub(super) no_recheck: bool,
+    /// fix:wait-recheck-pptr (and bug:no-pptr-recheck): p_pptr checked again after "lwpzomb".
+    pub(super) recheck_pptr: bool,
+    /// bug:no-pholdzomb: a plain PHOLD instead of PHOLDZOMB.
+    pub(super) plain_hold: bool,
+    /// bug:no-pptr-recheck: no p_pptr check under the zombie's token (921).
+    pub(super) no_pptr_recheck: bool,
+    /// bug:zomb-hold-deadlock: a PHOLD taken around the PHOLDZOMB filter.
+    pub(super) filter_hold: bool,
+    /// fix:zomb-keeps-hold (and bug:zomb-hold-deadlock): the ZOMB interlock keeps one count
+    /// until PRELEZOMB.
+    pub(super) keeps: bool,
+    /// Not bug:no-reap-stall: the PSTALLs of 1034 and 1036.
+    pub(super) reap_stall: bool,
+    /// fix:oppid-report-once (and bug:reparent-single-shot): a tracer that is the old parent
+    /// keeps its child.
+    pub(super) oppid_not_parent: bool,
+}
+
+impl WaitVariants {
+    fn of<E: Engine>(cx: &Cx<'_, E>) -> Self {
+        WaitVariants {
+            unlocked_sleep: cx.has(Switch::WaitUnlockedSleep), // bug:wait-unlocked-sleep
+            no_recheck: cx.has(Switch::NoWaitgenRecheck),      // bug:no-waitgen-recheck
+            recheck_pptr: cx.has(Switch::WaitRecheckPptr), // fix:wait-recheck-pptr / bug:no-pptr-recheck
+            plain_hold: cx.has(Switch::NoPholdzomb),       // bug:no-pholdzomb
+            no_pptr_recheck: cx.has(Switch::NoPptrRecheck), // bug:no-pptr-recheck
+            filter_hold: cx.has(Switch::WaitFilterHold),   // bug:zomb-hold-deadlock
+            keeps: cx.has(Switch::ZombKeepsHold), // bug:zomb-hold-deadlock / fix:zomb-keeps-hold
+            reap_stall: !cx.has(Switch::NoReapStall), // bug:no-reap-stall
+            oppid_not_parent: cx.has(Switch::OppidNotParent), // bug:reparent-single-shot / fix:oppid-report-once
+        }
+    }
 }

@@ -1,0 +1,443 @@
+//! The operations of an LWP's script: system calls and the user-space and other-kernel
+//! actions a scenario can take (stop/continue, sigaction, a ps-like scan), each checked against
+//! what the scenario expects.
+
+use crate::spec::*;
+use kexit_model::cx::Cx;
+use kexit_model::engine::Engine;
+use kexit_model::ext;
+use kexit_model::flags::*;
+use kexit_model::kern_exit::exit::INITPID;
+use kexit_model::kernel::*;
+use kexit_model::race::{Data, Kind};
+use kexit_model::stubs::Then;
+use kexit_model::trace::*;
+
+pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
+    match op {
+        Op::Exit { code } => cx.sys_exit(*code),
+        Op::Extexit {
+            who,
+            action,
+            status,
+            addr_ok,
+            expect_errno,
+        } => {
+            let err = cx.sys_extexit(who | action, *status, *addr_ok)?;
+            expect_errno_is(cx, "extexit", err, expect_errno.as_deref())
+        }
+        Op::Wait {
+            pid,
+            options,
+            rusage,
+            expect,
+        } => wait4(cx, pid, options, rusage, expect),
+        Op::Kill { pid, sig } => kill(cx, pid, sig),
+        Op::Exec => exec(cx),
+        Op::AtExit {
+            callback,
+            expect_errno,
+        } => {
+            let err = cx.at_exit(*callback)?;
+            expect_errno_is(cx, "at_exit", err, expect_errno.as_deref())
+        }
+        Op::RmAtExit {
+            callback,
+            expect_removed,
+        } => rm_at_exit(cx, callback, expect_removed),
+        Op::Sleep { pcatch } => user_sleep(cx, pcatch),
+        Op::Stop { pid } => change_stop_state(cx, *pid, true),
+        Op::Cont { pid } => change_stop_state(cx, *pid, false),
+        Op::Sigchld { action } => sigaction_sigchld(cx, action),
+        Op::Scan { pid, zombies } => scan(cx, *pid, *zombies),
+        // tty.c's signals to the foreground group (TIOCSWINSZ: SIGWINCH, 1265; ^C: SIGINT, ...).
+        Op::Pgsignal { pgid, sig } => cx.pgsignal(ext!("tty.c", "pgsignal"), *pgid, *sig, true),
+        Op::Killpg {
+            pgid,
+            sig,
+            expect_errno,
+        } => {
+            let err = cx.dokillpg(ext!("kern_sig.c", "kern_kill"), *pgid, sig.0)?;
+            let call = format!("kill(-{pgid}, {})", signal_name(sig.0));
+            expect_errno_is(cx, &call, err, expect_errno.as_deref())
+        }
+        Op::Attach { pid } => trace_attach(cx, *pid, true),
+        Op::VforkWait { pid } => vfork_wait(cx, pid),
+        Op::Detach { pid } => trace_attach(cx, *pid, false),
+        Op::TraceMe => trace_me(cx),
+    }
+}
+
+/// wait4(2), its return noted in the trace and checked against the expectation.
+fn wait4<E: Engine>(
+    cx: &Cx<'_, E>,
+    pid: &i32,
+    options: &[WaitOpt],
+    rusage: &bool,
+    expect: &Option<Expect>,
+) -> KR<()> {
+    let me = cx.me;
+    let opts = WaitOpt::word(options);
+    let r = cx.sys_wait4(*pid, opts, *rusage)?;
+    let got = if r.error != 0 {
+        format!("error {}", errno_name(r.error))
+    } else if r.pid == 0 {
+        "0".to_string()
+    } else {
+        let status = r.status.map(decode_status).unwrap_or_default();
+        let raw_wanted = expect.as_ref().is_some_and(|e| e.raw.is_some());
+        match r.status.filter(|_| raw_wanted) {
+            Some(word) => format!("pid {} {status} (raw {word:#x})", r.pid),
+            None => format!("pid {} {status}", r.pid),
+        }
+    };
+    cx.note(
+        ext!("libc", "wait4"),
+        What::Text(format!("wait4({pid}) returns {got}")),
+    )?;
+    let Some(e) = expect else { return Ok(()) };
+    let ok = match &e.errno {
+        Some(name) => r.error != 0 && errno_name(r.error) == name,
+        None => {
+            r.error == 0
+                && e.pid.is_none_or(|p| p == r.pid)
+                && status_meets(&e.status, e.raw, r.status)
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    let mut g = cx.k()?;
+    let msg = format!(
+        "wait4({pid}) returned {got}, the scenario expects {}",
+        describe_expect(e)
+    );
+    Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg))
+}
+
+/// kill(2) of one process (kern_sig.c kern_kill): a live one is signalled, a zombie not
+/// yet reaped is a success without a signal.
+fn kill<E: Engine>(cx: &Cx<'_, E>, pid: &Pid, sig: &Signal) -> KR<()> {
+    let site = ext!("kern_sig.c", "kern_kill");
+    if let Some(p) = cx.pfind(site, *pid)? {
+        let then = cx.ksignal(site, p, sig.0)?;
+        cx.prele(site, p)?;
+        // A default stop or continue, as the `stop` and `cont` operations do it.
+        match then {
+            Then::Stop => change_stop_state(cx, *pid, true)?,
+            Then::Continue => change_stop_state(cx, *pid, false)?,
+            Then::Nothing => {}
+        }
+    } else if let Some(p) = cx.zpfind(site, *pid)? {
+        // A zombie not yet reaped: success without a signal.
+        cx.prele(site, p)?;
+    }
+    Ok(())
+}
+
+/// execve(2)'s single-threading step: killalllwps(1) under the process's token.
+fn exec<E: Engine>(cx: &Cx<'_, E>) -> KR<()> {
+    let site = ext!("kern_exec.c", "exec_new_vmspace");
+    let (_, p) = cx.cur()?;
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    let err = cx.killalllwps(true)?;
+    cx.note(
+        site,
+        What::Text(format!("exec: killalllwps(1) returns {}", errno_name(err))),
+    )?;
+    cx.lwkt_reltoken(site, Tok::Proc(p))
+}
+
+/// rm_at_exit(3), its count checked against the expectation.
+fn rm_at_exit<E: Engine>(cx: &Cx<'_, E>, callback: &u32, expect_removed: &Option<bool>) -> KR<()> {
+    let me = cx.me;
+    let n = cx.rm_at_exit(*callback)?;
+    if let Some(want) = expect_removed.filter(|want| *want != (n == 1)) {
+        let mut g = cx.k()?;
+        let msg = format!(
+            "rm_at_exit({callback}) returned {n}, the scenario expects {}",
+            want as u8
+        );
+        return Err(g.fail(Some(me), ViolationKind::UnexpectedResult, None, msg));
+    }
+    Ok(())
+}
+
+/// A system call that sleeps (interruptibly with `pcatch`) until a signal or forever.
+fn user_sleep<E: Engine>(cx: &Cx<'_, E>, pcatch: &bool) -> KR<()> {
+    // kern_synch.c tsleep: interlock, then the LWP's own lwp_token (held while it
+    // runs in tsleep, lost while it sleeps), released on the way out.
+    let site = ext!("kern_synch.c", "tsleep");
+    let (l, _) = cx.cur()?;
+    let flags = if *pcatch { PCATCH } else { 0 };
+    cx.tsleep_interlock(site, Ident::User(l), flags)?;
+    cx.lwkt_gettoken(site, Tok::Lwp(l))?;
+    cx.tsleep(
+        ext!("user", "syscall sleep"),
+        Ident::User(l),
+        flags | PINTERLOCKED,
+        "usleep",
+        !pcatch,
+    )?;
+    cx.lwkt_reltoken(site, Tok::Lwp(l))
+}
+
+/// sigaction(SIGCHLD): caught, ignored (PS_CLDSIGIGN) or default.
+fn sigaction_sigchld<E: Engine>(cx: &Cx<'_, E>, action: &SigchldAction) -> KR<()> {
+    let me = cx.me;
+    let site = ext!("kern_sig.c", "kern_sigaction");
+    let (_, p) = cx.cur()?;
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    {
+        let mut g = cx.sp(&[Obj::Sigacts(p)])?;
+        g.race_access(me, site, Data::Sigacts(p), Kind::Write);
+        let pr = g.proc(me, p, site)?;
+        pr.sigchld_caught = *action == SigchldAction::Catch;
+        if *action == SigchldAction::Ignore {
+            pr.ps_flag |= PS_CLDSIGIGN;
+        } else {
+            pr.ps_flag &= !PS_CLDSIGIGN;
+        }
+        g.record(
+            me,
+            site,
+            What::Text(format!("sigaction(SIGCHLD, {action:?})")),
+        );
+    }
+    cx.lwkt_reltoken(site, Tok::Proc(p))
+}
+
+/// The vfork parent's wait for its child to exec or exit.
+fn vfork_wait<E: Engine>(cx: &Cx<'_, E>, pid: &Pid) -> KR<()> {
+    // start_forked_proc (kern_fork.c 800-805); the hold it ends is sys_vfork's,
+    // taken at fork (kern_fork.c:136), which the initial state has.
+    let site = ext!("kern_fork.c", "fork1 RFPPWAIT");
+    let (_, me_pid) = cx.cur()?;
+    // Switched by fix:ppwait-wake-child.
+    let on = if cx.has(kexit_model::variant::Switch::PpwaitWakeChild) {
+        Ident::Proc(*pid)
+    } else {
+        Ident::Proc(me_pid)
+    };
+    loop {
+        cx.tsleep_interlock(site, on, 0)?;
+        if cx.load_bits(site, Field::PFlags(*pid), P_PPWAIT)? == 0 {
+            break;
+        }
+        cx.tsleep(site, on, PINTERLOCKED, "ppwait", false)?;
+    }
+    cx.prele(site, *pid)
+}
+
+/// sys_process.c kern_ptrace, PT_TRACE_ME: under the process's own token, P_TRACED and
+/// `p_oppid = p->p_pptr->p_pid`.
+fn trace_me<E: Engine>(cx: &Cx<'_, E>) -> KR<()> {
+    let me = cx.me;
+    let site = ext!("sys_process.c", "PT_TRACE_ME");
+    let (_, p) = cx.cur()?;
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
+    {
+        let mut g = cx.k()?;
+        let parent = g.pptr(me, p, site)?.unwrap_or(INITPID);
+        g.proc(me, p, site)?.oppid = parent;
+    }
+    cx.lwkt_reltoken(site, Tok::Proc(p))
+}
+
+/// kern_sig.c proc_stop / proc_unstop as kern_wait sees them: the new state is published
+/// under the process's token and the parent is woken under the parent's token.
+fn change_stop_state<E: Engine>(cx: &Cx<'_, E>, pid: Pid, stop: bool) -> KR<()> {
+    let me = cx.me;
+    let site = if stop {
+        ext!("kern_sig.c", "proc_stop")
+    } else {
+        ext!("kern_sig.c", "proc_unstop")
+    };
+    let Some(p) = cx.pfind(site, pid)? else {
+        return Ok(());
+    };
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    let stat = cx.load(site, Field::PStat(p))?;
+    let changed = if stop && stat == SACTIVE {
+        cx.k()?.proc(me, p, site)?.xstat = SIGSTOP;
+        cx.plain_clear(site, Field::PFlags(p), P_WAITED)?;
+        cx.store(site, Field::PStat(p), SSTOP)?;
+        true
+    } else if !stop && stat == SSTOP {
+        cx.store(site, Field::PStat(p), SACTIVE)?;
+        cx.plain_set(site, Field::PFlags(p), P_CONTINUED)?;
+        true
+    } else {
+        false
+    };
+    let pp = *cx.k()?.pptr(me, p, site)?;
+    cx.lwkt_reltoken(site, Tok::Proc(p))?;
+    if let (true, Some(pp)) = (changed, pp) {
+        cx.lwkt_gettoken(site, Tok::Proc(pp))?;
+        cx.wakeup(site, Ident::Proc(pp))?;
+        cx.lwkt_reltoken(site, Tok::Proc(pp))?;
+    }
+    cx.prele(site, p)
+}
+
+/// sys_process.c PT_ATTACH / PT_DETACH as kern_exit.c sees them: under the traced process's
+/// token, held throughout as kern_ptrace does, P_TRACED and p_oppid change and proc_reparent
+/// moves the process to the tracer or back to p_oppid.
+fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
+    let me = cx.me;
+    let site = if attach {
+        ext!("sys_process.c", "PT_ATTACH")
+    } else {
+        ext!("sys_process.c", "PT_DETACH")
+    };
+    let (_, tracer) = cx.cur()?;
+    let Some(p) = cx.pfind(site, pid)? else {
+        return Ok(());
+    };
+    cx.lwkt_gettoken(site, Tok::Proc(p))?;
+    // PT_ATTACH to a process already traced fails with EBUSY (sys_process.c 326-331).
+    if attach && cx.load(site, Field::PFlags(p))? & P_TRACED != 0 {
+        cx.lwkt_reltoken(site, Tok::Proc(p))?;
+        return cx.prele(site, p);
+    }
+    let (pptr, oppid) = {
+        let mut g = cx.k()?;
+        let pptr = *g.pptr(me, p, site)?;
+        (pptr, g.proc(me, p, site)?.oppid)
+    };
+    if attach {
+        // kern_ptrace sets both whoever the parent is; proc_reparent does nothing when the
+        // tracer is the parent already.
+        cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
+        cx.k()?.proc(me, p, site)?.oppid = pptr.unwrap_or(INITPID);
+        cx.proc_reparent(site, p, tracer)?;
+    } else {
+        if oppid != 0 && pptr != Some(oppid) {
+            if let Some(t) = cx.pfind(site, oppid)? {
+                cx.proc_reparent(site, p, t)?;
+                cx.prele(site, t)?;
+            }
+        }
+        cx.plain_clear(site, Field::PFlags(p), P_TRACED)?;
+        cx.k()?.proc(me, p, site)?.oppid = 0;
+    }
+    // sendsig (sys_process.c 501-516): PT_ATTACH sends SIGSTOP, PT_DETACH no signal; a
+    // stopped process is set running instead (p_xstat = the signal, proc_unstop).
+    let data = if attach { SIGSTOP } else { 0 };
+    let then = if cx.load(site, Field::PStat(p))? == SSTOP {
+        cx.k()?.proc(me, p, site)?.xstat = data;
+        cx.store(site, Field::PStat(p), SACTIVE)?;
+        Then::Nothing
+    } else if data != 0 {
+        cx.ksignal(site, p, data)?
+    } else {
+        Then::Nothing
+    };
+    cx.lwkt_reltoken(site, Tok::Proc(p))?;
+    cx.prele(site, p)?;
+    // The stop itself, as the `stop` operation does it, once the token is released (the
+    // kernel's proc_stop runs under it).
+    if then == Then::Stop {
+        change_stop_state(cx, pid, true)?;
+    }
+    Ok(())
+}
+
+/// A ps-like scan of one process's LWPs, blocking while it holds each. KERN_PROC_PID finds
+/// the process with pfind (not a zombie); KERN_PROC_ALL walks allproc, where zombies stay
+/// until proc_remove_zombie, and holds it under proc_token (kern_proc.c 1477-1540).
+fn scan<E: Engine>(cx: &Cx<'_, E>, pid: Pid, zombies: bool) -> KR<()> {
+    let me = cx.me;
+    let site = ext!("kern_proc.c", "sysctl_kern_proc");
+    let found = if zombies {
+        cx.allproc_find(site, pid)?
+    } else {
+        cx.pfind(site, pid)?
+    };
+    let Some(p) = found else {
+        return Ok(());
+    };
+    // sysctl_out_proc (KERN_PROC_FLAG_LWP, as `ps -H` asks): p_token shared, and
+    // FOREACH_LWP_IN_PROC, an RB_FOREACH over p_lwp_tree.
+    let out = ext!("kern_proc.c", "sysctl_out_proc");
+    cx.lwkt_gettoken_shared(out, Tok::Proc(p))?;
+    let mut cur = cx.k()?.lwp_tree(me, p, out)?.first().copied();
+    // One local-state scope per LWP: the walk's only live value is the LWP it stands on,
+    // which it reads silently (under p_token) and so must be the scope's key.
+    while let Some(lp) = cur {
+        cur = cx.scope(out, lp, || {
+            cx.lwphold(out, lp)?;
+            // SYSCTL_OUT copies out to an unwired user buffer (kern_sysctl.c's vslock is
+            // under #if 0): the copyout can fault and block, which releases p_token.
+            cx.tsleep(out, Ident::User(cx.cur()?.0), 0, "kinfo", true)?;
+            cx.lwprele(out, lp)?;
+            rb_next_after_release(cx, p, lp, out)
+        })?;
+    }
+    cx.lwkt_reltoken(out, Tok::Proc(p))?;
+    cx.prele(site, p)
+}
+
+/// RB_NEXT(lp), as RB_FOREACH takes it after the body has dropped its LWPHOLD: it reads lp's
+/// links, so lp must not be freed. Off p_lwp_tree (kern_wait or lwp_exit took it off while
+/// the copyout blocked), they still lead where they led at RB_REMOVE: to an LWP that may
+/// have left the tree, or been freed, since.
+fn rb_next_after_release<E: Engine>(
+    cx: &Cx<'_, E>,
+    p: Pid,
+    lp: LwpId,
+    site: &'static kexit_model::site::Site,
+) -> KR<Option<LwpId>> {
+    let me = cx.me;
+    let mut g = cx.sp_as(&[Obj::Tok(Tok::Lwp(lp))], kexit_model::engine::Access::Read)?;
+    g.lwp(me, lp, site)?;
+    let next = match g.rb_next(me, p, lp, site)? {
+        Ok(next) => return Ok(next),
+        Err(stale) => stale,
+    };
+    let to = next.map_or("nothing".to_string(), |n| g.lwp_label(n));
+    let text = format!(
+        "RB_NEXT from {}, off p_lwp_tree since the copyout blocked: its stale links lead to {to}",
+        g.lwp_label(lp)
+    );
+    g.record(me, site, What::Text(text));
+    Ok(next)
+}
+
+fn expect_errno_is<E: Engine>(cx: &Cx<'_, E>, call: &str, err: i32, want: Option<&str>) -> KR<()> {
+    let want_code = match want {
+        None => return Ok(()),
+        Some(name) => errno_from_name(name).unwrap_or(0),
+    };
+    if err == want_code {
+        return Ok(());
+    }
+    let mut g = cx.k()?;
+    let msg = format!(
+        "{call} returned {}, the scenario expects {}",
+        errno_name(err),
+        want.unwrap_or("0")
+    );
+    Err(g.fail(Some(cx.me), ViolationKind::UnexpectedResult, None, msg))
+}
+
+fn describe_expect(e: &Expect) -> String {
+    if let Some(er) = &e.errno {
+        return format!("error {er}");
+    }
+    let mut s = match e.pid {
+        Some(0) => "0".to_string(),
+        Some(p) => format!("pid {p}"),
+        None => "any pid".to_string(),
+    };
+    match &e.status {
+        Some(StatusExpect::One(x)) => s += &format!(" {x}"),
+        Some(StatusExpect::AnyOf(v)) => s += &format!(" one of {}", v.join(" | ")),
+        None => {}
+    }
+    if let Some(raw) = e.raw {
+        s += &format!(" (raw {:#x})", raw.0);
+    }
+    s
+}
