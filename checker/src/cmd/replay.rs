@@ -76,17 +76,22 @@ pub fn main(a: ReplayArgs) -> Result<u8, String> {
     }
     let variant = Variant::by_name(&f.variant)
         .ok_or_else(|| format!("{}: unknown variant {:?}", a.file.display(), f.variant))?;
-    let seed_path = a
+    let read_seed = |p: &std::path::Path, what: &str| -> Result<Vec<String>, String> {
+        let text =
+            std::fs::read_to_string(p).map_err(|e| format!("{what} {}: {e}", p.display()))?;
+        Ok(text.lines().map(str::to_string).collect())
+    };
+    // The text trace shows seed lines on request (--source); the swimlane page whenever the
+    // seed can be found (--source, else KEXIT_SEED).
+    let source = a
         .source
-        .clone()
-        .or_else(|| std::env::var_os("KEXIT_SEED").map(PathBuf::from));
-    let source = match &seed_path {
-        None => None,
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).map_err(|e| format!("--source {}: {e}", p.display()))?;
-            Some(text.lines().map(str::to_string).collect::<Vec<_>>())
-        }
+        .as_deref()
+        .map(|p| read_seed(p, "--source"))
+        .transpose()?;
+    let page_source = match (&source, std::env::var_os("KEXIT_SEED")) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(p)) => Some(read_seed(std::path::Path::new(&p), "KEXIT_SEED")?),
+        (None, None) => None,
     };
     let schedule = decode(&f.schedule).expect("checked by load");
     let out = crate::engine::replay(&scenario.spec, &variant, &schedule);
@@ -94,7 +99,7 @@ pub fn main(a: ReplayArgs) -> Result<u8, String> {
     let same = got.as_ref() == Some(&f.violation);
     let title = format!("{} under {} (found by {})", f.scenario, f.variant, f.engine);
     if let Some(path) = &a.html {
-        let sw = Swimlane::new(title.clone(), &out, source.as_deref());
+        let sw = Swimlane::new(title.clone(), &out, page_source.as_deref());
         std::fs::write(path, crate::swimlane::html::render(&sw))
             .map_err(|e| format!("--html {}: {e}", path.display()))?;
         eprintln!("swimlane page: {}", path.display());
