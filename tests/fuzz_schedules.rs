@@ -1,4 +1,4 @@
-//! Byte-driven schedules (checker/src/bytes.rs) as bolero targets: the fuzzer's input is the
+//! Byte-driven schedules (checker/src/engine/shuttle/bytes.rs) as bolero targets: the fuzzer's input is the
 //! interleaving, so libFuzzer's coverage feedback steers the schedule. Under `cargo test`
 //! each target runs fixed inputs (tests/support); bolero's exhaustive mode enumerates every
 //! short schedule of a small scenario.

@@ -17,7 +17,7 @@ const BEYOND_BUDGET: [&str; 1] = ["bug:lwp-wait-no-recheck"];
 
 /// Bugs in scenarios of millions of states that the depth-first search would reach only after
 /// more than `STATES` of them: the first pass over the schedules with few preemptions
-/// (`checker/src/state/bounded.rs`) must find them.
+/// (`checker/src/engine/state/bounded.rs`) must find them.
 const FOUND_BY_THE_FIRST_PASS: [&str; 2] = ["bug:reparent-single-shot", "bug:reparent-no-wakeup"];
 
 fn state(scenario: &str, variant: &Variant, states: u64) -> (RunResult, Verdict) {

@@ -1,4 +1,4 @@
-//! Livelocks as fair cycles of the state graph (`checker/src/state/cycle.rs`), driven through
+//! Livelocks as fair cycles of the state graph (`checker/src/engine/state/cycle.rs`), driven through
 //! the depth-first search with decisions of our own: states are fingerprints, and a path that
 //! comes back to a state it is exploring either goes round the cycle (fair) or is cut.
 

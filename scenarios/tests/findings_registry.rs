@@ -80,3 +80,28 @@ fn a_scenario_claiming_an_unknown_finding_or_kind_is_refused() {
     let ok = format!("known_finding = {{ id = \"F1\", kind = \"copyout-unwritten\" }}\n{base}");
     kexit_scenarios::parse("x.toml", &ok).expect("a registered finding");
 }
+
+#[test]
+fn every_exposure_names_a_variant_catalogue_scenarios_and_a_kind() {
+    for e in kexit_scenarios::exposure::EXPOSURES {
+        assert!(
+            Variant::by_name(e.variant).is_some(),
+            "no variant {}",
+            e.variant
+        );
+        assert!(!e.scenarios.is_empty(), "{} exposed by nothing", e.variant);
+        for s in e.scenarios {
+            assert!(
+                kexit_scenarios::by_name(s).is_some(),
+                "{}: no scenario {s}",
+                e.variant
+            );
+        }
+        assert!(
+            kexit_model::ViolationKind::from_slug(e.expect).is_some(),
+            "{}: {:?} is no violation kind",
+            e.variant,
+            e.expect
+        );
+    }
+}

@@ -1,7 +1,11 @@
-//! Runs a scenario on an engine within a budget the harness enforces itself, stopping at the
-//! first violation. Loom explores exhaustively (optionally preemption-bounded); the shuttle
-//! engines run one seeded execution at a time, so every execution is reproducible from its
-//! seed; the OS engine races real threads.
+//! Every engine, behind one entry: `run(spec, variant, kind, budget)` explores a scenario
+//! within a budget the harness enforces itself, stopping at the first violation, and returns
+//! one `RunResult`. Loom explores exhaustively (optionally preemption-bounded, `loom.rs`); the
+//! shuttle engines run one seeded execution at a time, each reproducible from its seed
+//! (`shuttle/`); the OS engine races real threads (`os.rs`); the state engine explores every
+//! interleaving without a bound (`state/`); `replay.rs` re-runs a recorded schedule. Each
+//! implements the model's seam, `kexit_model::Engine`. `worker.rs` runs loom in a child process
+//! over the protocol of `child.rs`.
 
 pub mod child;
 mod ctl;

@@ -167,6 +167,15 @@ impl Swimlane {
             .as_ref()
             .map(|v| violation_objects(v, &out.trace, &lanes))
             .unwrap_or_default();
+        // A deadlock is about the processes its sleepers wait on as well: their words and
+        // tokens carry the interlock (p_waitgen, p_token) that should have closed the window.
+        let about_procs: Vec<String> = match out.violation.as_ref().map(|v| &v.detail) {
+            Some(Detail::Blocked(_)) => about
+                .iter()
+                .filter_map(|o| o.find("(pid ").map(|i| o[i..].to_string()))
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut held: Vec<Vec<Held>> = vec![Vec::new(); n];
         let mut lost: Vec<Vec<Held>> = vec![Vec::new(); n];
         let mut asleep: Vec<Option<String>> = vec![None; n];
@@ -206,7 +215,9 @@ impl Swimlane {
                     .map(|s| s.trim().to_string())
             });
             let objects = objects(&e.what);
-            let related = objects.iter().any(|o| about.contains(o));
+            let related = objects
+                .iter()
+                .any(|o| about.contains(o) || about_procs.iter().any(|p| o.ends_with(p.as_str())));
             rows.push(Row {
                 step: e.step,
                 lane: a,
