@@ -124,13 +124,13 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// `sp` for a step on `objs` that only reads those of them in `reads`.
-    pub fn sp_reading(&self, objs: &[Obj], reads: &[Obj]) -> KR<KG<'s, E>> {
+    pub(crate) fn sp_reading(&self, objs: &[Obj], reads: &[Obj]) -> KR<KG<'s, E>> {
         let go_on = self.sys.engine.point_reading(self.me, objs, reads);
         self.after_point(go_on, || stepcheck::declared(objs, reads, None))
     }
 
     /// `sp` for a step ordered with every other step (`Engine::ordered_point`).
-    pub fn sp_ordered(&self, objs: &[Obj]) -> KR<KG<'s, E>> {
+    pub(crate) fn sp_ordered(&self, objs: &[Obj]) -> KR<KG<'s, E>> {
         let go_on = self.sys.engine.ordered_point(self.me, objs);
         self.after_point(go_on, || None)
     }
@@ -197,7 +197,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// Everything the actor holds is released because it blocks (lwkt_switch).
-    pub fn release_all(k: &mut Kernel, me: ActorId) -> Vec<Tok> {
+    pub(crate) fn release_all(k: &mut Kernel, me: ActorId) -> Vec<Tok> {
         if !k.actors[me].toks_live {
             return Vec::new();
         }
@@ -226,7 +226,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// Wait until this actor may run again: woken (or never asleep) and all its tokens
     /// re-acquired (`Kernel::goes_on_when_woken` states when a wakeup lets it leave this loop).
     /// Detects the end of the execution and deadlocks on the way.
-    pub fn block(&self, mut g: KG<'s, E>, site: &'static Site) -> KR<KG<'s, E>> {
+    pub(crate) fn block(&self, mut g: KG<'s, E>, site: &'static Site) -> KR<KG<'s, E>> {
         let me = self.me;
         loop {
             if g.sched.abort {
@@ -292,7 +292,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// The tokens this actor holds or waits for (only the actor itself changes them).
-    pub fn my_tokens(&self) -> Vec<Tok> {
+    pub(crate) fn my_tokens(&self) -> Vec<Tok> {
         self.sys.kernel.lock().actors[self.me]
             .toks
             .iter()
@@ -301,7 +301,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// The process whose signals reach this actor's sleeps.
-    pub fn my_pid(&self) -> Option<crate::flags::Pid> {
+    pub(crate) fn my_pid(&self) -> Option<crate::flags::Pid> {
         let k = self.sys.kernel.lock();
         match k.actors[self.me].kind {
             ActorKind::Lwp(l) => Some(k.lwps[l].pid),
@@ -344,7 +344,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// Called once by an actor whose code has ended.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if !self.sys.engine.silent(self.me) {
             self.replay_ended();
             return;

@@ -72,7 +72,7 @@ pub fn observe(digest: &mut u128, site: &'static Site, what: &What, used: bool) 
 
 /// A digest that continues `prev` with a site, a tag and a value (the local-state scopes of
 /// `local.rs`).
-pub fn fold<K: Hash + ?Sized>(prev: u128, site: &'static Site, tag: u8, key: &K) -> u128 {
+pub(crate) fn fold<K: Hash + ?Sized>(prev: u128, site: &'static Site, tag: u8, key: &K) -> u128 {
     digest_of(|h| {
         prev.hash(h);
         (site as *const Site as usize).hash(h);

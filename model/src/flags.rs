@@ -135,17 +135,17 @@ pub const EXTEXIT_LWP: u32 = 0x1_0000;
 pub const EXTEXIT_SIMPLE: u32 = 0;
 pub const EXTEXIT_SETINT: u32 = 1;
 
-pub fn extexit_action(how: u32) -> u32 {
+pub(crate) fn extexit_action(how: u32) -> u32 {
     how & 0xffff
 }
-pub fn extexit_who(how: u32) -> u32 {
+pub(crate) fn extexit_who(how: u32) -> u32 {
     how & 0xffff_0000
 }
 
-pub fn w_exitcode(ret: i32, sig: i32) -> i32 {
+pub(crate) fn w_exitcode(ret: i32, sig: i32) -> i32 {
     (ret << 8) | sig
 }
-pub fn w_stopcode(sig: i32) -> i32 {
+pub(crate) fn w_stopcode(sig: i32) -> i32 {
     (sig << 8) | 0o177
 }
 

@@ -33,7 +33,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(())
     }
 
-    pub fn assert_fail(&self, site: &'static Site, msg: String) -> Unwind {
+    pub(crate) fn assert_fail(&self, site: &'static Site, msg: String) -> Unwind {
         match self.k() {
             Ok(mut g) => g.fail(
                 Some(self.me),

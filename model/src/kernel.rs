@@ -283,7 +283,7 @@ impl Kernel {
     }
 
     /// ASSERT_LWKT_TOKEN_HELD for a token-protected field.
-    pub fn need(&mut self, me: ActorId, t: Tok, field: &str, site: &'static Site) -> KR<()> {
+    pub(crate) fn need(&mut self, me: ActorId, t: Tok, field: &str, site: &'static Site) -> KR<()> {
         self.cover(site);
         if self.holds(me, t) {
             return Ok(());
@@ -292,7 +292,13 @@ impl Kernel {
         Err(self.fail(Some(me), ViolationKind::DataRace, Some(site), msg))
     }
 
-    pub fn kkassert(&mut self, me: ActorId, ok: bool, site: &'static Site, what: &str) -> KR<()> {
+    pub(crate) fn kkassert(
+        &mut self,
+        me: ActorId,
+        ok: bool,
+        site: &'static Site,
+        what: &str,
+    ) -> KR<()> {
         self.cover(site);
         if ok {
             return Ok(());
@@ -301,7 +307,7 @@ impl Kernel {
         Err(self.fail(Some(me), ViolationKind::Kkassert, Some(site), msg))
     }
 
-    pub fn word(&mut self, me: ActorId, f: Field, site: &'static Site) -> KR<&mut u64> {
+    pub(crate) fn word(&mut self, me: ActorId, f: Field, site: &'static Site) -> KR<&mut u64> {
         Ok(match f {
             Field::PFlags(p) => &mut self.proc(me, p, site)?.flags,
             Field::PStat(p) => &mut self.proc(me, p, site)?.stat,
@@ -316,7 +322,7 @@ impl Kernel {
     }
 
     /// The thread part of an LWP (freed by lwkt_free_thread in lwp_dispose).
-    pub fn td(&mut self, me: ActorId, l: LwpId, site: &'static Site) -> KR<&mut Lwp> {
+    pub(crate) fn td(&mut self, me: ActorId, l: LwpId, site: &'static Site) -> KR<&mut Lwp> {
         self.cover(site);
         if self.lwps[l].td_freed {
             let (pid, tid) = (self.lwps[l].pid, self.lwps[l].tid);
@@ -348,7 +354,13 @@ impl Kernel {
     }
     /// RB_REMOVE(lwp_rb_tree, &p->p_lwp_tree, lp): the removed node keeps its links, so a
     /// walker standing on it still finds the successor it had then.
-    pub fn remove_lwp(&mut self, me: ActorId, pid: Pid, lp: LwpId, site: &'static Site) -> KR<()> {
+    pub(crate) fn remove_lwp(
+        &mut self,
+        me: ActorId,
+        pid: Pid,
+        lp: LwpId,
+        site: &'static Site,
+    ) -> KR<()> {
         let tree = self.lwp_tree(me, pid, site)?;
         let Some(i) = tree.iter().position(|x| *x == lp) else {
             return Ok(());
@@ -373,7 +385,7 @@ impl Kernel {
             None => Err(self.lwps[lp].stale_next),
         })
     }
-    pub fn nthreads(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut i32> {
+    pub(crate) fn nthreads(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<&mut i32> {
         self.need(me, Tok::Proc(pid), "p_nthreads", site)?;
         Ok(&mut self.proc(me, pid, site)?.nthreads)
     }
@@ -382,32 +394,48 @@ impl Kernel {
         Ok(&mut self.proc(me, pid, site)?.pptr)
     }
     /// p_pgrp under the process's token (leavepgrp changes it under that and pg_token).
-    pub fn pgrp_of(&mut self, me: ActorId, pid: Pid, site: &'static Site) -> KR<Option<Pid>> {
+    pub(crate) fn pgrp_of(
+        &mut self,
+        me: ActorId,
+        pid: Pid,
+        site: &'static Site,
+    ) -> KR<Option<Pid>> {
         self.need(me, Tok::Proc(pid), "p_pgrp", site)?;
         Ok(self.proc(me, pid, site)?.pgrp)
     }
     /// `p->p_pgrp == g` read under g's pg_token: every write that moves p into or out of g
     /// holds that token.
-    pub fn in_pgrp(&mut self, me: ActorId, p: Pid, g: Pid, site: &'static Site) -> KR<bool> {
+    pub(crate) fn in_pgrp(&mut self, me: ActorId, p: Pid, g: Pid, site: &'static Site) -> KR<bool> {
         self.need(me, Tok::Pgrp(g), "p_pgrp", site)?;
         Ok(self.proc(me, p, site)?.pgrp == Some(g))
     }
     /// LIST_FIRST(&pgrp->pg_members) under pg_token.
-    pub fn pg_first(&mut self, me: ActorId, g: Pid, site: &'static Site) -> KR<Option<Pid>> {
+    pub(crate) fn pg_first(&mut self, me: ActorId, g: Pid, site: &'static Site) -> KR<Option<Pid>> {
         self.need(me, Tok::Pgrp(g), "pg_members", site)?;
         Ok(self.pgrps.get(&g).and_then(|x| x.first))
     }
     /// LIST_NEXT(p, p_pglist) under pg_token (a field of p: p must not be freed).
-    pub fn pg_next(&mut self, me: ActorId, g: Pid, p: Pid, site: &'static Site) -> KR<Option<Pid>> {
+    pub(crate) fn pg_next(
+        &mut self,
+        me: ActorId,
+        g: Pid,
+        p: Pid,
+        site: &'static Site,
+    ) -> KR<Option<Pid>> {
         self.need(me, Tok::Pgrp(g), "p_pglist", site)?;
         Ok(self.proc(me, p, site)?.pg_next)
     }
-    pub fn deadlwps(&mut self, me: ActorId, cpu: u8, site: &'static Site) -> KR<&mut Vec<LwpId>> {
+    pub(crate) fn deadlwps(
+        &mut self,
+        me: ActorId,
+        cpu: u8,
+        site: &'static Site,
+    ) -> KR<&mut Vec<LwpId>> {
         self.need(me, Tok::Deadlwp(cpu), "deadlwp_list", site)?;
         Ok(&mut self.deadlwp_list[cpu as usize])
     }
 
-    pub fn actor_of_lwp(&self, l: LwpId) -> ActorId {
+    pub(crate) fn actor_of_lwp(&self, l: LwpId) -> ActorId {
         self.lwps[l].actor
     }
 }

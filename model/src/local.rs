@@ -55,7 +55,7 @@ impl<E: Engine> Cx<'_, E> {
 
     /// A loop in a scope of its own, with nothing live at its head: `body` runs until it
     /// returns a value, and the caller learns only that value.
-    pub fn scoped_loop<T: Hash>(
+    pub(crate) fn scoped_loop<T: Hash>(
         &self,
         site: &'static Site,
         mut body: impl FnMut() -> KR<Option<T>>,
@@ -78,7 +78,7 @@ impl<E: Engine> Cx<'_, E> {
         a.digest = fold(base, site, 2, &key);
     }
 
-    pub fn noreturn<K: Hash>(&self, site: &'static Site, key: K) {
+    pub(crate) fn noreturn<K: Hash>(&self, site: &'static Site, key: K) {
         if !self.sys.engine.local_state() {
             return;
         }

@@ -19,7 +19,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// kern_proc.c leavepgrp: under the process's token, then the group's pg_token, re-checked
     /// because taking pg_token may block: `p_pgrp = NULL` and LIST_REMOVE from `pg_members`.
     /// (pgref/pgrel are left out: groups are never freed in the model.)
-    pub fn leavepgrp(&self, site: &'static Site, p: Pid) -> KR<()> {
+    pub(crate) fn leavepgrp(&self, site: &'static Site, p: Pid) -> KR<()> {
         let me = self.me;
         self.lwkt_gettoken(site, Tok::Proc(p))?;
         loop {

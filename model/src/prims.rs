@@ -106,7 +106,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// it runs again. Two steps with a scheduling point between them: whether it slept is the
     /// scheduler's choice (nobody running in between is the call that did not sleep). Holding
     /// no token, a sleep changes nothing another actor can see, so there is no step.
-    pub fn may_block(&self, site: &'static Site) -> KR<()> {
+    pub(crate) fn may_block(&self, site: &'static Site) -> KR<()> {
         let me = self.me;
         let held: Vec<Obj> = {
             let g = self.k()?;
@@ -137,7 +137,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// Pending signal that interrupts a PCATCH sleep (CURSIG).
-    pub fn sig_pending(k: &Kernel, me: ActorId) -> bool {
+    pub(crate) fn sig_pending(k: &Kernel, me: ActorId) -> bool {
         match k.actors[me].kind {
             ActorKind::Lwp(l) => {
                 let lp = &k.lwps[l];
@@ -293,7 +293,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// An atomic whose result the code discards (`atomic_add_int(&p->p_lock, 1)` in PHOLD):
     /// its old value does not become part of the actor's local state.
-    pub fn atomic_blind(&self, site: &'static Site, f: Field, op: AOp) -> KR<()> {
+    pub(crate) fn atomic_blind(&self, site: &'static Site, f: Field, op: AOp) -> KR<()> {
         self.atomic_op(site, f, op, false).map(|_| ())
     }
 
@@ -336,7 +336,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// A compare-and-set retry loop collapsed into its one successful step: `f` maps the old
     /// value to the new one (None: leave it). Returns the old value.
-    pub fn update(
+    pub(crate) fn update(
         &self,
         site: &'static Site,
         f: Field,
@@ -432,7 +432,7 @@ pub fn wake(k: &mut Kernel, a: ActorId) {
 }
 
 /// A signal for this actor: a PCATCH sleep returns EINTR.
-pub fn interrupt(k: &mut Kernel, a: ActorId) {
+pub(crate) fn interrupt(k: &mut Kernel, a: ActorId) {
     let ac = &k.actors[a];
     if ac.wchan.is_some() && ac.wpcatch {
         wake(k, a);

@@ -310,7 +310,14 @@ impl crate::kernel::Kernel {
     /// The access to word `f` just recorded (a plain load or store testing or changing the
     /// bits `mask`, or an atomic update); words the kernel changes only atomically
     /// synchronize instead (`RaceCheck::observe`).
-    pub fn race_word(&mut self, me: ActorId, site: &'static Site, f: Field, kind: Kind, mask: u64) {
+    pub(crate) fn race_word(
+        &mut self,
+        me: ActorId,
+        site: &'static Site,
+        f: Field,
+        kind: Kind,
+        mask: u64,
+    ) {
         if atomic_word(f) {
             return;
         }
@@ -323,7 +330,7 @@ impl crate::kernel::Kernel {
     }
 
     /// Raise `r` as the execution's violation.
-    pub fn report_race(&mut self, r: Race) {
+    pub(crate) fn report_race(&mut self, r: Race) {
         let verb = |x: &Access| match x.kind {
             Kind::Atomic => "atomically updates",
             Kind::Write => "writes",

@@ -8,7 +8,7 @@ use crate::site::Site;
 use crate::trace::*;
 
 impl Kernel {
-    pub fn label(&self, a: ActorId) -> String {
+    pub(crate) fn label(&self, a: ActorId) -> String {
         self.actors
             .get(a)
             .map(|x| x.label.clone())
@@ -16,7 +16,7 @@ impl Kernel {
     }
 
     /// Marks a seed line as executed (for coverage).
-    pub fn cover(&mut self, site: &'static Site) {
+    pub(crate) fn cover(&mut self, site: &'static Site) {
         if site.is_seed() {
             let w = (site.line / 64) as usize;
             if w >= self.rec.lines.len() {
@@ -32,7 +32,7 @@ impl Kernel {
 
     /// `record`, saying whether the actor's code goes on to use the step's result (`used`):
     /// only a result that is used becomes part of the actor's local state (its digest).
-    pub fn record_as(&mut self, me: ActorId, site: &'static Site, what: What, used: bool) {
+    pub(crate) fn record_as(&mut self, me: ActorId, site: &'static Site, what: What, used: bool) {
         let line = if site.is_seed() {
             site.line
         } else {

@@ -5,7 +5,7 @@ use crate::engine::ActorId;
 use crate::kernel::{Kernel, Run};
 
 impl Kernel {
-    pub fn tokens_free(&self, me: ActorId) -> bool {
+    pub(crate) fn tokens_free(&self, me: ActorId) -> bool {
         self.actors[me]
             .toks
             .iter()
@@ -48,7 +48,7 @@ impl Kernel {
         })
     }
 
-    pub fn runnable(&self, a: ActorId) -> bool {
+    pub(crate) fn runnable(&self, a: ActorId) -> bool {
         match self.actors[a].run {
             Run::Timed { .. } => {
                 self.timeout_due(a)
@@ -70,7 +70,7 @@ impl Kernel {
     }
 
     /// Timed sleepers whose timeout may now fire.
-    pub fn timeouts_due(&mut self) {
+    pub(crate) fn timeouts_due(&mut self) {
         for a in 0..self.actors.len() {
             if matches!(self.actors[a].run, Run::Timed { .. }) && self.runnable(a) {
                 self.sched.pending_unpark.push(a);

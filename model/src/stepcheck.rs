@@ -22,7 +22,7 @@ use std::hash::{Hash, Hasher};
 pub type Declared = Option<Vec<(Obj, bool)>>;
 
 /// The declaration of a scheduling point on `objs`, of which only `reads` are read-only.
-pub fn declared(objs: &[Obj], reads: &[Obj], access: Option<Access>) -> Declared {
+pub(crate) fn declared(objs: &[Obj], reads: &[Obj], access: Option<Access>) -> Declared {
     let read_only = |o: &Obj| access == Some(Access::Read) || reads.contains(o);
     Some(objs.iter().map(|o| (*o, !read_only(o))).collect())
 }
@@ -79,7 +79,7 @@ fn hash_of(v: impl Hash) -> u64 {
     h.finish()
 }
 
-pub fn snapshot(k: &Kernel) -> Snapshot {
+pub(crate) fn snapshot(k: &Kernel) -> Snapshot {
     let mut parts = Vec::with_capacity(16 * k.procs.len() + 8 * k.lwps.len() + 32);
     let mut put = |p: Part, h: u64| parts.push((p, h));
     for (pid, p) in &k.procs {
@@ -142,7 +142,7 @@ pub fn snapshot(k: &Kernel) -> Snapshot {
 
 /// Raises a model error if the hold of the kernel lock by `me` that began at `before`
 /// changed a part the step may not change.
-pub fn verify(k: &mut Kernel, me: ActorId, before: Snapshot) {
+pub(crate) fn verify(k: &mut Kernel, me: ActorId, before: Snapshot) {
     if k.rec.violation.is_some() {
         return;
     }

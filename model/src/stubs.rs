@@ -84,7 +84,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// kern_proc.c proc_move_allproc_zombie: PSTALL "reap1", proc_token, PSTALL "reap1a",
     /// p_stat = SZOMB.
-    pub fn proc_move_allproc_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
+    pub(crate) fn proc_move_allproc_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
         self.note(site, What::Note("proc_move_allproc_zombie"))?;
         self.pstall(site, p, "reap1", 0)?;
         self.lwkt_gettoken(site, Tok::ProcList)?;
@@ -95,7 +95,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// kern_proc.c proc_remove_zombie: PSTALL "reap2", proc_token, PSTALL "reap2a", unlink
     /// from the process list and the parent's p_children, p_pptr = NULL.
-    pub fn proc_remove_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
+    pub(crate) fn proc_remove_zombie(&self, site: &'static Site, p: Pid) -> KR<()> {
         self.note(site, What::Note("proc_remove_zombie"))?;
         // 33b81dc963 let these wait for 1, the count the ZOMB interlock keeps.
         // Switched by bug:zomb-hold-deadlock and fix:zomb-keeps-hold.
@@ -183,7 +183,13 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// ksignal, or (`locked` false, bug:wait-waker-no-token) its effect without the target's
     /// token.
-    pub fn ksignal_as(&self, site: &'static Site, p: Pid, sig: i32, locked: bool) -> KR<Then> {
+    pub(crate) fn ksignal_as(
+        &self,
+        site: &'static Site,
+        p: Pid,
+        sig: i32,
+        locked: bool,
+    ) -> KR<Then> {
         self.phold(site, p)?;
         if locked {
             self.lwkt_gettoken(site, Tok::Proc(p))?;
@@ -272,7 +278,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// kern_sig.c lwpsignal(p, lp, SIGKILL): dropped when the LWP already has LWP_MP_WEXIT;
     /// otherwise pending on the LWP, and a PCATCH sleep is woken.
-    pub fn lwpsignal_kill(&self, site: &'static Site, l: LwpId) -> KR<()> {
+    pub(crate) fn lwpsignal_kill(&self, site: &'static Site, l: LwpId) -> KR<()> {
         let me = self.me;
         let pid = self.sys.kernel.lock().lwps[l].pid;
         let mut g = self.sp(&[Obj::Sig(pid), Obj::Word(Field::LwpMpflags(l))])?;
@@ -291,7 +297,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// taskqueue_enqueue(taskqueue_thread[cpu], deadlwp_task[cpu]).
-    pub fn taskqueue_enqueue(&self, site: &'static Site, cpu: u8) -> KR<()> {
+    pub(crate) fn taskqueue_enqueue(&self, site: &'static Site, cpu: u8) -> KR<()> {
         let me = self.me;
         let mut g = self.sp(&[Obj::Ident(Ident::TaskQueue(cpu))])?;
         g.task_pending[cpu as usize] = true;
@@ -315,7 +321,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// for good, and the next thread on that cpu runs lwkt_switch_return(prev): it clears
     /// TDF_RUNNING, then sets TDF_MP_EXITSIG with a compare-and-set and wakes `prev` if
     /// TDF_MP_EXITWAIT was set. From EXITSIG on the thread may be freed.
-    pub fn cpu_lwp_exit(&self, site: &'static Site, l: LwpId) -> KR<()> {
+    pub(crate) fn cpu_lwp_exit(&self, site: &'static Site, l: LwpId) -> KR<()> {
         let me = self.me;
         let pid = self.sys.kernel.lock().lwps[l].pid;
         {

@@ -153,7 +153,7 @@ pub enum ViolationKind {
 }
 
 impl ViolationKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Deadlock => "deadlock / lost wakeup",
             Self::Livelock => "livelock (no progress)",

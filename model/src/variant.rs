@@ -379,7 +379,7 @@ impl Variant {
     pub fn name(&self) -> &'static str {
         self.info.name
     }
-    pub fn has(&self, s: Switch) -> bool {
+    pub(crate) fn has(&self, s: Switch) -> bool {
         self.info.switches.contains(&s)
     }
 }

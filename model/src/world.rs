@@ -70,7 +70,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
 }
 
 /// Every object a scheduling point can name in this kernel.
-pub fn all_objects(k: &Kernel) -> Vec<Obj> {
+pub(crate) fn all_objects(k: &Kernel) -> Vec<Obj> {
     let mut v = vec![Obj::Tok(Tok::ProcList), Obj::ExitList];
     for &p in k.procs.keys() {
         for f in [

@@ -126,7 +126,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(0)
     }
 
-    pub fn killlwps(&self, lp: LwpId) -> KR<()> {
+    pub(crate) fn killlwps(&self, lp: LwpId) -> KR<()> {
         const F: &str = "killlwps";
         let me = self.me;
         let p = self.k()?.lwps[lp].pid;
@@ -189,7 +189,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// Never returns normally: ends in lwp_exit (Err(ThreadGone)).
-    pub fn exit1(&self, rv: i32) -> KR<()> {
+    pub(crate) fn exit1(&self, rv: i32) -> KR<()> {
         const F: &str = "exit1";
         let me = self.me;
         let (lp, p) = self.cur()?;

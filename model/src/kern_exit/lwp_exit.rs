@@ -12,7 +12,7 @@ use crate::variant::Switch;
 
 impl<'s, E: Engine> Cx<'s, E> {
     /// Called with p_token held; never returns normally (Err(ThreadGone)).
-    pub fn lwp_exit(&self, masterexit: bool, waddr: Option<Pid>) -> KR<()> {
+    pub(crate) fn lwp_exit(&self, masterexit: bool, waddr: Option<Pid>) -> KR<()> {
         const F: &str = "lwp_exit";
         let me = self.me;
         let (lp, p) = self.cur()?;

@@ -14,7 +14,7 @@ const TD_MASK: u64 = TDF_RUNNING | TDF_RUNQ | TDF_PREEMPT_LOCK | TDF_EXITING;
 
 impl<E: Engine> Cx<'_, E> {
     /// Ok(true) when the LWP is completely dead; Ok(false): the caller retries.
-    pub fn lwp_wait(&self, lp: LwpId) -> KR<bool> {
+    pub(crate) fn lwp_wait(&self, lp: LwpId) -> KR<bool> {
         const F: &str = "lwp_wait";
         self.note(
             at!(721, "lwp_thread"),
@@ -90,7 +90,7 @@ impl<E: Engine> Cx<'_, E> {
         })
     }
 
-    pub fn lwp_dispose(&self, lp: LwpId) -> KR<()> {
+    pub(crate) fn lwp_dispose(&self, lp: LwpId) -> KR<()> {
         const F: &str = "lwp_dispose";
         let me = self.me;
         let p = {

@@ -176,7 +176,7 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// exit1's walk of exit_list (333-334) from entry `first`: a step for each callout and one
     /// for each TAILQ_NEXT, each reading the entry it stands on, which rm_at_exit may have
     /// freed meanwhile: nothing locks the list (finding F8).
-    pub fn exit_callouts(&self, first: (u32, u32)) -> KR<()> {
+    pub(crate) fn exit_callouts(&self, first: (u32, u32)) -> KR<()> {
         const F: &str = "exit1";
         let me = self.me;
         let mut ep = Some(first);
@@ -245,7 +245,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(0)
     }
 
-    pub fn reaplwps(&self, cpu: u8) -> KR<()> {
+    pub(crate) fn reaplwps(&self, cpu: u8) -> KR<()> {
         const F: &str = "reaplwps";
         let me = self.me;
         self.lwkt_gettoken(at!(1240, "lwkt_gettoken"), Tok::Deadlwp(cpu))?;
@@ -264,7 +264,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.lwkt_reltoken(at!(1245, "lwkt_reltoken"), Tok::Deadlwp(cpu))
     }
 
-    pub fn reaplwp(&self, lp: LwpId) -> KR<()> {
+    pub(crate) fn reaplwp(&self, lp: LwpId) -> KR<()> {
         const F: &str = "reaplwp";
         let retry = at!(1251, "lwp_wait");
         // Both callers take `lp` off a list silently, so it is in no digest yet: the scope's

@@ -76,7 +76,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// kern_wait in a local-state scope of its own: its caller learns the error and what was
     /// written through the pointers, nothing of how the scan went.
-    pub fn kern_wait(&self, pid: i32, options: u32, out: &mut WaitOut) -> KR<i32> {
+    pub(crate) fn kern_wait(&self, pid: i32, options: u32, out: &mut WaitOut) -> KR<i32> {
         const F: &str = "kern_wait";
         let entry = *out;
         let (error, written) = self.scope(at!(832, "kern_wait"), (pid, options, entry), || {
