@@ -34,12 +34,28 @@ fn keep(label: &str, focus: Option<u32>) -> bool {
     }
 }
 
-fn where_(e: &Event) -> (&'static str, &'static str, u32) {
+/// Where a step is: its seed function, `kern_exit.c` and line; or, inside a stub, the stub's
+/// function and file with the seed line it was called from.
+pub fn where_(e: &Event) -> (&'static str, &'static str, u32) {
     if e.site.is_seed() {
         (e.site.func, "kern_exit.c", e.site.line)
     } else {
         (e.site.func, e.site.file, e.line)
     }
+}
+
+/// The seed's lines, from `path` (`what` names where the path came from, for the error).
+pub fn seed_lines(path: &std::path::Path, what: &str) -> Result<Vec<String>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
+    Ok(text.lines().map(str::to_string).collect())
+}
+
+/// The seed's lines from the file KEXIT_SEED names, if it is set.
+pub fn env_seed() -> Result<Option<Vec<String>>, String> {
+    std::env::var_os("KEXIT_SEED")
+        .map(|p| seed_lines(std::path::Path::new(&p), "KEXIT_SEED"))
+        .transpose()
 }
 
 pub fn steps_json(out: &Outcome, focus: Option<u32>) -> Vec<StepJson> {

@@ -28,6 +28,9 @@ pub const MUTANT_STATES: u64 = 150_000;
 pub fn main(json: bool, out: &Path, iterations: u64, html: Option<&Path>) -> Result<u8, String> {
     let mut rows = Vec::new();
     let mut pages = Vec::new();
+    // The seed's lines for the swimlane pages, read once (the pages go without them when
+    // KEXIT_SEED is unset or unreadable).
+    let seed = html.and_then(|_| crate::report::env_seed().ok().flatten());
     for info in kexit_scenarios::exposure::EXPOSURES
         .iter()
         .filter(|e| e.variant.starts_with("bug:"))
@@ -76,7 +79,13 @@ pub fn main(json: bool, out: &Path, iterations: u64, html: Option<&Path>) -> Res
                             info.variant,
                             engine.name()
                         );
-                        page = Some(crate::swimlane::write_page(dir, &stem, title, &f.outcome)?);
+                        page = Some(crate::swimlane::write_page(
+                            dir,
+                            &stem,
+                            title,
+                            &f.outcome,
+                            seed.as_deref(),
+                        )?);
                     }
                 }
                 pages.push(page);
@@ -152,7 +161,7 @@ fn write_report(
     caught: usize,
     variants: usize,
 ) -> Result<(), String> {
-    use crate::swimlane::report::{render, ReportRow};
+    use crate::swimlane::report::{write, ReportRow};
     let rows: Vec<ReportRow> = rows
         .iter()
         .zip(pages)
@@ -170,10 +179,5 @@ fn write_report(
         })
         .collect();
     let summary = format!("{caught} of {variants} re-created bugs caught by at least one engine");
-    std::fs::create_dir_all(dir).map_err(|e| format!("--html {}: {e}", dir.display()))?;
-    let path = dir.join("report.html");
-    std::fs::write(&path, render("kexit mutants", &summary, &rows))
-        .map_err(|e| format!("--html {}: {e}", path.display()))?;
-    eprintln!("report: {}", path.display());
-    Ok(())
+    write(dir, "kexit mutants", &summary, &rows)
 }

@@ -1,7 +1,7 @@
 //! `kexit replay FILE`: check the file against the current scenario and variant, re-run the
 //! recorded schedule on the replay engine, print the trace, and confirm the same violation.
 
-use crate::report::{explain, render_trace, steps_json, TraceOptions};
+use crate::report::{env_seed, explain, render_trace, seed_lines, steps_json, TraceOptions};
 use crate::schedule::{decode, spec_hash, ScheduleFile, ViolationRecord};
 use crate::swimlane::Swimlane;
 use kexit_model::Variant;
@@ -76,22 +76,16 @@ pub fn main(a: ReplayArgs) -> Result<u8, String> {
     }
     let variant = Variant::by_name(&f.variant)
         .ok_or_else(|| format!("{}: unknown variant {:?}", a.file.display(), f.variant))?;
-    let read_seed = |p: &std::path::Path, what: &str| -> Result<Vec<String>, String> {
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("{what} {}: {e}", p.display()))?;
-        Ok(text.lines().map(str::to_string).collect())
-    };
     // The text trace shows seed lines on request (--source); the swimlane page whenever the
     // seed can be found (--source, else KEXIT_SEED).
     let source = a
         .source
         .as_deref()
-        .map(|p| read_seed(p, "--source"))
+        .map(|p| seed_lines(p, "--source"))
         .transpose()?;
-    let page_source = match (&source, std::env::var_os("KEXIT_SEED")) {
-        (Some(s), _) => Some(s.clone()),
-        (None, Some(p)) => Some(read_seed(std::path::Path::new(&p), "KEXIT_SEED")?),
-        (None, None) => None,
+    let page_source = match &source {
+        Some(s) => Some(s.clone()),
+        None => env_seed()?,
     };
     let schedule = decode(&f.schedule).expect("checked by load");
     let out = crate::engine::replay(&scenario.spec, &variant, &schedule);

@@ -203,11 +203,7 @@ impl Swimlane {
                 What::Wakeup { woken, .. } => woken.iter().map(|w| (*w).min(n - 1)).collect(),
                 _ => Vec::new(),
             };
-            let (function, file, line) = if e.site.is_seed() {
-                (e.site.func, "kern_exit.c", e.site.line)
-            } else {
-                (e.site.func, e.site.file, e.line)
-            };
+            let (function, file, line) = crate::report::where_(e);
             let source = source.and_then(|src| {
                 (file == "kern_exit.c" && line > 0)
                     .then(|| src.get(line as usize - 1))
@@ -247,20 +243,18 @@ impl Swimlane {
     }
 }
 
-/// Writes the swimlane page of `out` as DIR/STEM.html (the seed's lines from the file named
-/// by KEXIT_SEED, when it is set); returns the file name.
+/// Writes the swimlane page of `out` as DIR/STEM.html, with the seed's lines when `source`
+/// has them; returns the file name.
 pub fn write_page(
     dir: &std::path::Path,
     stem: &str,
     title: String,
     out: &Outcome,
+    source: Option<&[String]>,
 ) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("--html {}: {e}", dir.display()))?;
-    let seed = std::env::var_os("KEXIT_SEED")
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .map(|t| t.lines().map(str::to_string).collect::<Vec<_>>());
     let name = format!("{}.html", stem.replace([':', '/'], "_"));
-    let sw = Swimlane::new(title, out, seed.as_deref());
+    let sw = Swimlane::new(title, out, source);
     std::fs::write(dir.join(&name), html::render(&sw))
         .map_err(|e| format!("--html {}: {e}", dir.display()))?;
     Ok(name)

@@ -32,6 +32,21 @@ tr.ok td.v{color:#185;font-weight:600}
 tr.bad td.v{color:#a00;font-weight:600}
 ";
 
+/// Writes DIR/report.html for `rows` and says where on stderr.
+pub fn write(
+    dir: &std::path::Path,
+    title: &str,
+    summary: &str,
+    rows: &[ReportRow],
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("--html {}: {e}", dir.display()))?;
+    let path = dir.join("report.html");
+    std::fs::write(&path, render(title, summary, rows))
+        .map_err(|e| format!("--html {}: {e}", path.display()))?;
+    eprintln!("report: {}", path.display());
+    Ok(())
+}
+
 /// The page for `rows`, titled `title`, with `summary` under the title.
 pub fn render(title: &str, summary: &str, rows: &[ReportRow]) -> String {
     let mut out = String::new();

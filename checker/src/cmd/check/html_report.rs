@@ -6,7 +6,12 @@ use crate::swimlane::report::{self, ReportRow};
 use std::path::Path;
 
 /// Writes the swimlane page of `r`'s violation into `dir`; its file name, if there is one.
-pub fn swimlane_page(dir: &Path, rj: &ResultJson, r: &RunResult) -> Result<Option<String>, String> {
+pub fn swimlane_page(
+    dir: &Path,
+    rj: &ResultJson,
+    r: &RunResult,
+    source: Option<&[String]>,
+) -> Result<Option<String>, String> {
     let Some(f) = &r.found else {
         return Ok(None);
     };
@@ -22,7 +27,7 @@ pub fn swimlane_page(dir: &Path, rj: &ResultJson, r: &RunResult) -> Result<Optio
         rj.variant,
         rj.engine.name()
     );
-    let name = crate::swimlane::write_page(dir, &stem, title, &f.outcome)?;
+    let name = crate::swimlane::write_page(dir, &stem, title, &f.outcome, source)?;
     Ok(Some(name))
 }
 
@@ -33,7 +38,6 @@ pub fn write(
     results: &[ResultJson],
     pages: &[Option<String>],
 ) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("--html {}: {e}", dir.display()))?;
     let rows: Vec<ReportRow> = results
         .iter()
         .zip(pages.iter().chain(std::iter::repeat(&None)))
@@ -60,9 +64,5 @@ pub fn write(
         rows.len(),
         rows.len() - bad
     );
-    let path = dir.join("report.html");
-    std::fs::write(&path, report::render("kexit check", &summary, &rows))
-        .map_err(|e| format!("--html {}: {e}", path.display()))?;
-    eprintln!("report: {}", path.display());
-    Ok(())
+    report::write(dir, "kexit check", &summary, &rows)
 }

@@ -90,8 +90,13 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
     let mut results = Vec::new();
     // The trace of each result's violation, for --sarif.
     let mut traces = Vec::new();
-    // The swimlane page of each result's violation, for --html.
+    // The swimlane page of each result's violation, for --html, with the seed's lines when
+    // KEXIT_SEED names a readable file (read once).
     let mut pages = Vec::new();
+    let seed = a
+        .html
+        .as_ref()
+        .and_then(|_| crate::report::env_seed().ok().flatten());
     let mut worst = 0u8;
     if !machine {
         println!(
@@ -125,7 +130,7 @@ pub fn main(a: CheckArgs) -> Result<u8, String> {
         let (rj, r, trace) = run_unit(&a, s, &variant, u, pre[ui].take(), interactive)?;
         traces.push(trace);
         if let Some(dir) = &a.html {
-            pages.push(html_report::swimlane_page(dir, &rj, &r)?);
+            pages.push(html_report::swimlane_page(dir, &rj, &r, seed.as_deref())?);
         }
         worst = worst.max(exit_code(&a, &rj));
         if a.json_lines {
