@@ -326,3 +326,46 @@ fn the_terminal_lanes_fit_the_width() {
     assert!(text.lines().next().expect("header").contains("pid 2 lwp 1"));
     assert!(text.contains("VIOLATION: KKASSERT failure"), "{text}");
 }
+
+/// Token bars follow LWKT's holds: every release is of a token the lane still
+/// holds on the row before: a recursive acquisition keeps the bar until its last release, and
+/// a contended token joins the bars when the blocked actor resumes with it.
+#[test]
+fn token_bars_count_recursive_holds() {
+    use kexit_checker::swimlane::{StepKind, Swimlane};
+    let mut releases = 0;
+    let mut recursive = 0;
+    for f in [
+        "F2-nocldwait-data-race",
+        "F5-vfork-parent-not-woken",
+        "F7-trace-me-told-twice",
+    ] {
+        let file = kexit_checker::schedule::ScheduleFile::load(
+            &root().join(format!("docs/findings/{f}.schedule")),
+        )
+        .expect("schedule");
+        let s = kexit_scenarios::by_name(&file.scenario).expect("scenario");
+        let v = kexit_model::Variant::by_name(&file.variant).expect("variant");
+        let steps = kexit_checker::schedule::decode(&file.schedule).expect("steps");
+        let out = kexit_checker::engine::replay(&s.spec, &v, &steps);
+        let sw = Swimlane::new(f.into(), &out, None);
+        for w in sw.rows.windows(2) {
+            let (before, r) = (&w[0], &w[1]);
+            recursive += usize::from(r.what.contains("(recursive)"));
+            if r.kind == StepKind::TokenReleased {
+                releases += 1;
+                let token = &r.objects[0];
+                assert!(
+                    before.held[r.lane].iter().any(|h| &h.token == token),
+                    "{f} step {}: {} releases {token}, which its lane does not hold",
+                    r.step,
+                    sw.lanes[r.lane]
+                );
+            }
+        }
+    }
+    assert!(
+        recursive >= 3 && releases > 10,
+        "{recursive} recursive, {releases} releases"
+    );
+}

@@ -56,6 +56,8 @@ impl StepKind {
 pub struct Held {
     pub token: String,
     pub shared: bool,
+    /// Acquisitions not yet released (LWKT tokens are recursive).
+    pub depth: u32,
 }
 
 /// One step of the trace, placed in its actor's lane.
@@ -186,15 +188,38 @@ impl Swimlane {
                 What::TokAcquired(t, shared) => held[a].push(Held {
                     token: t.to_string(),
                     shared: *shared,
+                    depth: 1,
                 }),
+                What::TokRecursed(t) => {
+                    let name = t.to_string();
+                    if let Some(h) = held[a].iter_mut().find(|h| h.token == name) {
+                        h.depth += 1;
+                    }
+                }
                 What::TokReleased(t) => {
                     let name = t.to_string();
-                    if let Some(i) = held[a].iter().rposition(|h| h.token == name) {
-                        held[a].remove(i);
+                    if let Some(i) = held[a].iter().position(|h| h.token == name) {
+                        held[a][i].depth -= 1;
+                        if held[a][i].depth == 0 {
+                            held[a].remove(i);
+                        }
                     }
                 }
                 What::TokLostByBlocking(_) => lost[a] = std::mem::take(&mut held[a]),
-                What::TokReacquired(_) => held[a] = std::mem::take(&mut lost[a]),
+                // Back with every token it lost, and the one it blocked on when contended.
+                What::TokReacquired(ts) => {
+                    held[a] = std::mem::take(&mut lost[a]);
+                    for t in ts {
+                        let token = t.to_string();
+                        if !held[a].iter().any(|h| h.token == token) {
+                            held[a].push(Held {
+                                token,
+                                shared: false,
+                                depth: 1,
+                            });
+                        }
+                    }
+                }
                 What::Sleep { wmesg, .. } => asleep[a] = Some(wmesg.to_string()),
                 What::Woke { .. } => asleep[a] = None,
                 _ => {}
