@@ -94,7 +94,7 @@ fn findings_schedules_classify_as_recorded() {
         let viol = out.violation.as_ref().unwrap();
         let id = &f.scenario_origin;
         let name = path.file_name().unwrap().to_string_lossy();
-        let want = ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8"]
+        let want = ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9"]
             .into_iter()
             .find(|id| name.starts_with(id))
             .expect("schedule files are named after their finding");
@@ -105,7 +105,7 @@ fn findings_schedules_classify_as_recorded() {
         );
         n += 1;
     }
-    assert_eq!(n, 9);
+    assert_eq!(n, 10);
 }
 
 /// The fuzzing candidates of docs/findings.md that the model's fidelity resolved replay to

@@ -1,4 +1,4 @@
-//! Classifying a violation found on a generated scenario: a recorded finding (F1-F8), a
+//! Classifying a violation found on a generated scenario: a recorded finding (F1-F9), a
 //! scenario that blocks by construction, PCT starving a runnable actor, or unrecorded (a
 //! potential finding). The judgments that depend on state replay the schedule and read the
 //! final kernel state or the trace.
@@ -73,6 +73,11 @@ fn ignores_sigchld(p: &ProcSpec) -> bool {
             }
         )
     })
+}
+
+/// Some group shares its session with another group (so a parent can qualify it).
+fn shares_sessions(spec: &Spec) -> bool {
+    spec.procs.iter().any(|p| p.session_id() != p.group())
 }
 
 /// The process has children: declared ones, or ones it attaches to as a tracer.
@@ -152,6 +157,16 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
                     .any(|op| matches!(op, Op::Pgsignal { .. } | Op::Killpg { .. })) =>
         {
             recorded("F4")
+        }
+        // F9: with job control (a group in another group's session), a child's qualification
+        // of its group is taken away twice, by its own exit and its parent's (fixjobc at
+        // 439): the final recount sees it, or a stopped member wrongly hung up, which a wait
+        // reports as killed by SIGHUP.
+        (ViolationKind::JobControl, ..) if shares_sessions(spec) => recorded("F9"),
+        (ViolationKind::UnexpectedResult, "sys_wait4", _)
+            if shares_sessions(spec) && spec.procs.iter().any(|p| p.stopped) =>
+        {
+            recorded("F9")
         }
         // F5: a tracer attached a vfork child, so exit1's wakeup of p_pptr (472) went to the
         // tracer: the vfork parent sleeps on with its hold, the child waits for it in "reap1".

@@ -130,6 +130,9 @@ pub fn explain(v: &Violation) -> String {
         ListCorruption => "The parent/child or LWP lists disagree with the p_pptr pointers.",
         CopyoutUnwritten => "copyout() sends user space a kernel variable that was never assigned on this path: \
                              kernel stack contents leak to user space.",
+        JobControl => "pg_jobc decides when a process group is orphaned (orphanpg sends its stopped members \
+                       SIGHUP and SIGCONT): a count off by one orphans a group whose job control still \
+                       works, killing a stopped job, or never orphans one, leaving it stopped for good.",
         InitExited => "exit1 panics when init exits.",
         UnexpectedResult => "A system call returned something the scenario does not expect.",
         ModelError => "The model itself failed; this is a kexit bug.",

@@ -48,6 +48,9 @@ pub struct Proc {
     pub sigchld: bool,
     pub in_allproc: bool,
     pub freed: bool,
+    /// fix:fixjobc-once's P_JOBCGONE, under p_token: the process's qualification of its
+    /// group through its parent has been taken away (never set in the seed).
+    pub jobc_gone: bool,
 }
 
 /// p_waitgen. kern_wait adds 0x80000000 (881, 1122) and compares only `& 0x7FFFFFFF`
@@ -71,6 +74,11 @@ pub const WAITGEN_MASK: u64 = 0x7FFF_FFFF;
 pub struct Pgrp {
     pub first: Option<Pid>,
     pub lock_holder: Option<ActorId>,
+    /// pg_session, as its leader's pid: fixed for the group's life (no setsid here).
+    pub session: Pid,
+    /// pg_jobc under pg_token: how many members have a parent in another group of the same
+    /// session (fixjobc, kern_proc.c 864-910); the group is orphaned when it reaches 0.
+    pub jobc: i32,
 }
 
 #[derive(Hash)]
@@ -408,6 +416,11 @@ impl Kernel {
     pub(crate) fn in_pgrp(&mut self, me: ActorId, p: Pid, g: Pid, site: &'static Site) -> KR<bool> {
         self.need(me, Tok::Pgrp(g), "p_pgrp", site)?;
         Ok(self.proc(me, p, site)?.pgrp == Some(g))
+    }
+    /// pg_jobc under pg_token.
+    pub(crate) fn pg_jobc(&mut self, me: ActorId, g: Pid, site: &'static Site) -> KR<&mut i32> {
+        self.need(me, Tok::Pgrp(g), "pg_jobc", site)?;
+        Ok(&mut self.pgrps.get_mut(&g).expect("a live group").jobc)
     }
     /// LIST_FIRST(&pgrp->pg_members) under pg_token.
     pub(crate) fn pg_first(&mut self, me: ActorId, g: Pid, site: &'static Site) -> KR<Option<Pid>> {

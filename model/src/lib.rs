@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fingerprint;
 pub mod flags;
 pub mod hold;
+pub mod jobc;
 pub mod kern_exit;
 pub mod kernel;
 pub mod local;

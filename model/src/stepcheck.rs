@@ -34,6 +34,7 @@ enum Part {
     Proc(Pid, ProcPart),
     PgMembers(Pid),
     PgLock(Pid),
+    PgJobc(Pid),
     Lwp(LwpId, LwpPart),
     Token(Tok),
     /// Another actor's run state and wait channel (its own are always its to change).
@@ -91,7 +92,7 @@ pub(crate) fn snapshot(k: &Kernel) -> Snapshot {
         put(Part::Word(Field::PLock(pid)), p.lock);
         let by_token = (
             (&p.pptr, &p.children, p.xstat, p.nthreads, &p.lwp_tree),
-            (p.pgid, p.sigparent, p.oppid),
+            (p.pgid, p.sigparent, p.oppid, p.jobc_gone),
         );
         put(Part::Proc(pid, ProcPart::ByToken), hash_of(by_token));
         put(Part::Proc(pid, ProcPart::Pgrp), hash_of(p.pgrp));
@@ -108,6 +109,7 @@ pub(crate) fn snapshot(k: &Kernel) -> Snapshot {
     for (g, pg) in &k.pgrps {
         put(Part::PgMembers(*g), hash_of(pg.first));
         put(Part::PgLock(*g), hash_of(pg.lock_holder));
+        put(Part::PgJobc(*g), hash_of(pg.jobc));
     }
     for (l, lwp) in k.lwps.iter().enumerate() {
         put(Part::Word(Field::LwpMpflags(l)), lwp.mpflags);
@@ -224,7 +226,7 @@ fn may_change(k: &Kernel, me: ActorId, part: Part, before: &Snapshot) -> bool {
         Part::Proc(_, ProcPart::InAllproc) => owns(Tok::ProcList),
         // Freeing a process is a step on all of it (its token, words and signals).
         Part::Proc(p, ProcPart::Exists | ProcPart::Freed) => writes(Obj::Tok(Tok::Proc(p))),
-        Part::PgMembers(g) => owns(Tok::Pgrp(g)),
+        Part::PgMembers(g) | Part::PgJobc(g) => owns(Tok::Pgrp(g)),
         Part::PgLock(g) => writes(Obj::Ident(Ident::PgLock(g))),
         Part::Lwp(l, LwpPart::Links) => owns(Tok::Proc(k.lwps[l].pid)),
         Part::Lwp(l, LwpPart::Sigkill) => writes(Obj::Sig(k.lwps[l].pid)),

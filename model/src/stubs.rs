@@ -276,6 +276,42 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(then)
     }
 
+    /// kern_sig.c proc_stop / proc_unstop as kern_wait sees them: the new state is published
+    /// under the process's token and the parent is woken under the parent's token.
+    pub fn proc_stop_or_cont(&self, pid: Pid, stop: bool) -> KR<()> {
+        let me = self.me;
+        let site = if stop {
+            ext!("kern_sig.c", "proc_stop")
+        } else {
+            ext!("kern_sig.c", "proc_unstop")
+        };
+        let Some(p) = self.pfind(site, pid)? else {
+            return Ok(());
+        };
+        self.lwkt_gettoken(site, Tok::Proc(p))?;
+        let stat = self.load(site, Field::PStat(p))?;
+        let changed = if stop && stat == SACTIVE {
+            self.k()?.proc(me, p, site)?.xstat = SIGSTOP;
+            self.plain_clear(site, Field::PFlags(p), P_WAITED)?;
+            self.store(site, Field::PStat(p), SSTOP)?;
+            true
+        } else if !stop && stat == SSTOP {
+            self.store(site, Field::PStat(p), SACTIVE)?;
+            self.plain_set(site, Field::PFlags(p), P_CONTINUED)?;
+            true
+        } else {
+            false
+        };
+        let pp = *self.k()?.pptr(me, p, site)?;
+        self.lwkt_reltoken(site, Tok::Proc(p))?;
+        if let (true, Some(pp)) = (changed, pp) {
+            self.lwkt_gettoken(site, Tok::Proc(pp))?;
+            self.wakeup(site, Ident::Proc(pp))?;
+            self.lwkt_reltoken(site, Tok::Proc(pp))?;
+        }
+        self.prele(site, p)
+    }
+
     /// kern_sig.c lwpsignal(p, lp, SIGKILL): dropped when the LWP already has LWP_MP_WEXIT;
     /// otherwise pending on the LWP, and a PCATCH sleep is woken.
     pub(crate) fn lwpsignal_kill(&self, site: &'static Site, l: LwpId) -> KR<()> {

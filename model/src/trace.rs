@@ -147,6 +147,7 @@ pub enum ViolationKind {
     ProcessLeftBehind,
     ListCorruption,
     CopyoutUnwritten,
+    JobControl,
     InitExited,
     UnexpectedResult,
     ModelError,
@@ -164,6 +165,7 @@ impl ViolationKind {
             Self::ProcessLeftBehind => "process left neither running, zombie nor reaped",
             Self::ListCorruption => "corrupted parent/child or LWP lists",
             Self::CopyoutUnwritten => "copyout of a value the kernel never wrote",
+            Self::JobControl => "job-control count (pg_jobc) differs from its members",
             Self::InitExited => "init exited (kernel panic)",
             Self::UnexpectedResult => "result differs from the scenario's expectation",
             Self::ModelError => "model error",
@@ -180,6 +182,7 @@ impl ViolationKind {
             Self::ProcessLeftBehind => "process-left-behind",
             Self::ListCorruption => "list-corruption",
             Self::CopyoutUnwritten => "copyout-unwritten",
+            Self::JobControl => "jobc-miscount",
             Self::InitExited => "init-exited",
             Self::UnexpectedResult => "unexpected-result",
             Self::ModelError => "model-error",
@@ -190,7 +193,7 @@ impl ViolationKind {
     }
 }
 
-pub const ALL_KINDS: [ViolationKind; 12] = [
+pub const ALL_KINDS: [ViolationKind; 13] = [
     ViolationKind::Deadlock,
     ViolationKind::Livelock,
     ViolationKind::Kkassert,
@@ -200,6 +203,7 @@ pub const ALL_KINDS: [ViolationKind; 12] = [
     ViolationKind::ProcessLeftBehind,
     ViolationKind::ListCorruption,
     ViolationKind::CopyoutUnwritten,
+    ViolationKind::JobControl,
     ViolationKind::InitExited,
     ViolationKind::UnexpectedResult,
     ViolationKind::ModelError,

@@ -73,6 +73,9 @@ pub enum Switch {
     OppidNotParent,
     /// exit1 clears p_oppid of the traced children it kills and moves to init (519-521).
     ExitClearsOppid,
+    /// fixjobc takes a process's qualification of its group away once: the first of its own
+    /// exit and its parent's marks it (P_JOBCGONE) under its p_token (kern_proc.c 877-899).
+    FixjobcOnce,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -355,6 +358,19 @@ pub const VARIANTS: &[VariantInfo] = &[
         functions: &["kern_wait", "exit1"],
         lines: "971-982, 519-521",
         switches: &[Switch::OppidNotParent, Switch::ExitClearsOppid],
+    },
+    VariantInfo {
+        name: "fix:fixjobc-once",
+        description: "fixjobc takes a process's qualification of its group away once: the first of its own \
+                      exit (877-883) and its parent's exit (891-907) to get there marks it P_JOBCGONE under \
+                      its p_token, and the other leaves pg_jobc alone. In the seed both can count it when \
+                      the two exit at once, and a group whose job control still works is orphaned: its \
+                      stopped members are sent SIGHUP (finding F9)",
+        upstream: "none: proposed; FreeBSD reworked the same counting in 2020 (r364495) and later \
+                   computed orphanage on demand",
+        functions: &["fixjobc (kern_proc.c)"],
+        lines: "kern_exit.c 439; kern_proc.c 877-899",
+        switches: &[Switch::FixjobcOnce],
     },
 ];
 

@@ -96,6 +96,15 @@ pub fn final_checks(k: &mut Kernel, spec: &Spec) {
         }
     }
     check_pgrps(k, &mut problems);
+    for (g, have, want) in kexit_model::jobc::jobc_mismatches(k) {
+        problems.push((
+            ViolationKind::JobControl,
+            format!(
+                "pgrp {g}'s pg_jobc is {have}, but {want} of its members have a parent in another \
+                 group of the same session"
+            ),
+        ));
+    }
     for (cpu, list) in k.deadlwp_list.iter().enumerate() {
         if !list.is_empty() {
             problems.push((

@@ -4,7 +4,7 @@
 
 /// One known finding.
 pub struct Finding {
-    /// `F1`..`F8` as in docs/findings.md, or the name of a deliberate behaviour.
+    /// `F1`..`F9` as in docs/findings.md, or the name of a deliberate behaviour.
     pub id: &'static str,
     /// Its title in docs/findings.md's table.
     pub title: &'static str,
@@ -62,6 +62,13 @@ pub const FINDINGS: &[Finding] = &[
         title: "exit1 walks exit_list while rm_at_exit frees an entry of it",
         kinds: &["data-race", "use-after-free"],
         fixed_by: &["fix:exit-list-lock"],
+    },
+    Finding {
+        id: "F9",
+        title:
+            "a child and its parent exiting at once both take the child's job-control count away",
+        kinds: &["unexpected-result", "jobc-miscount"],
+        fixed_by: &["fix:fixjobc-once"],
     },
     Finding {
         id: "init-panic",

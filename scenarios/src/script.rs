@@ -46,8 +46,8 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             expect_removed,
         } => rm_at_exit(cx, callback, expect_removed),
         Op::Sleep { pcatch } => user_sleep(cx, pcatch),
-        Op::Stop { pid } => change_stop_state(cx, *pid, true),
-        Op::Cont { pid } => change_stop_state(cx, *pid, false),
+        Op::Stop { pid } => cx.proc_stop_or_cont(*pid, true),
+        Op::Cont { pid } => cx.proc_stop_or_cont(*pid, false),
         Op::Sigchld { action } => sigaction_sigchld(cx, action),
         Op::Scan { pid, zombies } => scan(cx, *pid, *zombies),
         // tty.c's signals to the foreground group (TIOCSWINSZ: SIGWINCH, 1265; ^C: SIGINT, ...).
@@ -124,8 +124,8 @@ fn kill<E: Engine>(cx: &Cx<'_, E>, pid: &Pid, sig: &Signal) -> KR<()> {
         cx.prele(site, p)?;
         // A default stop or continue, as the `stop` and `cont` operations do it.
         match then {
-            Then::Stop => change_stop_state(cx, *pid, true)?,
-            Then::Continue => change_stop_state(cx, *pid, false)?,
+            Then::Stop => cx.proc_stop_or_cont(*pid, true)?,
+            Then::Continue => cx.proc_stop_or_cont(*pid, false)?,
             Then::Nothing => {}
         }
     } else if let Some(p) = cx.zpfind(site, *pid)? {
@@ -245,42 +245,6 @@ fn trace_me<E: Engine>(cx: &Cx<'_, E>) -> KR<()> {
     cx.lwkt_reltoken(site, Tok::Proc(p))
 }
 
-/// kern_sig.c proc_stop / proc_unstop as kern_wait sees them: the new state is published
-/// under the process's token and the parent is woken under the parent's token.
-fn change_stop_state<E: Engine>(cx: &Cx<'_, E>, pid: Pid, stop: bool) -> KR<()> {
-    let me = cx.me;
-    let site = if stop {
-        ext!("kern_sig.c", "proc_stop")
-    } else {
-        ext!("kern_sig.c", "proc_unstop")
-    };
-    let Some(p) = cx.pfind(site, pid)? else {
-        return Ok(());
-    };
-    cx.lwkt_gettoken(site, Tok::Proc(p))?;
-    let stat = cx.load(site, Field::PStat(p))?;
-    let changed = if stop && stat == SACTIVE {
-        cx.k()?.proc(me, p, site)?.xstat = SIGSTOP;
-        cx.plain_clear(site, Field::PFlags(p), P_WAITED)?;
-        cx.store(site, Field::PStat(p), SSTOP)?;
-        true
-    } else if !stop && stat == SSTOP {
-        cx.store(site, Field::PStat(p), SACTIVE)?;
-        cx.plain_set(site, Field::PFlags(p), P_CONTINUED)?;
-        true
-    } else {
-        false
-    };
-    let pp = *cx.k()?.pptr(me, p, site)?;
-    cx.lwkt_reltoken(site, Tok::Proc(p))?;
-    if let (true, Some(pp)) = (changed, pp) {
-        cx.lwkt_gettoken(site, Tok::Proc(pp))?;
-        cx.wakeup(site, Ident::Proc(pp))?;
-        cx.lwkt_reltoken(site, Tok::Proc(pp))?;
-    }
-    cx.prele(site, p)
-}
-
 /// sys_process.c PT_ATTACH / PT_DETACH as kern_exit.c sees them: under the traced process's
 /// token, held throughout as kern_ptrace does, P_TRACED and p_oppid change and proc_reparent
 /// moves the process to the tracer or back to p_oppid.
@@ -339,7 +303,7 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
     // The stop itself, as the `stop` operation does it, once the token is released (the
     // kernel's proc_stop runs under it).
     if then == Then::Stop {
-        change_stop_state(cx, pid, true)?;
+        cx.proc_stop_or_cont(pid, true)?;
     }
     Ok(())
 }

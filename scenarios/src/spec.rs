@@ -115,6 +115,22 @@ pub struct ProcSpec {
     /// group: its exit1 sends the group SIGHUP (420, members with P_CONTROLT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tty_pgrp: Option<u32>,
+    /// The session of the process's group, named by its leader's pid (the same for every
+    /// member of a group). Default: the group's own pgid, a group alone in its session (as
+    /// after setsid), where no parent qualifies it for job control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<u32>,
+}
+
+impl ProcSpec {
+    /// p_pgrp's pgid.
+    pub fn group(&self) -> u32 {
+        self.pgid.unwrap_or(self.pid)
+    }
+    /// The session of the process's group (its leader's pid).
+    pub fn session_id(&self) -> u32 {
+        self.session.unwrap_or(self.group())
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]

@@ -12,16 +12,7 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
     }
     findings::check_known_finding(spec)?;
     let procs = declared(spec)?;
-    for p in &spec.procs {
-        if let Some(g) = p.tty_pgrp {
-            if !has_group(&procs, g) {
-                return Err((
-                    vec!["tty_pgrp".into()],
-                    format!("pid {}: tty_pgrp {g} is no declared process's group", p.pid),
-                ));
-            }
-        }
-    }
+    check_sessions(&procs)?;
     for p in &spec.procs {
         if p.pid == 1 {
             check_init(spec, p)?;
@@ -303,4 +294,49 @@ fn check_dispositions(p: &ProcSpec) -> Result<(), Invalid> {
 /// Some declared process is in process group `g`.
 fn has_group(procs: &Procs<'_>, g: u32) -> bool {
     procs.values().any(|q| q.pgid.unwrap_or(q.pid) == g)
+}
+
+/// Sessions as the kernel keeps them: one per group; init's alone (exit1 moves children to
+/// init without recounting job control, which is exact only when init's session holds no
+/// one else); a terminal's foreground group in its leader's session, led by that leader.
+fn check_sessions(procs: &Procs<'_>) -> Result<(), Invalid> {
+    let mut of_group: BTreeMap<u32, u32> = BTreeMap::new();
+    of_group.insert(1, 1);
+    for p in procs.values() {
+        let (g, sid) = (p.group(), p.session_id());
+        if p.pid != 1 && (g == 1 || sid == 1) {
+            return Err((
+                pid_needles(p.pid),
+                format!("pid {}: init's group and session hold init alone", p.pid),
+            ));
+        }
+        if let Some(other) = of_group.insert(g, sid).filter(|o| *o != sid) {
+            return Err((
+                vec!["session".into()],
+                format!(
+                    "pgrp {g} is in session {other} and session {sid}: a group is in one session"
+                ),
+            ));
+        }
+    }
+    for p in procs.values() {
+        let Some(g) = p.tty_pgrp else { continue };
+        if !has_group(procs, g) {
+            return Err((
+                vec!["tty_pgrp".into()],
+                format!("pid {}: tty_pgrp {g} is no declared process's group", p.pid),
+            ));
+        }
+        if p.session_id() != p.pid || of_group[&g] != p.pid {
+            return Err((
+                vec!["tty_pgrp".into()],
+                format!(
+                    "pid {}: a terminal's foreground group is in the session its caller leads \
+                     (session = {} for pid {} and for pgrp {g})",
+                    p.pid, p.pid, p.pid
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

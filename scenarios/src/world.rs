@@ -161,6 +161,7 @@ fn new_proc(ps: &ProcSpec, tree: Vec<LwpId>) -> Proc {
         sigchld: false,
         in_allproc: true,
         freed: false,
+        jobc_gone: false,
     }
 }
 
@@ -196,6 +197,20 @@ fn link_lists(k: &mut Kernel, procs: &[ProcSpec]) {
         let head = k.pgrps.entry(g).or_default();
         let old = head.first.replace(*pid);
         k.procs.get_mut(pid).expect("listed").pg_next = old;
+    }
+    // pg_session (one per group, validated), and pg_jobc as fork and setpgid's fixjobc
+    // calls left it: the members whose parent is in another group of the same session.
+    for ps in procs {
+        k.pgrps.get_mut(&ps.group()).expect("listed").session = ps.session_id();
+    }
+    for pid in &pids {
+        let p = &k.procs[pid];
+        let (g, parent_group) = (p.pgid, p.pptr.map(|pp| k.procs[&pp].pgid));
+        if let Some(h) = parent_group.filter(|h| *h != g) {
+            if k.pgrps[&h].session == k.pgrps[&g].session {
+                k.pgrps.get_mut(&g).expect("listed").jobc += 1;
+            }
+        }
     }
 }
 

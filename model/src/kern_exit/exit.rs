@@ -221,8 +221,8 @@ impl<'s, E: Engine> Cx<'s, E> {
             What::Note("task leader without peers: nothing to kill"),
         )?;
         let tty_pgrp = self.exit1_callouts(p, lp, rv)?;
-        // callout_stop_sync, fdfree, semexit, vmspace_relexit, ttywait, fixjobc, acct_process
-        // and vrele (342-454) may each sleep, and a sleep releases p_token. Between them exit1
+        // callout_stop_sync, fdfree, semexit, vmspace_relexit, ttywait, acct_process and
+        // vrele (342-454) may each sleep, and a sleep releases p_token. Between them exit1
         // changes nothing another actor here reads, so one sleep stands for any of them.
         self.may_block(at!(354, "fdfree"))?;
         self.noreturn(at!(354, "fdfree"), ());
@@ -233,6 +233,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.may_block(at!(421, "ttywait"))?;
             self.noreturn(at!(421, "ttywait"), ());
         }
+        // 439: p leaves its group for job control; its children no longer qualify theirs.
+        self.fixjobc_exit(at!(439, "fixjobc"), p)?;
+        self.noreturn(at!(439, "fixjobc"), ());
         // bug:ppwait-late releases the vfork parent only after the zombie move.
         let ppwait_late = self.has(Switch::PpwaitLate);
         if !ppwait_late {
