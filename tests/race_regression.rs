@@ -332,13 +332,7 @@ fn finding_f3_second_waiter_hits_pholdzomb_kkassert_and_the_fix_passes() {
         shuttle_budget(10_000),
         ViolationKind::Kkassert,
     );
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/findings/F3-two-waiters-kkassert.schedule");
-    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("F3 schedule in docs");
-    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
-    let v = engine::replay(&s.spec, &seed, &steps)
-        .violation
-        .expect("the F3 schedule replays to its violation");
+    let v = replay_finding(&s, "F3-two-waiters-kkassert.schedule");
     assert_eq!((v.kind, v.line), (ViolationKind::Kkassert, 918));
     let fix = variant("fix:zomb-keeps-hold");
     assert!(expected(&s, &fix).is_empty());
@@ -389,6 +383,18 @@ fn scan_holds_are_drained_before_the_unlink_without_the_final_reap_stalls() {
     passes_on_loom_and_pct(&scenario("ps-scan-vs-exit"), &variant("bug:no-reap-stall"));
 }
 
+/// The violation a schedule file of docs/findings replays to on the seed.
+fn replay_finding(s: &kexit_scenarios::Scenario, schedule: &str) -> kexit_model::Violation {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/findings")
+        .join(schedule);
+    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("schedule in docs");
+    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
+    engine::replay(&s.spec, &Variant::default(), &steps)
+        .violation
+        .expect("the schedule replays to its violation")
+}
+
 /// A seed finding: loom and PCT show it with `kind`, its schedule in docs/findings replays to
 /// it (returned), and the fix variant passes the scenario (loom exhaustive at the scenario's bound, PCT).
 fn finding_and_fix(
@@ -402,14 +408,7 @@ fn finding_and_fix(
     assert_eq!(expected(&s, &seed), vec![kind]);
     assert_caught(&s, &seed, EngineKind::Loom, loom_budget(&s), kind);
     assert_caught(&s, &seed, EngineKind::Pct, shuttle_budget(10_000), kind);
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/findings")
-        .join(schedule);
-    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("schedule in docs");
-    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
-    let v = engine::replay(&s.spec, &seed, &steps)
-        .violation
-        .expect("the schedule replays to its violation");
+    let v = replay_finding(&s, schedule);
     assert_eq!(v.kind, kind);
     let fix = variant(fix_name);
     assert!(expected(&s, &fix).is_empty());
@@ -473,13 +472,7 @@ fn finding_f9_a_child_and_its_parent_both_take_its_job_control_count() {
     assert_eq!(expected(&s, &seed), kinds);
     assert_caught(&s, &seed, EngineKind::Loom, loom_budget(&s), kinds[0]);
     assert_caught(&s, &seed, EngineKind::Pct, shuttle_budget(10_000), kinds[1]);
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/findings/F9-fixjobc-counted-twice.schedule");
-    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("schedule in docs");
-    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
-    let v = engine::replay(&s.spec, &seed, &steps)
-        .violation
-        .expect("the schedule replays to its violation");
+    let v = replay_finding(&s, "F9-fixjobc-counted-twice.schedule");
     assert_eq!(v.kind, ViolationKind::UnexpectedResult);
     assert!(v.message.contains("signaled(1)"), "{v}");
     let fix = variant("fix:fixjobc-once");
