@@ -141,3 +141,36 @@ fn resolved_fuzzing_candidates_replay_and_are_classified_as_blocking() {
     }
     assert_eq!(n, 1);
 }
+
+/// The open candidates of docs/findings.md replay from the repository root to their recorded
+/// violation, and the classifier does not mistake them for a recorded finding or a scenario
+/// that blocks by construction.
+#[test]
+fn open_candidates_replay_and_are_unrecorded() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for e in std::fs::read_dir(root.join("docs/findings/candidates")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "schedule") {
+            continue;
+        }
+        let f = kexit_checker::schedule::ScheduleFile::load(&path).unwrap();
+        let text = std::fs::read_to_string(root.join(&f.scenario_origin)).unwrap();
+        let s = kexit_scenarios::parse(&f.scenario_origin, &text).unwrap();
+        let v = Variant::by_name(&f.variant).unwrap();
+        let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
+        let out = engine::replay(&s.spec, &v, &schedule);
+        let viol = out.violation.as_ref().unwrap();
+        assert_eq!(
+            kexit_checker::schedule::ViolationRecord::from(viol),
+            f.violation
+        );
+        assert_eq!(
+            classify(&s.spec, &v, viol, &schedule),
+            Class::Unrecorded,
+            "{path:?}"
+        );
+        n += 1;
+    }
+    assert_eq!(n, 1);
+}
