@@ -108,15 +108,12 @@ fn findings_schedules_classify_as_recorded() {
     assert_eq!(n, 10);
 }
 
-/// The fuzzing candidates of docs/findings.md that the model's fidelity resolved replay to
-/// their recorded violation and are classified as what they turned out to be: a scenario
-/// that blocks by construction (fuzz-s1-1275: once PT_ATTACH sets a stopped process running
-/// as kern_ptrace does, its waiter waits for a child whose threads never exit).
-#[test]
-fn resolved_fuzzing_candidates_replay_and_are_classified_as_blocking() {
+/// Each schedule in `dir` (under the repository root) replayed on the scenario it names by
+/// its origin: it reaches its recorded violation, which is then classified.
+fn replayed_classes(dir: &str) -> Vec<(std::path::PathBuf, Class)> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut n = 0;
-    for e in std::fs::read_dir(root.join("docs/findings/resolved")).unwrap() {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root.join(dir)).unwrap() {
         let path = e.unwrap().path();
         if path.extension().is_none_or(|x| x != "schedule") {
             continue;
@@ -126,20 +123,28 @@ fn resolved_fuzzing_candidates_replay_and_are_classified_as_blocking() {
         let s = kexit_scenarios::parse(&f.scenario_origin, &text).unwrap();
         let v = Variant::by_name(&f.variant).unwrap();
         let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
-        let out = engine::replay(&s.spec, &v, &schedule);
-        let viol = out.violation.as_ref().unwrap();
+        let replayed = engine::replay(&s.spec, &v, &schedule);
+        let viol = replayed.violation.as_ref().unwrap();
         assert_eq!(
             kexit_checker::schedule::ViolationRecord::from(viol),
             f.violation
         );
-        assert_eq!(
-            classify(&s.spec, &v, viol, &schedule),
-            Class::ScenarioBlocks,
-            "{path:?}"
-        );
-        n += 1;
+        out.push((path, classify(&s.spec, &v, viol, &schedule)));
     }
-    assert_eq!(n, 1);
+    out
+}
+
+/// The fuzzing candidates of docs/findings.md that the model's fidelity resolved replay to
+/// their recorded violation and are classified as what they turned out to be: a scenario
+/// that blocks by construction (fuzz-s1-1275: once PT_ATTACH sets a stopped process running
+/// as kern_ptrace does, its waiter waits for a child whose threads never exit).
+#[test]
+fn resolved_fuzzing_candidates_replay_and_are_classified_as_blocking() {
+    let classes = replayed_classes("docs/findings/resolved");
+    for (path, class) in &classes {
+        assert_eq!(*class, Class::ScenarioBlocks, "{path:?}");
+    }
+    assert_eq!(classes.len(), 1);
 }
 
 /// The open candidates of docs/findings.md replay from the repository root to their recorded
@@ -147,30 +152,9 @@ fn resolved_fuzzing_candidates_replay_and_are_classified_as_blocking() {
 /// that blocks by construction.
 #[test]
 fn open_candidates_replay_and_are_unrecorded() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut n = 0;
-    for e in std::fs::read_dir(root.join("docs/findings/candidates")).unwrap() {
-        let path = e.unwrap().path();
-        if path.extension().is_none_or(|x| x != "schedule") {
-            continue;
-        }
-        let f = kexit_checker::schedule::ScheduleFile::load(&path).unwrap();
-        let text = std::fs::read_to_string(root.join(&f.scenario_origin)).unwrap();
-        let s = kexit_scenarios::parse(&f.scenario_origin, &text).unwrap();
-        let v = Variant::by_name(&f.variant).unwrap();
-        let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
-        let out = engine::replay(&s.spec, &v, &schedule);
-        let viol = out.violation.as_ref().unwrap();
-        assert_eq!(
-            kexit_checker::schedule::ViolationRecord::from(viol),
-            f.violation
-        );
-        assert_eq!(
-            classify(&s.spec, &v, viol, &schedule),
-            Class::Unrecorded,
-            "{path:?}"
-        );
-        n += 1;
+    let classes = replayed_classes("docs/findings/candidates");
+    for (path, class) in &classes {
+        assert_eq!(*class, Class::Unrecorded, "{path:?}");
     }
-    assert_eq!(n, 1);
+    assert_eq!(classes.len(), 1);
 }

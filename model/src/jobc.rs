@@ -2,7 +2,7 @@
 //! calls at 439 as the exiting process leaves its group, and `orphanpg` (922-935), which
 //! sends SIGHUP and SIGCONT to a group that fixjobc found newly orphaned with a stopped
 //! member. `pg_jobc` counts the members with a parent in another group of the same session;
-//! `jobc_recount` is what it should be, for the final checks. Steps cite kern_proc.c's
+//! `jobc_mismatches` compares it with a recount, for the final checks. Steps cite kern_proc.c's
 //! function (its lines are in the comments).
 
 use crate::cx::Cx;

@@ -60,7 +60,7 @@ impl<'a> Arbitrary<'a> for Generated {
             });
         }
         let pids: Vec<u32> = procs.iter().map(|p| p.pid).collect();
-        let mut pgids: Vec<u32> = procs.iter().map(|p| p.pgid.unwrap_or(p.pid)).collect();
+        let mut pgids: Vec<u32> = procs.iter().map(|p| p.group()).collect();
         pgids.sort_unstable();
         pgids.dedup();
         // Processes that are or will be traced: ptrace attaches to each at most once.

@@ -293,7 +293,7 @@ fn check_dispositions(p: &ProcSpec) -> Result<(), Invalid> {
 
 /// Some declared process is in process group `g`.
 fn has_group(procs: &Procs<'_>, g: u32) -> bool {
-    procs.values().any(|q| q.pgid.unwrap_or(q.pid) == g)
+    procs.values().any(|q| q.group() == g)
 }
 
 /// Sessions as the kernel keeps them: one per group; init's alone (exit1 moves children to

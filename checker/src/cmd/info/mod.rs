@@ -222,7 +222,7 @@ fn print_procs(spec: &kexit_scenarios::Spec) {
             "  pid {} (parent {}, pgid {}){}",
             p.pid,
             if p.parent == 0 { 1 } else { p.parent },
-            p.pgid.unwrap_or(p.pid),
+            p.group(),
             if flags.is_empty() {
                 String::new()
             } else {
