@@ -2,7 +2,11 @@
 //! recount of pg_jobc catches a miscount nobody named, sessions are validated, and an
 //! orphaned group with a stopped member is hung up.
 
+#[path = "support/regression.rs"]
+mod regression;
+
 use kexit_checker::api::Check;
+use kexit_checker::engine::EngineKind;
 use kexit_model::trace::ViolationKind;
 
 /// Group 10 = {pid 3, pid 5}, each qualified by its parent (pid 2, pid 4) in session 2. Pid 3
@@ -98,4 +102,35 @@ fn an_orphaned_group_with_a_stopped_member_is_hung_up() {
         .run()
         .expect("a valid scenario");
     assert!(!checked.ok(), "{}", checked.summary());
+}
+
+/// F11: exit1's fixjobc walk blocks for a child's token while PT_ATTACH moves the child to its
+/// tracer, then steps along the tracer's p_children without the tracer's token. PCT finds it
+/// and its schedule replays; F9's marking alone does not remove it, the restart does.
+#[test]
+fn finding_f11_fixjobc_walks_onto_the_tracers_list_and_the_restart_fixes_it() {
+    let run = |variant: &str| {
+        Check::scenario("fixjobc-vs-attach")
+            .variant(variant)
+            .engine(EngineKind::Pct)
+            .iterations(10_000)
+            .run()
+            .expect("a catalogue scenario")
+    };
+    for variant in ["seed", "fix:fixjobc-once"] {
+        let r = run(variant);
+        let v = r.violation.as_ref().expect("the walk's race");
+        assert_eq!(v.kind, ViolationKind::DataRace, "{}", r.summary());
+        assert!(v.message.contains("p_token(pid 5)"), "{v}");
+    }
+    let fixed = run("fix:fixjobc-restart");
+    assert!(
+        fixed.ok() && fixed.executions == 10_000,
+        "{}",
+        fixed.summary()
+    );
+
+    let s = regression::scenario("fixjobc-vs-attach");
+    let v = regression::replay_finding(&s, "F11-fixjobc-walks-tracer-list.schedule");
+    assert_eq!(v.kind, ViolationKind::DataRace, "{v}");
 }

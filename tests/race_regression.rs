@@ -5,7 +5,7 @@
 #[path = "support/regression.rs"]
 mod regression;
 
-use kexit_checker::engine::{self, Budget, EngineKind};
+use kexit_checker::engine::{Budget, EngineKind};
 use kexit_checker::outcome::{verdict, Verdict};
 use kexit_model::trace::ViolationKind;
 use kexit_model::Variant;
@@ -370,7 +370,13 @@ fn finding_f4_pgsignal_walks_onto_a_freed_member_and_the_fix_passes() {
 fn without_the_final_reap_stalls_a_group_signaller_holds_a_freed_zombie() {
     let s = scenario("pgsignal-vs-reap");
     let v = variant("bug:no-reap-stall");
-    caught_on_loom_and_pct("pgsignal-vs-reap", "bug:no-reap-stall", 0);
+    // PCT meets it rarely: first at execution 26,412 since lwp_exit and kern_wait may block
+    // at 653 and 991 (2026-12-03; 9,602 before).
+    caught_on_loom_and_pct_within(
+        "pgsignal-vs-reap",
+        "bug:no-reap-stall",
+        shuttle_budget(100_000),
+    );
     let r = go(&s, &v, EngineKind::Loom, loom_budget(&s));
     let viol = r.found.unwrap().outcome.violation.unwrap();
     assert_eq!(viol.func, "lwpsignal", "{viol}");
@@ -381,18 +387,6 @@ fn without_the_final_reap_stalls_a_group_signaller_holds_a_freed_zombie() {
 #[test]
 fn scan_holds_are_drained_before_the_unlink_without_the_final_reap_stalls() {
     passes_on_loom_and_pct(&scenario("ps-scan-vs-exit"), &variant("bug:no-reap-stall"));
-}
-
-/// The violation a schedule file of docs/findings replays to on the seed.
-fn replay_finding(s: &kexit_scenarios::Scenario, schedule: &str) -> kexit_model::Violation {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/findings")
-        .join(schedule);
-    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("schedule in docs");
-    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
-    engine::replay(&s.spec, &Variant::default(), &steps)
-        .violation
-        .expect("the schedule replays to its violation")
 }
 
 /// A seed finding: loom and PCT show it with `kind`, its schedule in docs/findings replays to
@@ -426,14 +420,24 @@ fn finding_f5_a_traced_vfork_child_wakes_its_tracer_not_its_vfork_parent() {
     );
 }
 
+/// F6 on the seed; its fix passes path-extexit-lwp-both and leaves F12 in the scan scenario
+/// (the scan's hold comes after lwp_exit's poll, then its RB_NEXT steps from the freed LWP).
 #[test]
 fn finding_f6_two_lwps_leaving_with_extexit_leave_an_undead_process() {
-    finding_and_fix(
-        "extexit-lwps-vs-scan",
-        ViolationKind::ProcessLeftBehind,
-        "F6-extexit-undead.schedule",
-        "fix:extexit-live-lwps",
-    );
+    let s = scenario("extexit-lwps-vs-scan");
+    let seed = Variant::default();
+    let kind = ViolationKind::ProcessLeftBehind;
+    assert_eq!(expected(&s, &seed), vec![kind]);
+    assert_caught(&s, &seed, EngineKind::Loom, loom_budget(&s), kind);
+    assert_caught(&s, &seed, EngineKind::Pct, shuttle_budget(10_000), kind);
+    assert_eq!(replay_finding(&s, "F6-extexit-undead.schedule").kind, kind);
+    let fix = variant("fix:extexit-live-lwps");
+    let both = scenario("path-extexit-lwp-both");
+    assert!(expected(&both, &fix).is_empty());
+    passes_on_loom_and_pct(&both, &fix);
+    let f12 = ViolationKind::UseAfterFree;
+    assert_eq!(expected(&s, &fix), vec![f12]);
+    assert_caught(&s, &fix, EngineKind::Loom, loom_budget(&s), f12);
 }
 
 #[test]
@@ -462,8 +466,8 @@ fn finding_f7_a_parent_tracing_its_child_is_told_twice() {
 }
 
 /// F9 shows as a stopped member wrongly hung up (its parent's wait sees SIGHUP) or, where the
-/// member's own exit then counts itself too, as the final recount's miscount: loom meets the
-/// first, PCT the second; both are the finding's kinds.
+/// member's own exit then counts itself too, as the final recount's miscount (both are the
+/// finding's kinds; tests/job_control.rs shows the second). Loom and PCT meet the first.
 #[test]
 fn finding_f9_a_child_and_its_parent_both_take_its_job_control_count() {
     let s = scenario("fixjobc-vs-child-exit");
@@ -471,7 +475,7 @@ fn finding_f9_a_child_and_its_parent_both_take_its_job_control_count() {
     let kinds = vec![ViolationKind::UnexpectedResult, ViolationKind::JobControl];
     assert_eq!(expected(&s, &seed), kinds);
     assert_caught(&s, &seed, EngineKind::Loom, loom_budget(&s), kinds[0]);
-    assert_caught(&s, &seed, EngineKind::Pct, shuttle_budget(10_000), kinds[1]);
+    assert_caught(&s, &seed, EngineKind::Pct, shuttle_budget(10_000), kinds[0]);
     let v = replay_finding(&s, "F9-fixjobc-counted-twice.schedule");
     assert_eq!(v.kind, ViolationKind::UnexpectedResult);
     assert!(v.message.contains("signaled(1)"), "{v}");

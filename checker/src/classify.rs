@@ -1,4 +1,4 @@
-//! Classifying a violation found on a generated scenario: a recorded finding (F1-F9), a
+//! Classifying a violation found on a generated scenario: a recorded finding (F1-F12), a
 //! scenario that blocks by construction, PCT starving a runnable actor, or unrecorded (a
 //! potential finding). The judgments that depend on state replay the schedule and read the
 //! final kernel state or the trace.
@@ -167,6 +167,29 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
             if shares_sessions(spec) && spec.procs.iter().any(|p| p.stopped) =>
         {
             recorded("F9")
+        }
+        // F10: an LWP that migrated exits while the old cpu's lwkt_switch_return, which reads
+        // TDF_EXITING after clearing TDF_RUNNING, has yet to read it: the read is unordered
+        // with cpu_lwp_exit's write of TDF_EXITING (702), or comes after the free.
+        (ViolationKind::DataRace | ViolationKind::UseAfterFree, "lwkt_switch_return", _)
+        | (ViolationKind::DataRace, "lwp_exit", 702)
+            if all_ops(spec).any(|op| matches!(op, Op::Migrate { .. })) =>
+        {
+            recorded("F10")
+        }
+        // F11: exit1's fixjobc walk (439) blocked for a child's token while a tracer's
+        // PT_ATTACH moved the child, and stepped onto the tracer's p_children.
+        (ViolationKind::DataRace, "exit1", 439)
+            if all_ops(spec).any(|op| matches!(op, Op::Attach { .. })) =>
+        {
+            recorded("F11")
+        }
+        // F12: a scan (sysctl_out_proc) held an exiting LWP after lwp_exit's lwp_lock poll
+        // (the sleep at 653 lets it), and its RB_NEXT stepped from the LWP once freed.
+        (ViolationKind::UseAfterFree, "sysctl_out_proc", _)
+            if all_ops(spec).any(|op| matches!(op, Op::Scan { .. })) =>
+        {
+            recorded("F12")
         }
         // F5: a tracer attached a vfork child, so exit1's wakeup of p_pptr (472) went to the
         // tracer: the vfork parent sleeps on with its hold, the child waits for it in "reap1".

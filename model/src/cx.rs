@@ -305,7 +305,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let k = self.sys.kernel.lock();
         match k.actors[self.me].kind {
             ActorKind::Lwp(l) => Some(k.lwps[l].pid),
-            ActorKind::Reaper(_) => None,
+            ActorKind::Reaper(_) | ActorKind::Idle(_) => None,
         }
     }
 
@@ -331,7 +331,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             };
             let lwp = match a.kind {
                 ActorKind::Lwp(l) => Some((k.lwps[l].pid, k.lwps[l].tid)),
-                ActorKind::Reaper(_) => None,
+                ActorKind::Reaper(_) | ActorKind::Idle(_) => None,
             };
             out.push(Blocked {
                 actor,

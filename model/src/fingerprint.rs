@@ -157,6 +157,7 @@ impl Kernel {
         self.ncpus.hash(h);
         self.deadlwp_list.hash(h);
         self.task_pending.hash(h);
+        self.switch_pending.hash(h);
         self.exit_list.hash(h);
         self.exit_freed.hash(h);
         self.allocs.hash(h);

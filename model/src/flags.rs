@@ -25,6 +25,7 @@ pub const LWP_MP_WEXIT: u64 = 0x0000_0002;
 pub const TDF_RUNNING: u64 = 0x0000_0001;
 pub const TDF_RUNQ: u64 = 0x0000_0002;
 pub const TDF_PREEMPT_LOCK: u64 = 0x0000_0004;
+pub const TDF_MIGRATING: u64 = 0x0000_0020;
 pub const TDF_EXITING: u64 = 0x0000_0400;
 pub const TDF_TSLEEPQ: u64 = 0x0000_0080;
 

@@ -40,6 +40,12 @@ impl<'s, E: Engine> Cx<'s, E> {
         while let Some(np) = cur {
             self.phold(site, np)?;
             self.lwkt_gettoken(site, Tok::Proc(np))?;
+            if self.moved_away(site, p, np)? {
+                self.lwkt_reltoken(site, Tok::Proc(np))?;
+                self.prele(site, np)?;
+                cur = self.k()?.children(me, p, site)?.first().copied();
+                continue;
+            }
             let his = self.k()?.pgrp_of(me, np, site)?;
             let qualifies = match his {
                 Some(h) if h != g => self.k()?.pgrps[&h].session == session,
@@ -59,6 +65,26 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         self.lwkt_reltoken(site, Tok::Pgrp(g))?;
         self.lwkt_reltoken(site, Tok::Proc(p))
+    }
+
+    /// fix:fixjobc-restart: `np->p_pptr != p` once np's token is held (the walk may have
+    /// blocked for it, and a PT_ATTACH moved np to its tracer meanwhile): the walk starts
+    /// over from p's first child. Safe only with fix:fixjobc-once's marking, which keeps a
+    /// child visited twice from being counted twice. The seed goes on from np.
+    fn moved_away(&self, site: &'static Site, p: Pid, np: Pid) -> KR<bool> {
+        // The seed (every variant but fix:fixjobc-restart) goes on from np.
+        if !self.has(Switch::FixjobcRestart) {
+            return Ok(false);
+        }
+        let me = self.me;
+        let mut k = self.k()?;
+        let on = *k.pptr(me, np, site)?;
+        if on == Some(p) {
+            return Ok(false);
+        }
+        let text = format!("pid {np} is no longer pid {p}'s child: the walk starts over");
+        k.record(me, site, What::Text(text));
+        Ok(true)
     }
 
     /// `(hispgrp = p->p_pptr->p_pgrp) != pgrp && hispgrp->pg_session == mysession` (878-879),

@@ -95,6 +95,9 @@ pub struct Lwp {
     pub td_refs: u64,
     pub freed: bool,
     pub td_freed: bool,
+    /// td_migrate_gd: the cpu lwkt_setcpu_self is moving the thread to, until the old cpu's
+    /// lwkt_switch_return sends it there (`lwkt.rs`). `cpu` is its td_gd.
+    pub migrate_gd: Option<u8>,
     /// Once off p_lwp_tree: its successor there at the moment of RB_REMOVE, where the links
     /// RB_REMOVE leaves in the removed node still lead (`remove_lwp`).
     pub stale_next: Option<LwpId>,
@@ -125,6 +128,9 @@ pub enum Run {
 pub enum ActorKind {
     Lwp(LwpId),
     Reaper(u8),
+    /// A cpu's idle thread: what the next thread on that cpu does after a migrating thread
+    /// switched out (`lwkt.rs`).
+    Idle(u8),
 }
 
 pub struct Actor {
@@ -186,6 +192,9 @@ pub struct Kernel {
     pub ncpus: u8,
     pub deadlwp_list: Vec<Vec<LwpId>>,
     pub task_pending: Vec<bool>,
+    /// Per cpu, the threads that switched out there whose lwkt_switch_return the cpu's next
+    /// thread has yet to run (migrations only; `lwkt.rs`).
+    pub switch_pending: Vec<Vec<LwpId>>,
     /// exit_list: (entry, function) in list order; an entry is its kmalloc's number (those
     /// of the scenario's initial callouts count down from u32::MAX).
     pub exit_list: Vec<(u32, u32)>,

@@ -12,6 +12,7 @@ pub mod jobc;
 pub mod kern_exit;
 pub mod kernel;
 pub mod local;
+pub mod lwkt;
 pub mod pgrp;
 pub mod prims;
 pub mod race;

@@ -140,6 +140,9 @@ pub struct RaceCheck {
     toks: HashMap<Tok, (Clock, Clock)>,
     atomics: HashMap<Field, Clock>,
     shadow: HashMap<Data, Shadow>,
+    /// What a thread did before it switched out, for the cpu's next thread, which runs its
+    /// lwkt_switch_return (`lwkt.rs`).
+    switched: HashMap<usize, Clock>,
 }
 
 fn join(a: &mut Clock, b: &Clock) {
@@ -195,6 +198,22 @@ impl RaceCheck {
         join(&mut self.clocks[a], loc);
         if write {
             Self::release(&mut self.clocks, a, loc);
+        }
+    }
+
+    /// Actor `a` switches LWP `l`'s thread out: what it did happens before the switch-return
+    /// that the cpu's next thread runs for it (`switch_return`).
+    pub fn switch_out(&mut self, a: ActorId, l: usize) {
+        self.clock(a);
+        let into = self.switched.entry(l).or_default();
+        Self::release(&mut self.clocks, a, into);
+    }
+
+    /// Actor `a` runs the switch-return of LWP `l`'s thread on the cpu it left.
+    pub fn switch_return(&mut self, a: ActorId, l: usize) {
+        self.clock(a);
+        if let Some(c) = self.switched.get(&l) {
+            join(&mut self.clocks[a], c);
         }
     }
 

@@ -41,6 +41,7 @@ enum Part {
     Actor(ActorId),
     DeadLwps(u8),
     TaskPending(u8),
+    SwitchPending(u8),
     ExitList,
     Allocs,
 }
@@ -114,7 +115,9 @@ pub(crate) fn snapshot(k: &Kernel) -> Snapshot {
     for (l, lwp) in k.lwps.iter().enumerate() {
         put(Part::Word(Field::LwpMpflags(l)), lwp.mpflags);
         put(Part::Word(Field::LwpLock(l)), lwp.lock);
-        put(Part::Word(Field::TdFlags(l)), lwp.td_flags);
+        // td_gd and td_migrate_gd change only with td_flags (a migration's steps).
+        let td = (lwp.td_flags, lwp.cpu, lwp.migrate_gd);
+        put(Part::Word(Field::TdFlags(l)), hash_of(td));
         put(Part::Word(Field::TdMpflags(l)), lwp.td_mpflags);
         put(Part::Word(Field::TdRefs(l)), lwp.td_refs);
         put(Part::Lwp(l, LwpPart::Sigkill), lwp.sigkill as u64);
@@ -135,6 +138,9 @@ pub(crate) fn snapshot(k: &Kernel) -> Snapshot {
     }
     for (c, t) in k.task_pending.iter().enumerate() {
         put(Part::TaskPending(c as u8), *t as u64);
+    }
+    for (c, list) in k.switch_pending.iter().enumerate() {
+        put(Part::SwitchPending(c as u8), hash_of(list));
     }
     put(Part::ExitList, hash_of((&k.exit_list, &k.exit_freed)));
     put(Part::Allocs, k.allocs as u64);
@@ -244,6 +250,7 @@ fn may_change(k: &Kernel, me: ActorId, part: Part, before: &Snapshot) -> bool {
         }
         Part::DeadLwps(c) => owns(Tok::Deadlwp(c)),
         Part::TaskPending(c) => writes(Obj::Ident(Ident::TaskQueue(c))),
+        Part::SwitchPending(c) => writes(Obj::Ident(Ident::Switch(c))),
         Part::ExitList => writes(Obj::ExitList),
         // The only allocation the model counts is at_exit's kmalloc, under the exit list.
         Part::Allocs => writes(Obj::ExitList),

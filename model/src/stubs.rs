@@ -9,10 +9,11 @@ use crate::engine::Engine;
 use crate::ext;
 use crate::flags::*;
 use crate::kernel::*;
-use crate::prims::{interrupt, wake, AOp};
+use crate::prims::{interrupt, wake};
 use crate::race::{Data, Kind};
 use crate::site::Site;
 use crate::trace::*;
+use crate::variant::Switch;
 
 impl<'s, E: Engine> Cx<'s, E> {
     /// trap.c userret / kern_sig.c postsig: where a signalled LWP dies on its way back to
@@ -78,7 +79,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         let g = self.k()?;
         match g.actors[self.me].kind {
             ActorKind::Lwp(l) => Ok((l, g.lwps[l].pid)),
-            ActorKind::Reaper(_) => unreachable!("reaper has no process"),
+            ActorKind::Reaper(_) | ActorKind::Idle(_) => unreachable!("a daemon has no process"),
         }
     }
 
@@ -371,6 +372,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             let old = td.td_flags;
             td.td_flags |= TDF_EXITING;
             let new = td.td_flags;
+            g.race_word(me, site, Field::TdFlags(l), Kind::Write, TDF_EXITING);
             g.record(
                 me,
                 site,
@@ -392,25 +394,15 @@ impl<'s, E: Engine> Cx<'s, E> {
             );
         }
         let f = self.load(site, Field::TdFlags(l))?;
+        // fix:exiting-snapshot takes TDF_EXITING from this read, before TDF_RUNNING clears.
+        let snapshot = self
+            .has(Switch::ExitingSnapshot)
+            .then_some(f & TDF_EXITING != 0);
         self.store(site, Field::TdFlags(l), f & !TDF_RUNNING)?;
-        loop {
-            // Nothing is live at the head of the final handshake (local.rs).
-            self.noreturn(site, ());
-            let m = self.load(site, Field::TdMpflags(l))?;
-            if self
-                .atomic(
-                    site,
-                    Field::TdMpflags(l),
-                    AOp::Cmpset(m, m | TDF_MP_EXITSIG),
-                )?
-                .1
-            {
-                if m & TDF_MP_EXITWAIT != 0 {
-                    self.wakeup(site, Ident::Td(l))?;
-                }
-                return Err(Unwind::ThreadGone);
-            }
-        }
+        // Nothing but the variant's snapshot is live from here on (local.rs).
+        self.noreturn(site, snapshot);
+        self.switch_return_exitsig(site, l, snapshot)?;
+        Err(Unwind::ThreadGone)
     }
 }
 

@@ -33,6 +33,10 @@ pub enum Ident {
     User(LwpId),
     /// The process group's pg_lock (a lockmgr lock, slept on while another holds it).
     PgLock(Pid),
+    /// A migrating thread, descheduled until lwkt_setcpu_remote's IPI reaches its new cpu.
+    Ipi(LwpId),
+    /// The cpu's next thread (its idle thread here), owed a thread's lwkt_switch_return.
+    Switch(u8),
 }
 
 /// A shared word touched by atomics or by plain loads and stores.
@@ -257,6 +261,8 @@ impl fmt::Display for Ident {
             Ident::TaskQueue(c) => write!(f, "taskqueue[cpu{c}]"),
             Ident::User(l) => write!(f, "user-sleep(lwp#{l})"),
             Ident::PgLock(g) => write!(f, "&pg_lock(pgrp {g})"),
+            Ident::Ipi(l) => write!(f, "setcpu-ipi(lwp#{l})"),
+            Ident::Switch(c) => write!(f, "switch-return[cpu{c}]"),
         }
     }
 }

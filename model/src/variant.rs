@@ -76,6 +76,15 @@ pub enum Switch {
     /// fixjobc takes a process's qualification of its group away once: the first of its own
     /// exit and its parent's marks it (P_JOBCGONE) under its p_token (kern_proc.c 877-899).
     FixjobcOnce,
+    /// lwkt_switch_return reads the old thread's TDF_EXITING before it clears TDF_RUNNING
+    /// (lwkt_thread.c, upstream 3a06728ed5).
+    ExitingSnapshot,
+    /// fixjobc's children walk re-checks `np->p_pptr == p` after taking np's token and starts
+    /// over when np moved (kern_proc.c 891-907).
+    FixjobcRestart,
+    /// lwp_exit polls lwp_lock again after dsched_exit_thread and biosched_done (653-654),
+    /// before the LWP leaves p_lwp_tree.
+    LwpExitRepoll,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -371,6 +380,43 @@ pub const VARIANTS: &[VariantInfo] = &[
         functions: &["fixjobc (kern_proc.c)"],
         lines: "kern_exit.c 439; kern_proc.c 877-899",
         switches: &[Switch::FixjobcOnce],
+    },
+    VariantInfo {
+        name: "fix:exiting-snapshot",
+        description: "lwkt_switch_return reads the old thread's TDF_EXITING before it clears TDF_RUNNING, as \
+                      upstream has since 2016. In the 2014 code it reads it after: a thread that migrated \
+                      runs on its new cpu from that instant and may exit there, and the old cpu's \
+                      switch-return then sets TDF_MP_EXITSIG for an exit that is not its own, so lwp_wait \
+                      frees the thread while its own last switch-out still uses it (finding F10)",
+        upstream: "3a06728ed5 (2016-07-23, \"Fix TDF_EXITING bug\")",
+        functions: &["lwkt_switch_return (lwkt_thread.c)"],
+        lines: "kern_exit.c 702 (cpu_lwp_exit), 734-744, 768; lwkt_thread.c 919-960",
+        switches: &[Switch::ExitingSnapshot],
+    },
+    VariantInfo {
+        name: "fix:fixjobc-restart",
+        description: "fixjobc's walk of the exiting process's children re-checks, once it holds a \
+                      child's token, that the child is still its child, and starts over from the first \
+                      child when it is not (with fix:fixjobc-once's marking, so that a child seen twice \
+                      is counted once). In the seed the walk can block for the child's token while \
+                      PT_ATTACH moves the child to its tracer, and then steps along the tracer's \
+                      p_children without the tracer's token (finding F11)",
+        upstream: "none: proposed; the walk is unchanged in the newest revision of the public mirror",
+        functions: &["fixjobc (kern_proc.c)"],
+        lines: "kern_exit.c 439; kern_proc.c 877-907",
+        switches: &[Switch::FixjobcOnce, Switch::FixjobcRestart],
+    },
+    VariantInfo {
+        name: "fix:lwp-exit-repoll",
+        description: "lwp_exit waits for lwp_lock to drain again after dsched_exit_thread and \
+                      biosched_done, which may sleep and release p_token after the poll at 635: a \
+                      ps-like scan (sysctl_out_proc) can LWPHOLD the LWP in that sleep, block in its copyout \
+                      while the LWP leaves p_lwp_tree and goes to the reaper, and step from it with \
+                      RB_NEXT after its LWPRELE let the reaper free it (finding F12)",
+        upstream: "none: proposed; lwp_exit is unchanged in the newest revision of the public mirror",
+        functions: &["lwp_exit"],
+        lines: "635-636, 653-654",
+        switches: &[Switch::LwpExitRepoll],
     },
 ];
 

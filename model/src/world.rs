@@ -40,6 +40,7 @@ pub fn empty_kernel(variant: &Variant) -> Kernel {
         ncpus: 1,
         deadlwp_list: Vec::new(),
         task_pending: Vec::new(),
+        switch_pending: Vec::new(),
         exit_list: Vec::new(),
         exit_freed: Vec::new(),
         alloc_fail: Vec::new(),
@@ -98,10 +99,14 @@ pub(crate) fn all_objects(k: &Kernel) -> Vec<Obj> {
             v.push(Obj::Word(f));
         }
         v.push(Obj::Tok(Tok::Lwp(l)));
-        v.extend([Ident::Lwp(l), Ident::Td(l), Ident::User(l)].map(Obj::Ident));
+        v.extend([Ident::Lwp(l), Ident::Td(l), Ident::User(l), Ident::Ipi(l)].map(Obj::Ident));
     }
     for c in 0..k.ncpus {
-        v.extend([Obj::Tok(Tok::Deadlwp(c)), Obj::Ident(Ident::TaskQueue(c))]);
+        v.extend([
+            Obj::Tok(Tok::Deadlwp(c)),
+            Obj::Ident(Ident::TaskQueue(c)),
+            Obj::Ident(Ident::Switch(c)),
+        ]);
     }
     v
 }

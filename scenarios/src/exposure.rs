@@ -91,6 +91,13 @@ pub const EXPOSURES: &[Exposure] = &[
         scenarios: &["path-two-waiter-lwps"],
         expect: "deadlock",
     },
+    // F6's fix leaves F12 in the scan scenario of F6: the scan's hold comes after lwp_exit's
+    // poll, and its RB_NEXT steps from the freed LWP.
+    Exposure {
+        variant: "fix:extexit-live-lwps",
+        scenarios: &["extexit-lwps-vs-scan"],
+        expect: "use-after-free",
+    },
     Exposure {
         variant: "bug:ppwait-plain-store",
         scenarios: &["vfork-wait"],

@@ -4,7 +4,7 @@
 
 /// One known finding.
 pub struct Finding {
-    /// `F1`..`F9` as in docs/findings.md, or the name of a deliberate behaviour.
+    /// `F1`..`F12` as in docs/findings.md, or the name of a deliberate behaviour.
     pub id: &'static str,
     /// Its title in docs/findings.md's table.
     pub title: &'static str,
@@ -69,6 +69,24 @@ pub const FINDINGS: &[Finding] = &[
             "a child and its parent exiting at once both take the child's job-control count away",
         kinds: &["unexpected-result", "jobc-miscount"],
         fixed_by: &["fix:fixjobc-once"],
+    },
+    Finding {
+        id: "F10",
+        title: "a migration's lwkt_switch_return reads TDF_EXITING of a thread that runs elsewhere",
+        kinds: &["use-after-free", "data-race"],
+        fixed_by: &["fix:exiting-snapshot"],
+    },
+    Finding {
+        id: "F11",
+        title: "fixjobc's walk follows a child that PT_ATTACH moved onto its tracer's list",
+        kinds: &["data-race"],
+        fixed_by: &["fix:fixjobc-restart"],
+    },
+    Finding {
+        id: "F12",
+        title: "a scan holds an exiting LWP after lwp_exit's poll and steps from it once freed",
+        kinds: &["use-after-free"],
+        fixed_by: &["fix:lwp-exit-repoll"],
     },
     Finding {
         id: "init-panic",

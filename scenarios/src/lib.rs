@@ -8,6 +8,7 @@ pub use crate::spec::Spec;
 use std::fmt;
 pub use validate::validate;
 
+pub mod actors;
 pub mod checks;
 pub mod exposure;
 pub mod findings;

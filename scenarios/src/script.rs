@@ -34,6 +34,7 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
         } => wait4(cx, pid, options, rusage, expect),
         Op::Kill { pid, sig } => kill(cx, pid, sig),
         Op::Exec => exec(cx),
+        Op::Migrate { cpu } => cx.lwkt_migratecpu(*cpu),
         Op::AtExit {
             callback,
             expect_errno,

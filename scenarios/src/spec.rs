@@ -173,6 +173,11 @@ pub enum Op {
         sig: Signal,
     },
     Exec,
+    /// usched_set(USCHED_SET_CPU, cpu): the LWP moves to `cpu` (lwkt_migratecpu); the cpu it
+    /// leaves runs an idle thread that finishes the switch.
+    Migrate {
+        cpu: u8,
+    },
     AtExit {
         callback: u32,
         #[serde(default)]
@@ -456,29 +461,5 @@ impl StatusExpect {
             StatusExpect::One(s) => s == got,
             StatusExpect::AnyOf(v) => v.iter().any(|s| s == got),
         }
-    }
-}
-
-impl Spec {
-    /// Engine threads the scenario needs besides the harness: one per scripted LWP, init if
-    /// it waits, one reaper per reaper cpu.
-    pub fn actor_count(&self) -> usize {
-        let lwps: usize = self.procs.iter().map(|p| p.lwps.len()).sum();
-        lwps + self.init_waits as usize + self.reaper_cpus().len()
-    }
-
-    pub fn reaper_cpus(&self) -> Vec<u8> {
-        if let Some(r) = &self.reapers {
-            return r.clone();
-        }
-        let mut cpus: Vec<u8> = self
-            .procs
-            .iter()
-            .filter(|p| p.lwps.len() > 1)
-            .flat_map(|p| p.lwps.iter().map(|l| l.cpu))
-            .collect();
-        cpus.sort_unstable();
-        cpus.dedup();
-        cpus
     }
 }

@@ -32,6 +32,16 @@ pub fn validate(spec: &Spec) -> Result<(), Invalid> {
             }
             for op in &l.script {
                 check_op(&procs, p, op)?;
+                if let Op::Migrate { cpu } = op {
+                    if *cpu >= spec.ncpus.max(1) {
+                        let n = vec!["\"migrate\"".to_string()];
+                        let msg = format!(
+                            "pid {} migrates to cpu {cpu}, but ncpus = {}",
+                            p.pid, spec.ncpus
+                        );
+                        return Err((n, msg));
+                    }
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ use kexit_model::flags::*;
 use kexit_model::kern_exit::exit::INITPID;
 use kexit_model::kern_exit::misc::deadlwp_init;
 use kexit_model::kernel::*;
+use kexit_model::lwkt::run_idle;
 use kexit_model::trace::*;
 use kexit_model::variant::Variant;
 use kexit_model::world::{
@@ -22,6 +23,7 @@ pub enum Body {
     Script(LwpId, Vec<Op>),
     Init(LwpId),
     Reaper(u8),
+    Idle(u8),
 }
 
 pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
@@ -60,6 +62,15 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
         ));
         bodies.push(Body::Reaper(cpu));
     }
+    for cpu in spec.idle_cpus() {
+        let label = format!("idle cpu{cpu}");
+        k.actors.push(new_actor(
+            ActorKind::Idle(cpu),
+            label,
+            vec![Ident::Switch(cpu)],
+        ));
+        bodies.push(Body::Idle(cpu));
+    }
     (k, bodies)
 }
 
@@ -96,6 +107,7 @@ fn add_lwps(k: &mut Kernel, bodies: &mut Vec<Body>, ps: &ProcSpec, init_actor: b
             td_refs: 0,
             freed: false,
             td_freed: false,
+            migrate_gd: None,
             stale_next: None,
         });
         tree.push(l);
@@ -239,6 +251,7 @@ pub fn execute_keeping_kernel<E: Engine>(
                 Body::Script(l, ops) => Box::new(move |cx| run_script(cx, l, &ops)),
                 Body::Init(l) => Box::new(move |cx| run_init(cx, l)),
                 Body::Reaper(cpu) => Box::new(move |cx| run_reaper(cx, cpu)),
+                Body::Idle(cpu) => Box::new(move |cx| run_idle(cx, cpu)),
             }
         })
         .collect();

@@ -1,5 +1,7 @@
-//! Helpers of the race-regression suite (tests/race_regression.rs): run a scenario on an
+//! Helpers of the race-regression suite (tests/race_regression.rs, tests/migration.rs): run a scenario on an
 //! engine, and assert that a variant passes or is caught with a schedule that replays.
+// Each test file that includes this uses some of the helpers.
+#![allow(dead_code)]
 
 use kexit_checker::engine::{self, Budget, EngineKind, RunResult};
 use kexit_checker::outcome::{verdict, Verdict};
@@ -105,17 +107,34 @@ pub fn assert_caught(
 /// 10,000 executions at most), each with the declared kind; the seed passes the scenario on
 /// loom at the same bound.
 pub fn caught_on_loom_and_pct(scenario_name: &str, variant_name: &str, pct_seed: u64) {
+    let budget = Budget {
+        seed: pct_seed,
+        ..shuttle_budget(10_000)
+    };
+    caught_on_loom_and_pct_within(scenario_name, variant_name, budget);
+}
+
+/// `caught_on_loom_and_pct` with PCT's budget given (a rare interleaving needs more).
+pub fn caught_on_loom_and_pct_within(scenario_name: &str, variant_name: &str, budget: Budget) {
     let s = scenario(scenario_name);
     let v = variant(variant_name);
     let declared = kexit_scenarios::exposure::exposure(variant_name).map_or("", |e| e.expect);
     let kind = ViolationKind::from_slug(declared).expect("declared kind");
     let loom = assert_caught(&s, &v, EngineKind::Loom, loom_budget(&s), kind);
-    let budget = Budget {
-        seed: pct_seed,
-        ..shuttle_budget(10_000)
-    };
     let pct = assert_caught(&s, &v, EngineKind::Pct, budget, kind);
     let seed = go(&s, &Variant::default(), EngineKind::Loom, loom_budget(&s));
     assert!(verdict(&seed, &expected(&s, &Variant::default())).ok());
     println!("{variant_name} on {scenario_name}: loom after {loom} executions, pct after {pct}");
+}
+
+/// The violation a schedule file of docs/findings replays to on the seed.
+pub fn replay_finding(s: &kexit_scenarios::Scenario, schedule: &str) -> kexit_model::Violation {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/findings")
+        .join(schedule);
+    let f = kexit_checker::schedule::ScheduleFile::load(&file).expect("schedule in docs");
+    let steps = kexit_checker::schedule::decode(&f.schedule).expect("schedule");
+    kexit_checker::engine::replay(&s.spec, &Variant::default(), &steps)
+        .violation
+        .expect("the schedule replays to its violation")
 }

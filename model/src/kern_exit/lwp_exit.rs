@@ -42,17 +42,18 @@ impl<'s, E: Engine> Cx<'s, E> {
         )?;
         // Taking the LWP's knotes off their queues may sleep, which releases p_token.
         self.may_block(at!(621, "kqueue_terminate"))?;
-        let poll = at!(635, "lwp_lock");
-        self.scoped_loop(poll, || match self.load(poll, Field::LwpLock(lp))? {
-            0 => Ok(Some(())),
-            _ => self
-                .tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)
-                .map(|_| None),
-        })?;
+        self.wait_for_lwp_holders(lp)?;
         self.noreturn(at!(635, "lwp_lock"), (masterexit, waddr));
         // bug:lwp-no-proc-hold drops this PHOLD.
         if !self.has(Switch::LwpNoProcHold) {
             self.phold(at!(646, "PHOLD"), p)?;
+        }
+        // The disk scheduler's per-thread teardown may sleep (dsched_thread_ctx_destroy's
+        // lockmgr), which lets a scan LWPHOLD this LWP again after the poll at 635 (F12).
+        self.may_block(at!(653, "dsched_exit_thread"))?;
+        // fix:lwp-exit-repoll waits out such holders again before the LWP leaves the tree.
+        if self.has(Switch::LwpExitRepoll) {
+            self.wait_for_lwp_holders(lp)?;
         }
         let dowake;
         // 656-666: every LWP but the master's goes to the per-cpu reaper; the master's stays on
@@ -134,5 +135,18 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.wakeup(at!(700, "wakeup"), Ident::Proc(w))?;
         }
         self.cpu_lwp_exit(at!(702, "cpu_lwp_exit"), lp)
+    }
+
+    /// 635-636: nobody wakes the exiting LWP when the last LWPHOLD goes, so it polls
+    /// `lwp_lock` with one-tick sleeps (each releases p_token).
+    fn wait_for_lwp_holders(&self, lp: LwpId) -> KR<()> {
+        const F: &str = "lwp_exit";
+        let poll = at!(635, "lwp_lock");
+        self.scoped_loop(poll, || match self.load(poll, Field::LwpLock(lp))? {
+            0 => Ok(Some(())),
+            _ => self
+                .tsleep(at!(636, "tsleep"), Ident::Lwp(lp), 0, "lwpexit", true)
+                .map(|_| None),
+        })
     }
 }

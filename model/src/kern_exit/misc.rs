@@ -293,6 +293,7 @@ pub fn deadlwp_init(k: &mut Kernel) {
     ];
     k.deadlwp_list = vec![Vec::new(); k.ncpus as usize];
     k.task_pending = vec![false; k.ncpus as usize];
+    k.switch_pending = vec![Vec::new(); k.ncpus as usize];
     for s in sites {
         k.cover(s);
     }

@@ -132,6 +132,8 @@ impl<'s, E: Engine> Cx<'s, E> {
         } = *v;
         let zt = keeps as u64;
         self.proc_remove_zombie(at!(990, "proc_remove_zombie"), p)?;
+        // Tearing down the user mappings (vm_map, pmap) may sleep.
+        self.may_block(at!(991, "proc_userunmap"))?;
         self.lwkt_reltoken(at!(992, "lwkt_reltoken"), Tok::Proc(p))?;
         self.leavepgrp(at!(993, "leavepgrp"), p)?;
         self.k()?.proc(me, p, at!(995, "p_xstat"))?.xstat = 0;
