@@ -31,6 +31,7 @@ fn kernel(actors: usize) -> Kernel {
         description: String::new(),
         ncpus: 1,
         init_waits: false,
+        shared_cpus: false,
         reapers: Some(vec![]),
         procs,
         alloc_fail: vec![],

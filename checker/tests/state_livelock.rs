@@ -14,6 +14,7 @@ fn decide(dfs: &mut Dfs, fp: u128, enabled: &[ActorId]) -> Choice {
         fp: Some(fp),
         enabled,
         next: &next,
+        race: false,
     })
 }
 

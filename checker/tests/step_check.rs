@@ -21,6 +21,7 @@ fn run(body: Body) -> Outcome {
         description: String::new(),
         ncpus: 1,
         init_waits: false,
+        shared_cpus: false,
         reapers: Some(vec![]),
         procs: vec![ProcSpec {
             pid: 2,

@@ -349,7 +349,19 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.replay_ended();
             return;
         }
-        let mut g = self.acquire();
+        // A cpu is let go by a step of its own (the thread's last switch-out), unless the
+        // execution is being abandoned: then nothing runs on it any more.
+        let cpu = {
+            let k = self.sys.kernel.lock();
+            k.cpu_held(self.me).filter(|_| !k.sched.abort)
+        };
+        let mut g = match cpu {
+            None => self.acquire(),
+            Some(c) => match self.sp(&[Obj::Tok(Tok::Cpu(c))]) {
+                Ok(g) => g,
+                Err(_) => return,
+            },
+        };
         g.actors[self.me].run = Run::Finished;
         g.actors[self.me].wchan = None;
         Self::release_all(&mut g, self.me);

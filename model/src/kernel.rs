@@ -294,6 +294,19 @@ impl Kernel {
         Ok(&mut self.lwps[l])
     }
 
+    /// The cpu `me` runs on, in a scenario whose actors share cpus (held or to take back).
+    pub fn cpu_of(&self, me: ActorId) -> Option<u8> {
+        self.actors[me].toks.iter().find_map(|(t, _, _)| match t {
+            Tok::Cpu(c) => Some(*c),
+            _ => None,
+        })
+    }
+
+    /// The cpu `me` holds now (it is running on a shared cpu).
+    pub fn cpu_held(&self, me: ActorId) -> Option<u8> {
+        self.cpu_of(me).filter(|_| self.actors[me].toks_live)
+    }
+
     pub fn holds(&self, me: ActorId, t: Tok) -> bool {
         let a = &self.actors[me];
         a.toks_live && a.toks.iter().any(|(x, _, _)| *x == t)

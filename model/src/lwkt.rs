@@ -14,6 +14,13 @@
 //! stays on its cpu, whose next thread clears TDF_RUNNING and finds TDF_EXITING clear before
 //! anything else can touch the thread, and nothing in the lifecycle reads TDF_RUNNING of a
 //! thread that has not exited (docs/model.md).
+//!
+//! Shared cpus (`share_cpus`, a scenario's `shared_cpus = true`): the actors of one cpu take
+//! turns as LWKT threads do. A thread in the kernel runs until it blocks (a sleep, a contended
+//! token, a call that may sleep) and may be switched at its return to user mode (the user
+//! scheduler); the model makes the cpu a token (`Tok::Cpu`) that its running thread holds,
+//! loses when it blocks and takes back before it runs again. Without it every actor behaves
+//! as if it had a cpu of its own.
 
 use crate::cx::Cx;
 use crate::engine::Engine;
@@ -27,6 +34,37 @@ use crate::trace::*;
 use crate::variant::Switch;
 
 impl<E: Engine> Cx<'_, E> {
+    /// An actor on a shared cpu starts by waiting for the cpu (until its thread blocks). A step
+    /// on the cpu's token: the actors waiting for one cpu race for it, and a reduction must
+    /// see that (an actor's steps before its first point count as touching nothing).
+    pub fn wait_for_cpu(&self) -> KR<()> {
+        let cpu = self.own_cpu().expect("waits for a shared cpu");
+        let g = self.sp(&[Obj::Tok(Tok::Cpu(cpu))])?;
+        drop(self.block(g, ext!("lwkt_thread.c", "lwkt_switch"))?);
+        Ok(())
+    }
+
+    /// The shared cpu the running actor runs on, if its scenario shares cpus. Its own state
+    /// (only its own steps change it while it runs), read without a step of the engine's: a
+    /// silent kernel access is a step of a replayed schedule, and a scenario with a cpu per
+    /// actor must replay the schedules it always did.
+    fn own_cpu(&self) -> Option<u8> {
+        self.sys.kernel.lock().cpu_of(self.me)
+    }
+
+    /// At the return to user mode the user scheduler may switch the cpu to another thread
+    /// (lwkt_switch at userret): on a shared cpu the thread lets it go and takes it back, in
+    /// two steps with a scheduling point between them, as a call that may sleep does.
+    pub(crate) fn usched_switch(&self) -> KR<()> {
+        if self.own_cpu().is_none() {
+            return Ok(());
+        }
+        // A scope of its own: the userret step before it may change nothing the fingerprint
+        // sees, and the switch must not look like that step to the state engine.
+        let site = ext!("trap.c", "userret lwkt_switch");
+        self.scope(site, (), || self.may_block(site))
+    }
+
     /// usched_set(USCHED_SET_CPU, cpu) (kern_usched.c 250-253): lwkt_migratecpu(cpu), which
     /// is lwkt_setcpu_self (lwkt_thread.c 1556-1588); nothing when already there.
     pub fn lwkt_migratecpu(&self, cpu: u8) -> KR<()> {
@@ -37,11 +75,15 @@ impl<E: Engine> Cx<'_, E> {
             return Ok(());
         }
         let site = ext!("lwkt_thread.c", "lwkt_setcpu_self");
-        let objs = [
+        let mut objs = vec![
             Obj::Word(Field::TdFlags(l)),
             Obj::Ident(Ident::Ipi(l)),
             Obj::Ident(Ident::Switch(from)),
         ];
+        let shared = self.own_cpu().is_some();
+        if shared {
+            objs.push(Obj::Tok(Tok::Cpu(from)));
+        }
         let mut g = self.sp(&objs)?;
         // In one critical section: TDF_MIGRATING, off the run queue, td_migrate_gd, and the
         // switch away, after which the old cpu's next thread owes it lwkt_switch_return.
@@ -67,17 +109,26 @@ impl<E: Engine> Cx<'_, E> {
         a.wpcatch = false;
         a.wmesg = "migrate";
         a.run = Run::Sleeping;
-        Self::release_all(&mut g, me);
+        let lost = Self::release_all(&mut g, me);
+        if !lost.is_empty() {
+            g.record(me, site, What::TokLostByBlocking(lost));
+        }
+        // Off cpu `from` for good: the IPI hands the thread to `cpu`.
+        g.actors[me].toks.retain(|(t, _, _)| *t != Tok::Cpu(from));
         drop(self.block(g, site)?);
-        self.lwkt_setcpu_remote(l, cpu)
+        self.lwkt_setcpu_remote(l, cpu, shared)
     }
 
     /// lwkt_setcpu_remote (lwkt_thread.c 1609-1620), the IPI the old cpu's switch-return
     /// sent, then the new cpu's lwkt_switch picking the thread (890).
-    fn lwkt_setcpu_remote(&self, l: LwpId, cpu: u8) -> KR<()> {
+    fn lwkt_setcpu_remote(&self, l: LwpId, cpu: u8, shared: bool) -> KR<()> {
         let me = self.me;
         let site = ext!("lwkt_thread.c", "lwkt_setcpu_remote");
-        let mut g = self.sp(&[Obj::Word(Field::TdFlags(l))])?;
+        let mut objs = vec![Obj::Word(Field::TdFlags(l))];
+        if shared {
+            objs.push(Obj::Tok(Tok::Cpu(cpu)));
+        }
+        let mut g = self.sp(&objs)?;
         let td = g.td(me, l, site)?;
         let (old, gd) = (td.td_flags, td.migrate_gd);
         let what = "(td->td_flags & (TDF_RUNNING|TDF_PREEMPT_LOCK)) == 0";
@@ -99,6 +150,13 @@ impl<E: Engine> Cx<'_, E> {
         g.record(me, site, What::Store { field, old, new });
         let text = format!("on cpu{cpu}: td_gd set, TDF_MIGRATING cleared, running");
         g.record(me, site, What::Text(text));
+        if shared {
+            // Enqueued on `cpu`: it runs there once that cpu's thread lets it.
+            g.actors[me].toks.push((Tok::Cpu(cpu), 1, false));
+            g.actors[me].toks_live = false;
+            g.actors[me].run = Run::TokenWait;
+            drop(self.block(g, site)?);
+        }
         Ok(())
     }
 
@@ -217,5 +275,21 @@ pub fn run_idle<E: Engine>(cx: &Cx<'_, E>, cpu: u8) -> KR<()> {
                 cx.tsleep(site, Ident::Switch(cpu), PINTERLOCKED, "idle", false)?;
             }
         }
+    }
+}
+
+/// Makes the actors of each cpu share it: each one's cpu is a token it must hold to run, and
+/// all start waiting for it (`Cx::wait_for_cpu`), so any of them may be the first to run.
+pub fn share_cpus(k: &mut Kernel) {
+    for a in 0..k.actors.len() {
+        let cpu = match k.actors[a].kind {
+            ActorKind::Lwp(l) => k.lwps[l].cpu,
+            ActorKind::Reaper(c) | ActorKind::Idle(c) => c,
+        };
+        let t = Tok::Cpu(cpu);
+        k.actors[a].toks.push((t, 1, false));
+        k.tokens.entry(t).or_default();
+        k.actors[a].toks_live = false;
+        k.actors[a].run = Run::TokenWait;
     }
 }

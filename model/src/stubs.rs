@@ -71,7 +71,7 @@ impl<'s, E: Engine> Cx<'s, E> {
             let status = if core { sig | WCOREFLAG } else { sig };
             return self.exit1(w_exitcode(0, status));
         }
-        Ok(())
+        self.usched_switch()
     }
 
     /// The LWP and process of the running actor (curthread->td_lwp, curproc).

@@ -18,6 +18,9 @@ pub enum Tok {
     ProcList,
     /// pg_token of the process group with this id.
     Pgrp(Pid),
+    /// A cpu, in a scenario whose actors share cpus (`lwkt.rs`): held by the thread running
+    /// on it, lost when that thread blocks and taken back before it runs again, as a token.
+    Cpu(u8),
 }
 
 /// A sleep/wakeup identifier (the address the kernel sleeps on).
@@ -246,6 +249,7 @@ impl fmt::Display for Tok {
             Tok::Deadlwp(c) => write!(f, "deadlwp_token[cpu{c}]"),
             Tok::ProcList => write!(f, "proc_token"),
             Tok::Pgrp(g) => write!(f, "pg_token(pgrp {g})"),
+            Tok::Cpu(c) => write!(f, "cpu{c}"),
         }
     }
 }

@@ -101,7 +101,11 @@ pub(crate) fn all_objects(k: &Kernel) -> Vec<Obj> {
         v.push(Obj::Tok(Tok::Lwp(l)));
         v.extend([Ident::Lwp(l), Ident::Td(l), Ident::User(l), Ident::Ipi(l)].map(Obj::Ident));
     }
+    let shared = (0..k.actors.len()).any(|a| k.cpu_of(a).is_some());
     for c in 0..k.ncpus {
+        if shared {
+            v.push(Obj::Tok(Tok::Cpu(c)));
+        }
         v.extend([
             Obj::Tok(Tok::Deadlwp(c)),
             Obj::Ident(Ident::TaskQueue(c)),
@@ -185,7 +189,13 @@ pub fn run_bodies<E: Engine>(
 fn run_actor<E: Engine>(sys: &Sys<E>, me: ActorId, body: ActorBody<E>) {
     sys.threads.lock()[me] = Some(sys.engine.current(me));
     let cx = Cx { sys, me };
-    let r = body(&cx);
+    // On a shared cpu every actor starts by waiting for its cpu (any of them may run first).
+    let waiting = sys.kernel.lock().actors[me].run != Run::Running;
+    let r = if waiting {
+        cx.wait_for_cpu().and_then(|()| body(&cx))
+    } else {
+        body(&cx)
+    };
     debug_assert!(r.is_err(), "actor bodies end by unwinding");
     cx.finish();
 }

@@ -14,6 +14,10 @@ pub struct Spec {
     /// Run init (pid 1) as an actor that reaps whatever is reparented to it.
     #[serde(default)]
     pub init_waits: bool,
+    /// The actors of one cpu take turns as LWKT threads do (one runs until it blocks or
+    /// returns to user mode); by default every actor runs as if on a cpu of its own.
+    #[serde(default)]
+    pub shared_cpus: bool,
     /// Cpus that run a reaper thread; default: the cpus of every multi-LWP process.
     #[serde(default)]
     pub reapers: Option<Vec<u8>>,

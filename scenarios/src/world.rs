@@ -12,7 +12,7 @@ use kexit_model::flags::*;
 use kexit_model::kern_exit::exit::INITPID;
 use kexit_model::kern_exit::misc::deadlwp_init;
 use kexit_model::kernel::*;
-use kexit_model::lwkt::run_idle;
+use kexit_model::lwkt::{run_idle, share_cpus};
 use kexit_model::trace::*;
 use kexit_model::variant::Variant;
 use kexit_model::world::{
@@ -70,6 +70,9 @@ pub fn build(spec: &Spec, variant: &Variant) -> (Kernel, Vec<Body>) {
             vec![Ident::Switch(cpu)],
         ));
         bodies.push(Body::Idle(cpu));
+    }
+    if spec.shared_cpus {
+        share_cpus(&mut k);
     }
     (k, bodies)
 }

@@ -183,6 +183,7 @@ mod tests {
                     fp: Some(fp),
                     enabled: &enabled,
                     next: &next,
+                    race: false,
                 }) {
                     Choice::Run(a) => done[a] += 1,
                     Choice::Cut => break,

@@ -12,6 +12,7 @@ pub use super::por::foot::Footprint;
 use super::por::Mode;
 use kexit_model::engine::{Access, ActorId, Engine, Obj};
 use kexit_model::kernel::{Kernel, Run};
+use kexit_model::ViolationKind;
 use parking_lot::Mutex;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::hash::Hasher;
@@ -35,6 +36,11 @@ pub struct Decision<'a> {
     /// The footprint of each enabled actor's next step (same order), when the chooser wants
     /// them (`Chooser::wants_footprints`); else empty.
     pub next: &'a [Footprint],
+    /// A data race has been reported in this execution. The race check's clocks record the
+    /// path, not the state, so whether a step raises one can depend on how the state was
+    /// reached (docs/model.md, deviation 10): the audit does not hold such a step to the
+    /// fingerprint.
+    pub race: bool,
 }
 
 /// The search strategy behind the scheduler (DFS with a visited set, the audit's random
@@ -313,6 +319,14 @@ impl Link {
         (fp, enabled, next)
     }
 
+    fn race_reported(&self) -> bool {
+        let k = self.kernel.as_ref().expect("attached").lock();
+        k.rec
+            .violation
+            .as_ref()
+            .is_some_and(|v| v.kind == ViolationKind::DataRace)
+    }
+
     /// The footprint of enabled actor `a`'s next step.
     fn footprint(&self, k: &Kernel, a: ActorId) -> Footprint {
         if self.at_point[a] {
@@ -388,10 +402,12 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
             self.chooser.wants_fingerprint(),
             self.chooser.wants_footprints(),
         );
+        let race = l.race_reported();
         let d = Decision {
             fp,
             enabled: &enabled,
             next: &next,
+            race,
         };
         let choice = self.chooser.choose(&d);
         let foot = match choice {
