@@ -106,7 +106,7 @@ fn findings_schedules_classify_as_recorded() {
         );
         n += 1;
     }
-    assert_eq!(n, 14);
+    assert_eq!(n, 15);
 }
 
 /// Each schedule in `dir` (under the repository root) replayed on the scenario it names by

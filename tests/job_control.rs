@@ -134,3 +134,30 @@ fn finding_f11_fixjobc_walks_onto_the_tracers_list_and_the_restart_fixes_it() {
     let v = regression::replay_finding(&s, "F11-fixjobc-walks-tracer-list.schedule");
     assert_eq!(v.kind, ViolationKind::DataRace, "{v}");
 }
+
+/// F11 with another mover, found by the fuzzer: a child of a P_NOCLDWAIT process reparents
+/// itself to init in its own exit1 (553-554) while its exiting parent's fixjobc waits for its
+/// token; the walk then steps along init's p_children. Loom at the scenario's bound and PCT
+/// catch it, its schedule replays, and the restart fixes it (loom exhaustive at that bound).
+#[test]
+fn finding_f11_also_when_a_nocldwait_child_moves_itself_to_init() {
+    let run = |variant: &str, engine: EngineKind| {
+        Check::scenario("fixjobc-vs-nocldwait-exit")
+            .variant(variant)
+            .engine(engine)
+            .iterations(10_000)
+            .run()
+            .expect("a catalogue scenario")
+    };
+    for engine in [EngineKind::Loom, EngineKind::Pct] {
+        let r = run("seed", engine);
+        let v = r.violation.as_ref().expect("the walk's race");
+        assert_eq!(v.kind, ViolationKind::DataRace, "{}", r.summary());
+        assert!(v.message.contains("p_token(pid 1)"), "{v}");
+        let fixed = run("fix:fixjobc-restart", engine);
+        assert!(fixed.ok(), "{:?}: {}", engine, fixed.summary());
+    }
+    let s = regression::scenario("fixjobc-vs-nocldwait-exit");
+    let v = regression::replay_finding(&s, "F11-fixjobc-walks-init-list.schedule");
+    assert_eq!(v.kind, ViolationKind::DataRace, "{v}");
+}

@@ -8,7 +8,7 @@ use kexit_checker::engine::state::compare::{loom_finals, state_finals};
 use kexit_checker::engine::Budget;
 use kexit_model::Variant;
 
-/// A catalogue scenario with every actor on cpu 0, sharing it.
+/// A catalogue scenario whose actors share their cpus (cpu 0 for all, in most).
 fn on_one_shared_cpu(name: &str) -> kexit_scenarios::Spec {
     let mut spec = kexit_scenarios::by_name(name).expect("catalogue").spec;
     spec.shared_cpus = true;
@@ -77,5 +77,39 @@ fn one_shared_cpu_leaves_fewer_interleavings_and_a_complete_fingerprint() {
         let r = audit(&spec, &seed, &budget).expect("audit runs");
         assert!(r.disagreement.is_none(), "{name}: {:?}", r.disagreement);
         assert!(r.model_error.is_none(), "{name}: {:?}", r.model_error);
+    }
+}
+
+/// Violations found on shared cpus, by the state engine and by PCT, replay step for step
+/// (the replay engine takes a turn for every acquisition: a thread's last switch-out on a
+/// shared cpu must be exactly one).
+#[test]
+fn violations_on_shared_cpus_replay_exactly() {
+    use kexit_checker::engine::{self, EngineKind};
+    let seed = Variant::default();
+    // F10 on two shared cpus, F5 (a deadlock) and an extexit deadlock on one.
+    for name in [
+        "migrate-exit-vs-wait",
+        "vfork-child-attached",
+        "path-extexit-lwp-both",
+    ] {
+        let spec = on_one_shared_cpu(name);
+        for kind in [EngineKind::State, EngineKind::Pct] {
+            let budget = Budget {
+                iterations: 10_000,
+                ..Budget::default()
+            };
+            let r = engine::run(&spec, &seed, kind, &budget, &|_| {});
+            let found = r
+                .found
+                .unwrap_or_else(|| panic!("{name}: {kind:?} finds the violation"));
+            let again = engine::replay(&spec, &seed, &found.outcome.schedule);
+            assert_eq!(
+                again.violation.map(|v| v.to_string()),
+                found.outcome.violation.map(|v| v.to_string()),
+                "{name}: {kind:?}'s schedule replays to its violation"
+            );
+            assert_eq!(again.schedule, found.outcome.schedule, "{name}: {kind:?}");
+        }
     }
 }

@@ -177,10 +177,20 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         {
             recorded("F10")
         }
-        // F11: exit1's fixjobc walk (439) blocked for a child's token while a tracer's
-        // PT_ATTACH moved the child, and stepped onto the tracer's p_children.
+        // F11: exit1's fixjobc walk (439) blocked for a child's token while the child was
+        // moved, and stepped onto its new parent's p_children: a tracer's PT_ATTACH moved
+        // it, or its own exit1 moved it to init (553-554: the parent wants no zombies).
         (ViolationKind::DataRace, "exit1", 439)
-            if all_ops(spec).any(|op| matches!(op, Op::Attach { .. })) =>
+            if all_ops(spec).any(|op| matches!(op, Op::Attach { .. }))
+                || spec.procs.iter().any(|p| p.nocldwait || p.cldsigign)
+                || all_ops(spec).any(|op| {
+                    matches!(
+                        op,
+                        Op::Sigchld {
+                            action: SigchldAction::Ignore
+                        }
+                    )
+                }) =>
         {
             recorded("F11")
         }

@@ -345,18 +345,22 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// Called once by an actor whose code has ended.
     pub(crate) fn finish(&self) {
-        if !self.sys.engine.silent(self.me) {
-            self.replay_ended();
-            return;
-        }
         // A cpu is let go by a step of its own (the thread's last switch-out), unless the
-        // execution is being abandoned: then nothing runs on it any more.
+        // execution is being abandoned: then nothing runs on it any more. Read without a
+        // step: the actor's own state.
         let cpu = {
             let k = self.sys.kernel.lock();
             k.cpu_held(self.me).filter(|_| !k.sched.abort)
         };
+        // One turn of the engine's either way: a silent acquisition or the point.
         let mut g = match cpu {
-            None => self.acquire(),
+            None => {
+                if !self.sys.engine.silent(self.me) {
+                    self.replay_ended();
+                    return;
+                }
+                self.acquire()
+            }
             Some(c) => match self.sp(&[Obj::Tok(Tok::Cpu(c))]) {
                 Ok(g) => g,
                 Err(_) => return,
