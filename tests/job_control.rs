@@ -136,7 +136,7 @@ fn finding_f11_fixjobc_walks_onto_the_tracers_list_and_the_restart_fixes_it() {
 }
 
 /// F11 with another mover, found by the fuzzer: a child of a P_NOCLDWAIT process reparents
-/// itself to init in its own exit1 (553-554) while its exiting parent's fixjobc waits for its
+/// itself to init in its own exit1 (549-550) while its exiting parent's fixjobc waits for its
 /// token; the walk then steps along init's p_children. Loom at the scenario's bound and PCT
 /// catch it, its schedule replays, and the restart fixes it (loom exhaustive at that bound).
 #[test]

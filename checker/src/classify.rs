@@ -75,6 +75,12 @@ fn ignores_sigchld(p: &ProcSpec) -> bool {
     })
 }
 
+/// The process wants no zombies (PS_NOCLDWAIT, or SIGCHLD set to SIG_IGN): its exiting
+/// children are moved to init (exit1 549-550).
+fn wants_no_zombies(p: &ProcSpec) -> bool {
+    p.nocldwait || p.cldsigign || ignores_sigchld(p)
+}
+
 /// Some group shares its session with another group (so a parent can qualify it).
 fn shares_sessions(spec: &Spec) -> bool {
     spec.procs.iter().any(|p| p.session_id() != p.group())
@@ -107,9 +113,7 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         (ViolationKind::Kkassert, "kern_wait", 918)
         | (ViolationKind::DataRace, "kern_wait", 990)
             if spec.procs.iter().any(|p| {
-                (p.nocldwait || p.cldsigign || ignores_sigchld(p))
-                    && has_children(spec, p)
-                    && waits(spec, p.pid).next().is_some()
+                wants_no_zombies(p) && has_children(spec, p) && waits(spec, p.pid).next().is_some()
             }) =>
         {
             recorded("F2")
@@ -179,18 +183,10 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         }
         // F11: exit1's fixjobc walk (439) blocked for a child's token while the child was
         // moved, and stepped onto its new parent's p_children: a tracer's PT_ATTACH moved
-        // it, or its own exit1 moved it to init (553-554: the parent wants no zombies).
+        // it, or its own exit1 moved it to init (549-550: the parent wants no zombies).
         (ViolationKind::DataRace, "exit1", 439)
             if all_ops(spec).any(|op| matches!(op, Op::Attach { .. }))
-                || spec.procs.iter().any(|p| p.nocldwait || p.cldsigign)
-                || all_ops(spec).any(|op| {
-                    matches!(
-                        op,
-                        Op::Sigchld {
-                            action: SigchldAction::Ignore
-                        }
-                    )
-                }) =>
+                || spec.procs.iter().any(wants_no_zombies) =>
         {
             recorded("F11")
         }

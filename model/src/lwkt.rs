@@ -34,11 +34,14 @@ use crate::trace::*;
 use crate::variant::Switch;
 
 impl<E: Engine> Cx<'_, E> {
-    /// An actor on a shared cpu starts by waiting for the cpu (until its thread blocks). A step
-    /// on the cpu's token: the actors waiting for one cpu race for it, and a reduction must
-    /// see that (an actor's steps before its first point count as touching nothing).
+    /// An actor on a shared cpu starts by waiting for the cpu (any of them may run first);
+    /// with a cpu of its own, nothing. A step on the cpu's token: the actors waiting for one
+    /// cpu race for it, and a reduction must see that (an actor's steps before its first
+    /// point count as touching nothing).
     pub fn wait_for_cpu(&self) -> KR<()> {
-        let cpu = self.own_cpu().expect("waits for a shared cpu");
+        let Some(cpu) = self.own_cpu() else {
+            return Ok(());
+        };
         let g = self.sp(&[Obj::Tok(Tok::Cpu(cpu))])?;
         drop(self.block(g, ext!("lwkt_thread.c", "lwkt_switch"))?);
         Ok(())

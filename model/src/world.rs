@@ -189,13 +189,7 @@ pub fn run_bodies<E: Engine>(
 fn run_actor<E: Engine>(sys: &Sys<E>, me: ActorId, body: ActorBody<E>) {
     sys.threads.lock()[me] = Some(sys.engine.current(me));
     let cx = Cx { sys, me };
-    // On a shared cpu every actor starts by waiting for its cpu (any of them may run first).
-    let waiting = sys.kernel.lock().actors[me].run != Run::Running;
-    let r = if waiting {
-        cx.wait_for_cpu().and_then(|()| body(&cx))
-    } else {
-        body(&cx)
-    };
+    let r = cx.wait_for_cpu().and_then(|()| body(&cx));
     debug_assert!(r.is_err(), "actor bodies end by unwinding");
     cx.finish();
 }

@@ -298,12 +298,13 @@ impl Link {
     /// A parked actor whose wakeup came for nothing is not enabled: running it would only
     /// consume the wakeup (`StateEngine::park`), and whether it had one is not part of the
     /// state either.
+    /// The last value says whether a data race has been reported (`Decision::race`).
     fn decision_state(
         &self,
         runnable: &[ActorId],
         with_fp: bool,
         with_footprints: bool,
-    ) -> (Option<u128>, Vec<ActorId>, Vec<Footprint>) {
+    ) -> (Option<u128>, Vec<ActorId>, Vec<Footprint>, bool) {
         let k = self.kernel.as_ref().expect("attached").lock();
         let stale = |a: ActorId| self.parked[a] && !k.goes_on_when_woken(a);
         let mut enabled: Vec<ActorId> = runnable.iter().copied().filter(|a| !stale(*a)).collect();
@@ -316,15 +317,12 @@ impl Link {
             Vec::new()
         };
         let fp = with_fp.then(|| self.fingerprint(&k, |a| self.woken[a] && !stale(a)));
-        (fp, enabled, next)
-    }
-
-    fn race_reported(&self) -> bool {
-        let k = self.kernel.as_ref().expect("attached").lock();
-        k.rec
+        let race = k
+            .rec
             .violation
             .as_ref()
-            .is_some_and(|v| v.kind == ViolationKind::DataRace)
+            .is_some_and(|v| v.kind == ViolationKind::DataRace);
+        (fp, enabled, next, race)
     }
 
     /// The footprint of enabled actor `a`'s next step.
@@ -397,12 +395,11 @@ impl<C: Chooser> Scheduler for StateScheduler<C> {
                 cur_runnable.unwrap_or_else(|| runnable[0].id()),
             ));
         }
-        let (fp, enabled, mut next) = l.decision_state(
+        let (fp, enabled, mut next, race) = l.decision_state(
             &ready,
             self.chooser.wants_fingerprint(),
             self.chooser.wants_footprints(),
         );
-        let race = l.race_reported();
         let d = Decision {
             fp,
             enabled: &enabled,
