@@ -106,15 +106,20 @@ fn findings_schedules_classify_as_recorded() {
         );
         n += 1;
     }
-    assert_eq!(n, 15);
+    assert_eq!(n, 16);
 }
 
-/// Each schedule in `dir` (under the repository root) replayed on the scenario it names by
-/// its origin: it reaches its recorded violation, which is then classified.
-fn replayed_classes(dir: &str) -> Vec<(std::path::PathBuf, Class)> {
+/// The fuzzing candidate of docs/findings.md that the model's fidelity resolved,
+/// fuzz-s1-1275, no longer blocks at all. It first deadlocked through a stub of PT_ATTACH,
+/// then (once PT_ATTACH set a stopped process running as kern_ptrace does) only by
+/// construction; since a traced process stops for its tracer at a signal (issignal), pid 5,
+/// traced by its parent pid 3, stops at pid 4's SIGKILL and pid 3's wait(-1) returns that
+/// stop. Its saved schedule replays without a violation and PCT finds none.
+#[test]
+fn resolved_fuzzing_candidate_no_longer_blocks() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(root.join(dir)).unwrap() {
+    let mut n = 0;
+    for e in std::fs::read_dir(root.join("docs/findings/resolved")).unwrap() {
         let path = e.unwrap().path();
         if path.extension().is_none_or(|x| x != "schedule") {
             continue;
@@ -125,25 +130,20 @@ fn replayed_classes(dir: &str) -> Vec<(std::path::PathBuf, Class)> {
         let v = Variant::by_name(&f.variant).unwrap();
         let schedule = kexit_checker::schedule::decode(&f.schedule).unwrap();
         let replayed = engine::replay(&s.spec, &v, &schedule);
-        let viol = replayed.violation.as_ref().unwrap();
-        assert_eq!(
-            kexit_checker::schedule::ViolationRecord::from(viol),
-            f.violation
+        assert!(
+            replayed.violation.is_none(),
+            "{path:?}: {:?}",
+            replayed.violation
         );
-        out.push((path, classify(&s.spec, &v, viol, &schedule)));
+        let budget = Budget {
+            iterations: 2_000,
+            seed: 0,
+            jobs: 1,
+            ..Budget::default()
+        };
+        let r = engine::run_here(&s.spec, &v, EngineKind::Pct, &budget);
+        assert!(r.error.is_none() && r.found.is_none(), "{path:?}");
+        n += 1;
     }
-    out
-}
-
-/// The fuzzing candidates of docs/findings.md that the model's fidelity resolved replay to
-/// their recorded violation and are classified as what they turned out to be: a scenario
-/// that blocks by construction (fuzz-s1-1275: once PT_ATTACH sets a stopped process running
-/// as kern_ptrace does, its waiter waits for a child whose threads never exit).
-#[test]
-fn resolved_fuzzing_candidates_replay_and_are_classified_as_blocking() {
-    let classes = replayed_classes("docs/findings/resolved");
-    for (path, class) in &classes {
-        assert_eq!(*class, Class::ScenarioBlocks, "{path:?}");
-    }
-    assert_eq!(classes.len(), 1);
+    assert_eq!(n, 1);
 }

@@ -6,8 +6,8 @@
 use crate::engine;
 use kexit_model::blocked::{Blocked, BlockedState, Detail};
 use kexit_model::flags::{
-    EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, SSTOP, SZOMB, WCONTINUED, WNOHANG,
-    WUNTRACED,
+    EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, P_WEXIT, SSTOP, SZOMB, WCONTINUED,
+    WNOHANG, WUNTRACED,
 };
 use kexit_model::trace::{Violation, ViolationKind, What};
 use kexit_model::Variant;
@@ -197,6 +197,13 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         {
             recorded("F12")
         }
+        // F13: exit waits for an LWP of a process stopped while it was traced; its tracer
+        // exited, which untraced it, and the SIGKILL of 521 was dropped (P_WEXIT).
+        (ViolationKind::Deadlock, ..)
+            if sleeps_in(v, "killlwps") && untraced_stopped_in_exit(spec, variant, schedule) =>
+        {
+            recorded("F13")
+        }
         // F5: a tracer attached a vfork child, so exit1's wakeup of p_pptr (472) went to the
         // tracer: the vfork parent sleeps on with its hold, the child waits for it in "reap1".
         (ViolationKind::Deadlock, ..)
@@ -229,6 +236,16 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         (ViolationKind::Livelock, ..) if starved(spec, variant, schedule) => Class::Starved,
         _ => Class::Unrecorded,
     }
+}
+
+/// Whether the schedule leaves an exiting process stopped and no longer traced (F13).
+fn untraced_stopped_in_exit(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
+    let out = engine::replay_keeping_kernel(spec, variant, schedule);
+    out.kernel.is_some_and(|k| {
+        k.procs.values().any(|p| {
+            !p.freed && p.stat == SSTOP && p.flags & P_WEXIT != 0 && p.flags & P_TRACED == 0
+        })
+    })
 }
 
 /// Some process has two LWPs that each call extexit(EXTEXIT_LWP).
@@ -385,11 +402,13 @@ fn blocks_by_construction(spec: &Spec, variant: &Variant, v: &Violation, schedul
             return !reportable;
         }
         // Exit waits for the process's other LWPs, and one of them is in a vfork wait, which
-        // no signal interrupts (that wait is judged on its own).
+        // no signal interrupts (that wait is judged on its own), or the process is stopped
+        // for its tracer, which has not set it running (a debugger holding it).
         if in_tsleep(b, "killlwps", None) {
-            return blocked
-                .iter()
-                .any(|o| o.lwp.map(|(pid, _)| pid) == Some(p.pid) && in_tsleep(o, "ppwait", None));
+            return p.stat == SSTOP && p.flags & P_TRACED != 0
+                || blocked.iter().any(|o| {
+                    o.lwp.map(|(pid, _)| pid) == Some(p.pid) && in_tsleep(o, "ppwait", None)
+                });
         }
         // A vfork parent waits for a child that never execs or exits (P_PPWAIT still set).
         if in_tsleep(b, "ppwait", None) {

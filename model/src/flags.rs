@@ -12,6 +12,8 @@ pub const P_WAITED: u64 = 0x0000_1000;
 pub const P_WEXIT: u64 = 0x0000_2000;
 pub const P_POSTEXIT: u64 = 0x0000_4000;
 pub const P_CONTINUED: u64 = 0x0010_0000;
+/// An exec is past killalllwps (exec_new_vmspace); PT_ATTACH refuses it (EAGAIN).
+pub const P_INEXEC: u64 = 0x0040_0000;
 pub const P_MAYBETHREADED: u64 = 0x0020_0000;
 
 // sigacts ps_flag
@@ -45,6 +47,7 @@ pub const SZOMB: u64 = 4;
 
 // signals
 pub const SIGHUP: i32 = 1;
+pub const SIGTRAP: i32 = 5;
 pub const SIGKILL: i32 = 9;
 pub const SIGSTOP: i32 = 17;
 pub const SIGCONT: i32 = 19;
@@ -118,6 +121,9 @@ pub const EFAULT: i32 = 14;
 pub const EINVAL: i32 = 22;
 pub const EWOULDBLOCK: i32 = 35;
 pub const EALREADY: i32 = 37;
+/// A sleep interrupted by a signal whose action restarts the system call (kern_synch.c
+/// tsleep's `resume`: not in ps_sigintr); the call is made again after the user return.
+pub const ERESTART: i32 = -1;
 
 // wait options
 pub const WNOHANG: u32 = 1;
@@ -174,6 +180,7 @@ pub fn errno_name(e: i32) -> &'static str {
         EINVAL => "EINVAL",
         EWOULDBLOCK => "EWOULDBLOCK",
         EALREADY => "EALREADY",
+        ERESTART => "ERESTART",
         _ => "E?",
     }
 }

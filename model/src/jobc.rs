@@ -206,8 +206,8 @@ impl<'s, E: Engine> Cx<'s, E> {
         while let Some(m) = cur {
             let _ = self.ksignal(ext!("kern_sig.c", "lwpsignal"), m, SIGHUP)?;
             let then = self.ksignal(ext!("kern_sig.c", "lwpsignal"), m, SIGCONT)?;
-            if then == crate::stubs::Then::Continue {
-                self.proc_stop_or_cont(m, false)?;
+            if then == crate::signals::Then::Continue {
+                self.proc_cont(m)?;
             }
             cur = self.k()?.pg_next(me, g, m, site)?;
         }

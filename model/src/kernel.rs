@@ -46,6 +46,10 @@ pub struct Proc {
     pub sigignore: u64,
     /// A caught SIGCHLD is pending.
     pub sigchld: bool,
+    /// Signals posted while the process was traced (bit n: signal n): lwpsignal gives each
+    /// the default action (1118-1120) and issignal stops the process at the next user
+    /// return for its tracer to see (1891-1931), or applies the disposition once untraced.
+    pub tsig: u64,
     pub in_allproc: bool,
     pub freed: bool,
     /// fix:fixjobc-once's P_JOBCGONE, under p_token: the process's qualification of its

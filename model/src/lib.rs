@@ -18,10 +18,12 @@ pub mod prims;
 pub mod race;
 mod recorder;
 pub mod runnable;
+pub mod signals;
 pub mod site;
 pub mod stepcheck;
 pub mod stubs;
 pub mod trace;
+mod userret;
 pub mod variant;
 pub mod world;
 

@@ -137,16 +137,21 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 
     /// Pending signal that interrupts a PCATCH sleep (CURSIG).
-    pub(crate) fn sig_pending(k: &Kernel, me: ActorId) -> bool {
-        match k.actors[me].kind {
-            ActorKind::Lwp(l) => {
-                let lp = &k.lwps[l];
-                lp.sigkill
-                    || k.procs
-                        .get(&lp.pid)
-                        .is_some_and(|p| p.killed || p.sigchld || p.fatal != 0 || p.caught != 0)
-            }
-            _ => false,
+    /// What a PCATCH sleep returns for the signals pending on its LWP (tsleep's CURSIG):
+    /// EINTR for a signal the process acts on, ERESTART for one a traced process stops for
+    /// and whose default action kills (`signals::traced_cursig`), 0 for none.
+    pub(crate) fn cursig(k: &Kernel, me: ActorId) -> i32 {
+        let ActorKind::Lwp(l) = k.actors[me].kind else {
+            return 0;
+        };
+        let lp = &k.lwps[l];
+        let Some(p) = k.procs.get(&lp.pid) else {
+            return 0;
+        };
+        if lp.sigkill || p.killed || p.sigchld || p.fatal != 0 || p.caught != 0 {
+            EINTR
+        } else {
+            crate::signals::traced_cursig(p)
         }
     }
 
@@ -199,29 +204,37 @@ impl<'s, E: Engine> Cx<'s, E> {
         } else {
             self.sp_reading(&objs, &reads)?
         };
-        if pcatch && Self::sig_pending(&g, me) {
+        let early = if pcatch { Self::cursig(&g, me) } else { 0 };
+        if early != 0 {
             g.actors[me].wchan = None;
             g.record(
                 me,
                 site,
                 What::Woke {
                     ident,
-                    why: WakeWhy::SignalPending,
+                    why: if early == ERESTART {
+                        WakeWhy::Restart
+                    } else {
+                        WakeWhy::SignalPending
+                    },
                 },
             );
-            return Ok(EINTR);
+            return Ok(early);
         }
         if flags & PINTERLOCKED != 0 {
             if g.actors[me].wchan != Some(ident) {
                 // kern_synch.c goes to `resume`, where a PCATCH sleep returns EINTR for any
                 // signal pending then (CURSIG), whatever took it off the queue.
-                let why = if pcatch && Self::sig_pending(&g, me) {
+                let err = if pcatch { Self::cursig(&g, me) } else { 0 };
+                let why = if err == ERESTART {
+                    WakeWhy::Restart
+                } else if err != 0 {
                     WakeWhy::Signal
                 } else {
                     WakeWhy::Interlocked
                 };
                 g.record(me, site, What::Woke { ident, why });
-                return Ok(if why == WakeWhy::Signal { EINTR } else { 0 });
+                return Ok(err);
             }
         } else {
             g.actors[me].wchan = Some(ident);
@@ -245,7 +258,8 @@ impl<'s, E: Engine> Cx<'s, E> {
         if !lost.is_empty() {
             g.record(me, site, What::TokLostByBlocking(lost));
         }
-        let idle = g.actors[me].idle_on.contains(&ident);
+        // A halt in tstop is a state the kernel can rest in, as an idle daemon is.
+        let idle = g.actors[me].idle_on.contains(&ident) || wmesg == crate::signals::TSTOP_WMESG;
         let began = g.sched.step;
         g.actors[me].run = if timed {
             Run::Timed { began }
@@ -257,10 +271,13 @@ impl<'s, E: Engine> Cx<'s, E> {
         g = self.block(g, site)?;
         // At `resume` a PCATCH sleep that did not time out returns EINTR if a signal is
         // pending then, whether the signal or a wakeup ended the sleep (CURSIG).
+        let err = if pcatch { Self::cursig(&g, me) } else { 0 };
         let why = if g.actors[me].wchan == Some(ident) {
             g.actors[me].wchan = None;
             WakeWhy::Timeout
-        } else if pcatch && Self::sig_pending(&g, me) {
+        } else if err == ERESTART {
+            WakeWhy::Restart
+        } else if err != 0 {
             WakeWhy::Signal
         } else {
             WakeWhy::Wakeup
@@ -268,7 +285,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         g.record(me, site, What::Woke { ident, why });
         Ok(match why {
             WakeWhy::Timeout => EWOULDBLOCK,
-            WakeWhy::Signal => EINTR,
+            WakeWhy::Signal | WakeWhy::Restart => err,
             _ => 0,
         })
     }

@@ -100,7 +100,7 @@ pub(crate) fn snapshot(k: &Kernel) -> Snapshot {
         put(Part::Proc(pid, ProcPart::PgNext), hash_of(p.pg_next));
         put(
             Part::Proc(pid, ProcPart::Signals),
-            hash_of((p.killed, p.sigchld, p.fatal, p.caught)),
+            hash_of((p.killed, p.sigchld, p.fatal, p.caught, p.tsig)),
         );
         let sigacts = (p.ps_flag, p.sigchld_caught, p.sigcatch, p.sigignore);
         put(Part::Proc(pid, ProcPart::Sigacts), hash_of(sigacts));

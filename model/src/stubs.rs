@@ -1,79 +1,20 @@
 //! Documented stubs for the code outside the seed that the lifecycle calls: kern_proc.c's
-//! zombie-list moves and pfind, kern_sig.c's ksignal/lwpsignal and the user-return path
-//! (trap.c's userret), the taskqueue, and cpu_lwp_exit with lwkt_switch_return's final
-//! handshake. Each keeps only what kern_exit.c observes; its steps cite the seed line of the
+//! zombie-list moves and pfind, kern_sig.c's lwpsignal of one LWP (the process-directed
+//! path is in `signals.rs`, the user return in `userret.rs`), the taskqueue, and cpu_lwp_exit
+//! with lwkt_switch_return's final handshake. Each keeps only what kern_exit.c observes; its steps cite the seed line of the
 //! call.
 
 use crate::cx::Cx;
 use crate::engine::Engine;
-use crate::ext;
 use crate::flags::*;
 use crate::kernel::*;
 use crate::prims::{interrupt, wake};
-use crate::race::{Data, Kind};
+use crate::race::Kind;
 use crate::site::Site;
 use crate::trace::*;
 use crate::variant::Switch;
 
 impl<'s, E: Engine> Cx<'s, E> {
-    /// trap.c userret / kern_sig.c postsig: where a signalled LWP dies on its way back to
-    /// user mode. LWP_MP_WEXIT: lwp_exit(0, NULL); a pending SIGKILL: sigexit -> exit1.
-    pub fn userret(&self) -> KR<()> {
-        let (lp, p) = self.cur()?;
-        let site = ext!("trap.c", "userret");
-        let mp = self.load_bits(site, Field::LwpMpflags(lp), LWP_MP_WEXIT)?;
-        if mp != 0 {
-            self.lwkt_gettoken(site, Tok::Proc(p))?;
-            return self.lwp_exit(false, None);
-        }
-        let delivered = {
-            let mut g = self.sp(&[Obj::Sig(p)])?;
-            // A caught SIGCHLD is delivered to its handler here, which consumes it.
-            if let Some(pr) = g.procs.get_mut(&p) {
-                pr.sigchld = false;
-            }
-            // Back in user space: the next operation starts outside every seed function.
-            let me = self.me;
-            g.actors[me].line = 0;
-            g.actors[me].func = "";
-            let kill = g.lwps[lp].sigkill || g.procs[&p].killed;
-            let pr = g.procs.get_mut(&p).expect("the running process");
-            // issignal takes the lowest-numbered pending signal first (sig_ffs).
-            let pending = pr.fatal | pr.caught | if kill { 1 << SIGKILL } else { 0 };
-            let sig = pending.trailing_zeros() as i32;
-            if pending == 0 {
-                None
-            } else if pr.caught >> sig & 1 == 1 {
-                // postsig: its handler runs, which consumes it.
-                pr.caught &= !(1 << sig);
-                let text = format!("{} delivered to its handler", signal_name(sig));
-                g.record(me, ext!("kern_sig.c", "postsig"), What::Text(text));
-                None
-            } else {
-                Some(sig)
-            }
-        };
-        if let Some(sig) = delivered {
-            let site = ext!("kern_sig.c", "sigexit");
-            if sig == SIGKILL {
-                self.note(site, What::Note("SIGKILL delivered: sigexit -> exit1"))?;
-                return self.exit1(w_exitcode(0, SIGKILL));
-            }
-            // sigexit: a signal whose default action dumps core sets WCOREFLAG when coredump
-            // succeeds, which the model assumes (no core size limit).
-            let core = default_action(sig) == DefaultAction::Core;
-            let text = format!(
-                "{} delivered: sigexit -> exit1{}",
-                signal_name(sig),
-                if core { " (core dumped)" } else { "" }
-            );
-            self.note(site, What::Text(text))?;
-            let status = if core { sig | WCOREFLAG } else { sig };
-            return self.exit1(w_exitcode(0, status));
-        }
-        self.usched_switch()
-    }
-
     /// The LWP and process of the running actor (curthread->td_lwp, curproc).
     pub fn cur(&self) -> KR<(LwpId, Pid)> {
         let g = self.k()?;
@@ -171,159 +112,39 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(found.then_some(pid))
     }
 
-    /// kern_sig.c ksignal -> lwpsignal(p, NULL, sig): PHOLD(p) and the target's p_token
-    /// (1104-1105), no delivery to a process with P_WEXIT (exiting or a zombie, 1109-1110).
-    /// SIGKILL is posted to the process (each LWP dies at its next user return); SIGCHLD
-    /// only when the target catches it. Any other signal: discarded when ignored (SIG_IGN),
-    /// posted to its handler when caught, else its default action (sigproptbl): posted to
-    /// kill the process at its next user return, or a stop or continue the caller carries
-    /// out (`Then`), or nothing. A pending signal interrupts a PCATCH sleep (lwp_signotify).
-    pub fn ksignal(&self, site: &'static Site, p: Pid, sig: i32) -> KR<Then> {
-        self.ksignal_as(site, p, sig, true)
-    }
-
-    /// ksignal, or (`locked` false, bug:wait-waker-no-token) its effect without the target's
-    /// token.
-    pub(crate) fn ksignal_as(
-        &self,
-        site: &'static Site,
-        p: Pid,
-        sig: i32,
-        locked: bool,
-    ) -> KR<Then> {
-        self.phold(site, p)?;
-        if locked {
-            self.lwkt_gettoken(site, Tok::Proc(p))?;
-        }
-        let then = {
-            let me = self.me;
-            let objs = [Obj::Sig(p), Obj::Word(Field::PFlags(p)), Obj::Sigacts(p)];
-            let mut g = self.sp_reading(&objs, &[Obj::Sigacts(p)])?;
-            g.race_access(me, site, Data::Sigacts(p), Kind::Read);
-            let pr = g.proc(me, p, site)?;
-            let bit = if (1..64).contains(&sig) {
-                1u64 << sig
-            } else {
-                0
-            };
-            let name = signal_name(sig);
-            let (text, then) = if pr.flags & P_WEXIT != 0 {
-                (
-                    format!("ksignal(pid {p}, {sig}): P_WEXIT, not delivered"),
-                    Then::Nothing,
-                )
-            } else if sig == SIGKILL {
-                pr.killed = true;
-                interrupt_proc(&mut g, p);
-                (format!("ksignal(pid {p}, SIGKILL): posted"), Then::Nothing)
-            } else if sig == SIGCHLD && pr.sigchld_caught {
-                pr.sigchld = true;
-                interrupt_proc(&mut g, p);
-                let text = format!("ksignal(pid {p}, SIGCHLD): posted to its handler");
-                (text, Then::Nothing)
-            } else if sig == SIGCHLD || sig == 0 {
-                (
-                    format!("ksignal(pid {p}, {sig}): ignored by default"),
-                    Then::Nothing,
-                )
-            } else if pr.sigignore & bit != 0 {
-                (
-                    format!("ksignal(pid {p}, {name}): ignored (SIG_IGN)"),
-                    Then::Nothing,
-                )
-            } else if pr.sigcatch & bit != 0 {
-                pr.caught |= bit;
-                interrupt_proc(&mut g, p);
-                (
-                    format!("ksignal(pid {p}, {name}): posted to its handler"),
-                    Then::Nothing,
-                )
-            } else {
-                match default_action(sig) {
-                    DefaultAction::Terminate | DefaultAction::Core => {
-                        pr.fatal |= bit;
-                        interrupt_proc(&mut g, p);
-                        let text =
-                            format!("ksignal(pid {p}, {name}): posted, its default action kills");
-                        (text, Then::Nothing)
-                    }
-                    // A vfork child holding its parent blocked is not stopped (it could
-                    // deadlock): the signal stays pending (lwpsignal 1324-1333).
-                    DefaultAction::Stop if pr.flags & P_PPWAIT != 0 => {
-                        let text = format!("ksignal(pid {p}, {name}): P_PPWAIT, left pending");
-                        (text, Then::Nothing)
-                    }
-                    DefaultAction::Stop => (
-                        format!("ksignal(pid {p}, {name}): stops the process"),
-                        Then::Stop,
-                    ),
-                    DefaultAction::Continue => {
-                        let text = format!("ksignal(pid {p}, {name}): continues the process");
-                        (text, Then::Continue)
-                    }
-                    DefaultAction::Ignore => (
-                        format!("ksignal(pid {p}, {name}): ignored by default"),
-                        Then::Nothing,
-                    ),
-                }
-            };
-            g.record(me, site, What::Text(text));
-            then
-        };
-        if locked {
-            self.lwkt_reltoken(site, Tok::Proc(p))?;
-        }
-        self.prele(site, p)?;
-        Ok(then)
-    }
-
-    /// kern_sig.c proc_stop / proc_unstop as kern_wait sees them: the new state is published
-    /// under the process's token and the parent is woken under the parent's token.
-    pub fn proc_stop_or_cont(&self, pid: Pid, stop: bool) -> KR<()> {
-        let me = self.me;
-        let site = if stop {
-            ext!("kern_sig.c", "proc_stop")
-        } else {
-            ext!("kern_sig.c", "proc_unstop")
-        };
-        let Some(p) = self.pfind(site, pid)? else {
-            return Ok(());
-        };
-        self.lwkt_gettoken(site, Tok::Proc(p))?;
-        let stat = self.load(site, Field::PStat(p))?;
-        let changed = if stop && stat == SACTIVE {
-            self.k()?.proc(me, p, site)?.xstat = SIGSTOP;
-            self.plain_clear(site, Field::PFlags(p), P_WAITED)?;
-            self.store(site, Field::PStat(p), SSTOP)?;
-            true
-        } else if !stop && stat == SSTOP {
-            self.store(site, Field::PStat(p), SACTIVE)?;
-            self.plain_set(site, Field::PFlags(p), P_CONTINUED)?;
-            true
-        } else {
-            false
-        };
-        let pp = *self.k()?.pptr(me, p, site)?;
-        self.lwkt_reltoken(site, Tok::Proc(p))?;
-        if let (true, Some(pp)) = (changed, pp) {
-            self.lwkt_gettoken(site, Tok::Proc(pp))?;
-            self.wakeup(site, Ident::Proc(pp))?;
-            self.lwkt_reltoken(site, Tok::Proc(pp))?;
-        }
-        self.prele(site, p)
-    }
-
-    /// kern_sig.c lwpsignal(p, lp, SIGKILL): dropped when the LWP already has LWP_MP_WEXIT;
-    /// otherwise pending on the LWP, and a PCATCH sleep is woken.
+    /// kern_sig.c lwpsignal(p, lp, SIGKILL): for an untraced process, dropped when the LWP
+    /// already has LWP_MP_WEXIT (1126-1135), and a stopped process is set running
+    /// (proc_unstop, 1214-1216); then pending on the LWP, and a PCATCH sleep is woken. A
+    /// traced process that is stopped keeps the signal pending and stays stopped (1207):
+    /// only its tracer sets it running.
     pub(crate) fn lwpsignal_kill(&self, site: &'static Site, l: LwpId) -> KR<()> {
         let me = self.me;
         let pid = self.sys.kernel.lock().lwps[l].pid;
-        let mut g = self.sp(&[Obj::Sig(pid), Obj::Word(Field::LwpMpflags(l))])?;
+        let proc_state = [Obj::Word(Field::PStat(pid)), Obj::Word(Field::PFlags(pid))];
+        let objs = [
+            Obj::Sig(pid),
+            Obj::Word(Field::LwpMpflags(l)),
+            proc_state[0],
+            proc_state[1],
+            Obj::Ident(Ident::Proc(pid)),
+        ];
+        let mut g = self.sp_reading(&objs, &proc_state[1..])?;
+        let (stat, flags) = {
+            let pr = g.proc(me, pid, site)?;
+            (pr.stat, pr.flags)
+        };
+        let traced = flags & P_TRACED != 0;
         let lp = g.lwp(me, l, site)?;
-        let text = if lp.mpflags & LWP_MP_WEXIT != 0 {
+        let text = if !traced && lp.mpflags & LWP_MP_WEXIT != 0 {
             "lwpsignal SIGKILL: dropped, target already has LWP_MP_WEXIT"
+        } else if traced && stat == SSTOP {
+            lp.sigkill = true;
+            "lwpsignal SIGKILL: traced and stopped, left pending"
         } else {
             lp.sigkill = true;
+            if stat == SSTOP {
+                crate::signals::unstop(&mut g, me, site, pid);
+            }
             let a = g.actor_of_lwp(l);
             interrupt(&mut g, a);
             "lwpsignal SIGKILL: pending"
@@ -404,24 +225,4 @@ impl<'s, E: Engine> Cx<'s, E> {
         self.switch_return_exitsig(site, l, snapshot)?;
         Err(Unwind::ThreadGone)
     }
-}
-
-fn interrupt_proc(k: &mut Kernel, p: Pid) {
-    for l in 0..k.lwps.len() {
-        if k.lwps[l].pid == p && !k.lwps[l].freed {
-            let a = k.lwps[l].actor;
-            interrupt(k, a);
-        }
-    }
-}
-
-/// What a signal's default action leaves to ksignal's caller: a process to stop or continue
-/// (the model's proc_stop and proc_unstop take the parent's token, which lwpsignal's caller
-/// does not hold).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
-pub enum Then {
-    Nothing,
-    Stop,
-    Continue,
 }

@@ -80,6 +80,8 @@ pub enum WakeWhy {
     Timeout,
     Signal,
     SignalPending,
+    /// A signal a traced process stops for: the call is restarted after the stop.
+    Restart,
 }
 
 #[derive(Clone, Debug, Hash)]
@@ -343,6 +345,7 @@ pub fn render_what(w: &What, label: &dyn Fn(ActorId) -> String) -> String {
                 WakeWhy::Timeout => "timeout, no wakeup (EWOULDBLOCK)",
                 WakeWhy::Signal => "interrupted by a signal (EINTR)",
                 WakeWhy::SignalPending => "signal already pending (EINTR)",
+                WakeWhy::Restart => "a signal to stop for is pending (ERESTART)",
             }
         ),
         What::Wakeup { ident, woken } => {

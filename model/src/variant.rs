@@ -85,6 +85,9 @@ pub enum Switch {
     /// lwp_exit polls lwp_lock again after dsched_exit_thread and biosched_done (653-654),
     /// before the LWP leaves p_lwp_tree.
     LwpExitRepoll,
+    /// exit1 sets a stopped traced child running when it untraces it (519-521), as
+    /// FreeBSD's exit1 clears P_STOPPED_TRACE with P_TRACED.
+    UntraceUnstops,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -417,6 +420,17 @@ pub const VARIANTS: &[VariantInfo] = &[
         functions: &["lwp_exit"],
         lines: "635-636, 653-654",
         switches: &[Switch::LwpExitRepoll],
+    },
+    VariantInfo {
+        name: "fix:untrace-unstops",
+        description: "exit1 sets a stopped traced child running (proc_unstop) when it untraces it at 519-521: \
+                      otherwise a child stopped by its tracer while one of its LWPs was on its way into exit1 \
+                      waits in killlwps for an LWP that stays stopped, since the SIGKILL of 521 is dropped for \
+                      a process with P_WEXIT (finding F13)",
+        upstream: "none: proposed; FreeBSD's exit1 clears P_STOPPED_TRACE with P_TRACED",
+        functions: &["exit1"],
+        lines: "519-521",
+        switches: &[Switch::UntraceUnstops],
     },
 ];
 

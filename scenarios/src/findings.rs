@@ -4,7 +4,7 @@
 
 /// One known finding.
 pub struct Finding {
-    /// `F1`..`F12` as in docs/findings.md, or the name of a deliberate behaviour.
+    /// `F1`..`F13` as in docs/findings.md, or the name of a deliberate behaviour.
     pub id: &'static str,
     /// Its title in docs/findings.md's table.
     pub title: &'static str,
@@ -87,6 +87,12 @@ pub const FINDINGS: &[Finding] = &[
         title: "a scan holds an exiting LWP after lwp_exit's poll and steps from it once freed",
         kinds: &["use-after-free"],
         fixed_by: &["fix:lwp-exit-repoll"],
+    },
+    Finding {
+        id: "F13",
+        title: "a traced child stopped while it exits is never set running once its tracer exits",
+        kinds: &["deadlock"],
+        fixed_by: &["fix:untrace-unstops"],
     },
     Finding {
         id: "init-panic",

@@ -5,8 +5,8 @@
 //! no expectations: they are checked against the invariants only. Operations: every one the
 //! scenario language has (a terminal's signal to one of the declared process groups
 //! included), with the targets a real program could give them (a process only attaches to a
-//! later-declared, so never an ancestor, untraced process, at most once, as ptrace's
-//! EBUSY/EINVAL checks would otherwise refuse, and the model does not model those refusals).
+//! later-declared, so never an ancestor, untraced process, at most once: the model refuses a
+//! second attach with EBUSY as kern_ptrace does, but not an attach to an ancestor (EINVAL)).
 
 use crate::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Signal, Spec, WaitOpt};
 use arbitrary::{Arbitrary, Result, Unstructured};
@@ -202,7 +202,7 @@ fn op(
             pid: *u.choose(pids)?,
             sig: Signal(*u.choose(&[9, 9, 9, 15, 3, 30, 17, 19, 28])?),
         },
-        5 => exec_unless_traced(me, traced),
+        5 => Op::Exec,
         6 => Op::AtExit {
             callback: u.int_in_range(1..=2)?,
             expect_errno: None,
@@ -242,7 +242,7 @@ fn op(
                 .filter(|c| !traced.contains(c) && !vforked.contains(c))
                 .collect();
             if free.is_empty() {
-                exec_unless_traced(me, traced)
+                Op::Exec
             } else {
                 let pid = *u.choose(&free)?;
                 traced.push(pid);
@@ -265,19 +265,6 @@ fn op(
             pcatch: u.arbitrary()?,
         },
     })
-}
-
-/// exec, except in a process that is traced or that an earlier-declared one attaches to: the
-/// model lacks what the kernel does to a traced process at exec and at a signal (a SIGTRAP
-/// after exec, kern_exec.c 521-522, and a stop at every signal, issignal), so such a scenario
-/// could report a tracer waiting for ever where the kernel stops the process (docs/model.md,
-/// deviation 7). A plain sleep instead, consuming no input.
-fn exec_unless_traced(me: u32, traced: &[u32]) -> Op {
-    if traced.contains(&me) {
-        Op::Sleep { pcatch: false }
-    } else {
-        Op::Exec
-    }
 }
 
 /// Deterministic pseudo-random bytes (xorshift) to feed `Generated::arbitrary` in tests.

@@ -10,7 +10,7 @@ use kexit_model::flags::*;
 use kexit_model::kern_exit::exit::INITPID;
 use kexit_model::kernel::*;
 use kexit_model::race::{Data, Kind};
-use kexit_model::stubs::Then;
+use kexit_model::signals::Then;
 use kexit_model::trace::*;
 
 pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
@@ -47,8 +47,8 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             expect_removed,
         } => rm_at_exit(cx, callback, expect_removed),
         Op::Sleep { pcatch } => user_sleep(cx, pcatch),
-        Op::Stop { pid } => cx.proc_stop_or_cont(*pid, true),
-        Op::Cont { pid } => cx.proc_stop_or_cont(*pid, false),
+        Op::Stop { pid } => cx.proc_stop(*pid, SIGSTOP),
+        Op::Cont { pid } => cx.proc_cont(*pid),
         Op::Sigchld { action } => sigaction_sigchld(cx, action),
         Op::Scan { pid, zombies } => scan(cx, *pid, *zombies),
         // tty.c's signals to the foreground group (TIOCSWINSZ: SIGWINCH, 1265; ^C: SIGINT, ...).
@@ -79,7 +79,14 @@ fn wait4<E: Engine>(
 ) -> KR<()> {
     let me = cx.me;
     let opts = WaitOpt::word(options);
-    let r = cx.sys_wait4(*pid, opts, *rusage)?;
+    let r = loop {
+        let r = cx.sys_wait4(*pid, opts, *rusage)?;
+        if r.error != ERESTART {
+            break r;
+        }
+        // The call restarts after the return to user mode (where a traced process stops).
+        cx.userret()?;
+    };
     let got = if r.error != 0 {
         format!("error {}", errno_name(r.error))
     } else if r.pid == 0 {
@@ -125,8 +132,8 @@ fn kill<E: Engine>(cx: &Cx<'_, E>, pid: &Pid, sig: &Signal) -> KR<()> {
         cx.prele(site, p)?;
         // A default stop or continue, as the `stop` and `cont` operations do it.
         match then {
-            Then::Stop => cx.proc_stop_or_cont(*pid, true)?,
-            Then::Continue => cx.proc_stop_or_cont(*pid, false)?,
+            Then::Stop(sig) => cx.proc_stop(*pid, sig)?,
+            Then::Continue => cx.proc_cont(*pid)?,
             Then::Nothing => {}
         }
     } else if let Some(p) = cx.zpfind(site, *pid)? {
@@ -136,7 +143,10 @@ fn kill<E: Engine>(cx: &Cx<'_, E>, pid: &Pid, sig: &Signal) -> KR<()> {
     Ok(())
 }
 
-/// execve(2)'s single-threading step: killalllwps(1) under the process's token.
+/// execve(2) as the lifecycle sees it, under the process's token: exec_new_vmspace's
+/// killalllwps(1) and P_INEXEC (kern_exec.c 794-800), then the end of kern_execve: P_INEXEC
+/// cleared (511) and, for a traced process, SIGTRAP (521-522), which stops it for its tracer
+/// at the return to user mode.
 fn exec<E: Engine>(cx: &Cx<'_, E>) -> KR<()> {
     let site = ext!("kern_exec.c", "exec_new_vmspace");
     let (_, p) = cx.cur()?;
@@ -146,6 +156,14 @@ fn exec<E: Engine>(cx: &Cx<'_, E>) -> KR<()> {
         site,
         What::Text(format!("exec: killalllwps(1) returns {}", errno_name(err))),
     )?;
+    if err == 0 {
+        cx.plain_set(site, Field::PFlags(p), P_INEXEC)?;
+        let done = ext!("kern_exec.c", "kern_execve");
+        cx.plain_clear(done, Field::PFlags(p), P_INEXEC)?;
+        if cx.load(done, Field::PFlags(p))? & P_TRACED != 0 {
+            let _ = cx.ksignal(done, p, SIGTRAP)?;
+        }
+    }
     cx.lwkt_reltoken(site, Tok::Proc(p))
 }
 
@@ -171,16 +189,23 @@ fn user_sleep<E: Engine>(cx: &Cx<'_, E>, pcatch: &bool) -> KR<()> {
     let site = ext!("kern_synch.c", "tsleep");
     let (l, _) = cx.cur()?;
     let flags = if *pcatch { PCATCH } else { 0 };
-    cx.tsleep_interlock(site, Ident::User(l), flags)?;
-    cx.lwkt_gettoken(site, Tok::Lwp(l))?;
-    cx.tsleep(
-        ext!("user", "syscall sleep"),
-        Ident::User(l),
-        flags | PINTERLOCKED,
-        "usleep",
-        !pcatch,
-    )?;
-    cx.lwkt_reltoken(site, Tok::Lwp(l))
+    loop {
+        cx.tsleep_interlock(site, Ident::User(l), flags)?;
+        cx.lwkt_gettoken(site, Tok::Lwp(l))?;
+        let err = cx.tsleep(
+            ext!("user", "syscall sleep"),
+            Ident::User(l),
+            flags | PINTERLOCKED,
+            "usleep",
+            !pcatch,
+        )?;
+        cx.lwkt_reltoken(site, Tok::Lwp(l))?;
+        if err != ERESTART {
+            return Ok(());
+        }
+        // Restarted after the return to user mode (where a traced process stops).
+        cx.userret()?;
+    }
 }
 
 /// sigaction(SIGCHLD): caught, ignored (PS_CLDSIGIGN) or default.
@@ -261,10 +286,25 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
         return Ok(());
     };
     cx.lwkt_gettoken(site, Tok::Proc(p))?;
-    // PT_ATTACH to a process already traced fails with EBUSY (sys_process.c 326-331).
-    if attach && cx.load(site, Field::PFlags(p))? & P_TRACED != 0 {
-        cx.lwkt_reltoken(site, Tok::Proc(p))?;
-        return cx.prele(site, p);
+    // PT_ATTACH fails with EAGAIN on a process in exec (sys_process.c 303-308) and with
+    // EBUSY on one already traced (326-331).
+    if attach {
+        let flags = cx.load(site, Field::PFlags(p))?;
+        let refused = if flags & P_INEXEC != 0 {
+            Some("EAGAIN: P_INEXEC")
+        } else if flags & P_TRACED != 0 {
+            Some("EBUSY: already traced")
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            cx.note(
+                site,
+                What::Text(format!("PT_ATTACH(pid {pid}) fails, {why}")),
+            )?;
+            cx.lwkt_reltoken(site, Tok::Proc(p))?;
+            return cx.prele(site, p);
+        }
     }
     let (pptr, oppid) = {
         let mut g = cx.k()?;
@@ -292,7 +332,7 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
     let data = if attach { SIGSTOP } else { 0 };
     let then = if cx.load(site, Field::PStat(p))? == SSTOP {
         cx.k()?.proc(me, p, site)?.xstat = data;
-        cx.store(site, Field::PStat(p), SACTIVE)?;
+        cx.proc_unstop(site, p)?;
         Then::Nothing
     } else if data != 0 {
         cx.ksignal(site, p, data)?
@@ -303,8 +343,8 @@ fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
     cx.prele(site, p)?;
     // The stop itself, as the `stop` operation does it, once the token is released (the
     // kernel's proc_stop runs under it).
-    if then == Then::Stop {
-        cx.proc_stop_or_cont(pid, true)?;
+    if let Then::Stop(sig) = then {
+        cx.proc_stop(pid, sig)?;
     }
     Ok(())
 }

@@ -88,6 +88,8 @@ pub struct ProcSpec {
     pub pgid: Option<u32>,
     #[serde(default)]
     pub lwps: Vec<LwpSpec>,
+    /// P_TRACED: traced by its parent (the tracer); `oppid` names the process PT_DETACH
+    /// returns it to.
     #[serde(default)]
     pub traced: bool,
     #[serde(default)]
@@ -99,6 +101,7 @@ pub struct ProcSpec {
     /// P_PPWAIT: the parent is a vfork parent waiting for this child to exec or exit.
     #[serde(default)]
     pub ppwait: bool,
+    /// SSTOP with SIGSTOP as p_xstat: its LWPs start halted (tstop) until it is continued.
     #[serde(default)]
     pub stopped: bool,
     #[serde(default)]
@@ -176,6 +179,8 @@ pub enum Op {
         #[serde(default = "sigkill")]
         sig: Signal,
     },
+    /// execve(2): killalllwps(1), and SIGTRAP to a traced process, which stops it for its
+    /// tracer.
     Exec,
     /// usched_set(USCHED_SET_CPU, cpu): the LWP moves to `cpu` (lwkt_migratecpu); the cpu it
     /// leaves runs an idle thread that finishes the switch.
@@ -197,12 +202,13 @@ pub enum Op {
         #[serde(default)]
         pcatch: bool,
     },
-    /// SIGSTOP: the process becomes SSTOP (only the state kern_wait reads) and its parent is
-    /// woken under the parent's token.
+    /// proc_stop with SIGSTOP, whatever the tracing: the process becomes SSTOP, its parent is
+    /// woken under the parent's token, and its LWPs halt at their next return to user mode.
     Stop {
         pid: u32,
     },
-    /// SIGCONT: SSTOP -> running with P_CONTINUED, the parent woken likewise.
+    /// SIGCONT's continue, whatever the tracing: SSTOP -> running with P_CONTINUED, the halted
+    /// LWPs woken (proc_unstop), the parent woken likewise.
     Cont {
         pid: u32,
     },
@@ -218,7 +224,8 @@ pub enum Op {
     Attach {
         pid: u32,
     },
-    /// ptrace(PT_DETACH): P_TRACED cleared, `pid` returned to p_oppid.
+    /// ptrace(PT_DETACH): P_TRACED cleared, `pid` returned to p_oppid, and set running with
+    /// p_xstat 0 when it is stopped (the signal it stopped for is dropped).
     Detach {
         pid: u32,
     },

@@ -20,7 +20,8 @@ use kexit_model::world::{
 };
 
 pub enum Body {
-    Script(LwpId, Vec<Op>),
+    /// An LWP's script; `true` when its process is declared stopped (it starts in tstop).
+    Script(LwpId, Vec<Op>, bool),
     Init(LwpId),
     Reaper(u8),
     Idle(u8),
@@ -117,7 +118,7 @@ fn add_lwps(k: &mut Kernel, bodies: &mut Vec<Body>, ps: &ProcSpec, init_actor: b
         bodies.push(if init_actor {
             Body::Init(l)
         } else {
-            Body::Script(l, ps.lwps[t].script.clone())
+            Body::Script(l, ps.lwps[t].script.clone(), ps.stopped)
         });
     }
     tree
@@ -171,6 +172,7 @@ fn new_proc(ps: &ProcSpec, tree: Vec<LwpId>) -> Proc {
         killed: false,
         fatal: 0,
         caught: 0,
+        tsig: 0,
         sigcatch: signal_bits(&ps.catch),
         sigignore: signal_bits(&ps.ignore),
         sigchld: false,
@@ -251,7 +253,9 @@ pub fn execute_keeping_kernel<E: Engine>(
         .into_iter()
         .map(|b| -> ActorBody<E> {
             match b {
-                Body::Script(l, ops) => Box::new(move |cx| run_script(cx, l, &ops)),
+                Body::Script(l, ops, stopped) => {
+                    Box::new(move |cx| run_script(cx, l, &ops, stopped))
+                }
                 Body::Init(l) => Box::new(move |cx| run_init(cx, l)),
                 Body::Reaper(cpu) => Box::new(move |cx| run_reaper(cx, cpu)),
                 Body::Idle(cpu) => Box::new(move |cx| run_idle(cx, cpu)),
@@ -268,8 +272,14 @@ pub fn execute_keeping_kernel<E: Engine>(
     out
 }
 
-fn run_script<E: Engine>(cx: &Cx<'_, E>, l: LwpId, ops: &[Op]) -> KR<()> {
+fn run_script<E: Engine>(cx: &Cx<'_, E>, l: LwpId, ops: &[Op], stopped: bool) -> KR<()> {
     let head = ext!("script", "run_script");
+    // A process declared stopped has its LWPs halted in user mode: each is in tstop, which
+    // its return to user mode reaches, until the process is set running.
+    if stopped {
+        cx.restart(head, 0);
+        cx.userret()?;
+    }
     for (i, op) in ops.iter().enumerate() {
         // Between two operations only the position in the script is live.
         cx.restart(head, i);

@@ -59,7 +59,7 @@ fn a_scenario_claiming_an_unknown_finding_or_kind_is_refused() {
     let base = "name = \"x\"\ndescription = \"d\"\n[[procs]]\npid = 2\nparent = 1\nlwps = [ { script = [ { op = \"exit\", code = 0 } ] } ]\n";
     for (finding, want) in [
         (
-            "{ id = \"F13\", kind = \"deadlock\" }",
+            "{ id = \"F99\", kind = \"deadlock\" }",
             "not a known finding",
         ),
         (

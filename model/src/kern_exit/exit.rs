@@ -368,6 +368,12 @@ impl<'s, E: Engine> Cx<'s, E> {
                     if self.has(Switch::ExitClearsOppid) {
                         self.k()?.proc(me, q, at!(520, "P_TRACED"))?.oppid = 0;
                     }
+                    // fix:untrace-unstops: a child stopped for its tracer is set running.
+                    if self.has(Switch::UntraceUnstops)
+                        && self.load(at!(520, "P_TRACED"), Field::PStat(q))? == SSTOP
+                    {
+                        self.proc_unstop(at!(520, "P_TRACED"), q)?;
+                    }
                     let _nothing_more = self.ksignal(at!(521, "ksignal"), q, SIGKILL)?;
                 }
                 self.lwkt_reltoken(at!(523, "lwkt_reltoken"), Tok::Proc(q))?;
@@ -470,6 +476,7 @@ fn clear_signals(g: &mut Kernel, me: crate::engine::ActorId, p: Pid, lp: LwpId) 
     pr.killed = false;
     pr.fatal = 0;
     pr.caught = 0;
+    pr.tsig = 0;
     pr.sigchld = false;
     g.lwp(me, lp, at!(340, "SIGEMPTYSET"))?.sigkill = false;
     g.record(

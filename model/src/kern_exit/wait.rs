@@ -104,6 +104,22 @@ impl<'s, E: Engine> Cx<'s, E> {
         let error = 'top: loop {
             // Live at the head of the scan: the arguments (the scope's key) and `pid`.
             self.restart(at!(852, "loop"), pid);
+            // 869-870: a waiter whose own process is stopped halts first. q's p_stat changes
+            // only under q's token, which this LWP holds here: no step of its own to read it.
+            if self
+                .sys
+                .kernel
+                .lock()
+                .procs
+                .get(&q)
+                .is_some_and(|p| p.stat == SSTOP)
+            {
+                self.note(
+                    at!(869, "SSTOP"),
+                    What::Note("the waiter's process is stopped: tstop"),
+                )?;
+                self.tstop(q)?;
+            }
             let mut nfound = 0;
             let waitgen = self.waitgen_snapshot(at!(881, "atomic_fetchadd_long"), q)?;
             let mut idx = 0;

@@ -1,0 +1,100 @@
+//! What tracing does to signals, stops and exec (kern_sig.c lwpsignal and issignal,
+//! kern_exec.c, sys_process.c), and finding F13, which lies in it.
+
+#[path = "support/regression.rs"]
+mod regression;
+
+use kexit_checker::engine::{Budget, EngineKind};
+use kexit_model::ViolationKind;
+use regression::*;
+
+/// Every interleaving, as far as the state engine's default state budget.
+fn state_budget() -> Budget {
+    Budget {
+        iterations: u64::MAX,
+        ..Budget::default()
+    }
+}
+
+/// Runs `toml` exhaustively on the state engine and returns the violation's kind, if any.
+fn state_verdict(toml: &str) -> Option<ViolationKind> {
+    let s = kexit_scenarios::parse("inline.toml", toml).unwrap();
+    let r = go(&s, &variant("seed"), EngineKind::State, state_budget());
+    match r.found {
+        Some(f) => Some(f.outcome.violation.unwrap().kind),
+        None => {
+            assert!(r.exhaustive, "not exhaustive");
+            None
+        }
+    }
+}
+
+/// A traced child stops for its tracer at SIGTERM, and exec stops a traced child with
+/// SIGTRAP: the catalogue's scenarios pass every interleaving on loom, and their expectations
+/// (stopped(15), stopped(5)) fail when a traced child acts on the signal as an untraced one.
+#[test]
+fn a_traced_child_stops_for_its_tracer_at_a_signal_and_at_exec() {
+    for name in ["traced-signal-stops", "exec-traced-sigtrap"] {
+        let s = scenario(name);
+        passes_on_loom_and_pct(&s, &variant("seed"));
+    }
+    let untraced = scenario("traced-signal-stops")
+        .text
+        .replace("traced = true", "traced = false");
+    assert_eq!(
+        state_verdict(&untraced),
+        Some(ViolationKind::UnexpectedResult)
+    );
+}
+
+/// A stopped process does not run: a child declared stopped, whose script exits, is reported
+/// stopped (WUNTRACED) and exits only once continued; without the continue its parent's
+/// wait for the exit would block, which the model reports.
+#[test]
+fn a_stopped_process_runs_only_once_continued() {
+    let toml = |cont: bool| {
+        format!(
+            r#"
+name = "stopped-child-halts"
+description = "d"
+[[procs]]
+pid = 2
+parent = 1
+lwps = [ {{ script = [ {{ op = "wait", pid = 3, options = ["WUNTRACED"], expect = {{ pid = 3, status = "stopped(17)" }} }},
+                      {{ op = "{}", pid = 3 }},
+                      {{ op = "wait", pid = 3, expect = {{ pid = 3, status = "exited(3)" }} }} ] }} ]
+[[procs]]
+pid = 3
+parent = 2
+stopped = true
+lwps = [ {{ script = [ {{ op = "exit", code = 3 }} ] }} ]
+"#,
+            if cont { "cont" } else { "scan" }
+        )
+    };
+    assert_eq!(state_verdict(&toml(true)), None);
+    assert_eq!(state_verdict(&toml(false)), Some(ViolationKind::Deadlock));
+}
+
+/// F13 on the seed, on loom and PCT and through its saved schedule; its fix passes.
+#[test]
+fn finding_f13_a_stopped_traced_child_in_exit1_outlives_its_tracer() {
+    let s = scenario("stopped-exit-tracer-exits");
+    let kind = ViolationKind::Deadlock;
+    let seed = variant("seed");
+    assert_caught(&s, &seed, EngineKind::Loom, loom_budget(&s), kind);
+    assert_caught(&s, &seed, EngineKind::Pct, shuttle_budget(10_000), kind);
+    let v = replay_finding(&s, "F13-untraced-child-stays-stopped.schedule");
+    assert_eq!(v.kind, kind);
+    assert!(v.message.contains("killlwps"), "{v}");
+    let fix = variant("fix:untrace-unstops");
+    let r = go(&s, &fix, EngineKind::State, state_budget());
+    assert!(
+        r.found.is_none() && r.exhaustive,
+        "fix:untrace-unstops on the state engine"
+    );
+    assert_passes(
+        &go(&s, &fix, EngineKind::Pct, shuttle_budget(10_000)),
+        "fix:untrace-unstops on PCT",
+    );
+}
