@@ -98,3 +98,27 @@ fn finding_f13_a_stopped_traced_child_in_exit1_outlives_its_tracer() {
         "fix:untrace-unstops on PCT",
     );
 }
+
+/// A vfork parent declared stopped is in the kernel, in vfork's wait for its child: it does
+/// not start halted (its hold on the child would then never go, and the child's exit would
+/// wait in "reap1" for ever; `kexit fuzz --seed 1`, scenario 1822, found that). It finishes
+/// the wait and halts on its way out; the child is left a zombie.
+#[test]
+fn a_stopped_vfork_parent_finishes_its_vfork_wait() {
+    let toml = r#"
+name = "stopped-vfork-parent"
+description = "d"
+expect_zombies = [3]
+[[procs]]
+pid = 2
+parent = 1
+stopped = true
+lwps = [ { script = [ { op = "vfork_wait", pid = 3 } ] } ]
+[[procs]]
+pid = 3
+parent = 2
+ppwait = true
+lwps = [ { script = [ { op = "exit", code = 0 } ] } ]
+"#;
+    assert_eq!(state_verdict(toml), None);
+}

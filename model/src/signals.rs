@@ -129,7 +129,13 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// wakeup(p) of the LWPs halted in tstop, one step.
     pub fn proc_unstop(&self, site: &'static Site, p: Pid) -> KR<()> {
         let me = self.me;
-        let mut g = self.sp(&[Obj::Word(Field::PStat(p)), Obj::Ident(Ident::Proc(p))])?;
+        // The PCATCH sleepers it interrupts are part of the process's signal state.
+        let objs = [
+            Obj::Word(Field::PStat(p)),
+            Obj::Ident(Ident::Proc(p)),
+            Obj::Sig(p),
+        ];
+        let mut g = self.sp(&objs)?;
         unstop(&mut g, me, site, p);
         Ok(())
     }

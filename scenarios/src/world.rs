@@ -275,8 +275,9 @@ pub fn execute_keeping_kernel<E: Engine>(
 fn run_script<E: Engine>(cx: &Cx<'_, E>, l: LwpId, ops: &[Op], stopped: bool) -> KR<()> {
     let head = ext!("script", "run_script");
     // A process declared stopped has its LWPs halted in user mode: each is in tstop, which
-    // its return to user mode reaches, until the process is set running.
-    if stopped {
+    // its return to user mode reaches, until the process is set running. A vfork parent is
+    // in the kernel, in vfork's wait for its child: it halts on its way out of it.
+    if stopped && !matches!(ops.first(), Some(Op::VforkWait { .. })) {
         cx.restart(head, 0);
         cx.userret()?;
     }
