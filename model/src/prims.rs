@@ -136,7 +136,6 @@ impl<'s, E: Engine> Cx<'s, E> {
         Ok(self.k()?.holds(self.me, t))
     }
 
-    /// Pending signal that interrupts a PCATCH sleep (CURSIG).
     /// What a PCATCH sleep returns for the signals pending on its LWP (tsleep's CURSIG):
     /// EINTR for a signal the process acts on, ERESTART for one a traced process stops for
     /// and whose default action kills (`signals::traced_cursig`), 0 for none.
@@ -212,11 +211,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 site,
                 What::Woke {
                     ident,
-                    why: if early == ERESTART {
-                        WakeWhy::Restart
-                    } else {
-                        WakeWhy::SignalPending
-                    },
+                    why: WakeWhy::of_signal(early, WakeWhy::SignalPending),
                 },
             );
             return Ok(early);
@@ -226,10 +221,8 @@ impl<'s, E: Engine> Cx<'s, E> {
                 // kern_synch.c goes to `resume`, where a PCATCH sleep returns EINTR for any
                 // signal pending then (CURSIG), whatever took it off the queue.
                 let err = if pcatch { Self::cursig(&g, me) } else { 0 };
-                let why = if err == ERESTART {
-                    WakeWhy::Restart
-                } else if err != 0 {
-                    WakeWhy::Signal
+                let why = if err != 0 {
+                    WakeWhy::of_signal(err, WakeWhy::Signal)
                 } else {
                     WakeWhy::Interlocked
                 };
@@ -275,10 +268,8 @@ impl<'s, E: Engine> Cx<'s, E> {
         let why = if g.actors[me].wchan == Some(ident) {
             g.actors[me].wchan = None;
             WakeWhy::Timeout
-        } else if err == ERESTART {
-            WakeWhy::Restart
         } else if err != 0 {
-            WakeWhy::Signal
+            WakeWhy::of_signal(err, WakeWhy::Signal)
         } else {
             WakeWhy::Wakeup
         };

@@ -7,6 +7,7 @@ use crate::cx::Cx;
 use crate::engine::{ActorId, Engine};
 use crate::ext;
 use crate::flags::*;
+use crate::kern_exit::exit::INITPID;
 use crate::kernel::*;
 use crate::prims::{interrupt, wake};
 use crate::race::{Data, Kind};
@@ -292,24 +293,25 @@ fn traced_signal(g: &mut Kernel, p: Pid, sig: i32) -> (String, Then) {
 /// Whether issignal without the trace stop (CURSIG, as tsleep calls it) takes `sig` off
 /// without acting on it: SIG_IGN, init, or a default action of ignore (1975-2020).
 pub(crate) fn cursig_drops(pr: &Proc, sig: i32) -> bool {
-    let bit = sig_bit(sig);
-    let caught = if sig == SIGCHLD {
-        pr.sigchld_caught
-    } else {
-        pr.sigcatch & bit != 0
-    };
-    if caught {
+    if catches(pr, sig) {
         return false;
     }
-    pr.sigignore & bit != 0
-        || pr.pid <= INIT_PID
+    pr.sigignore & sig_bit(sig) != 0
+        || pr.pid <= INITPID
         || matches!(
             default_action(sig),
             DefaultAction::Ignore | DefaultAction::Continue | DefaultAction::Stop
         )
 }
 
-const INIT_PID: Pid = 1;
+/// Whether the process has a handler for `sig` (SIGCHLD's disposition has its own field).
+fn catches(pr: &Proc, sig: i32) -> bool {
+    if sig == SIGCHLD {
+        pr.sigchld_caught
+    } else {
+        pr.sigcatch & sig_bit(sig) != 0
+    }
+}
 
 /// The error a PCATCH sleep of a traced process's LWP returns for its traced-pending
 /// signals (tsleep's `resume`: CURSIG): EINTR for a caught one, ERESTART for one whose
@@ -322,12 +324,7 @@ pub(crate) fn traced_cursig(pr: &Proc) -> i32 {
         if cursig_drops(pr, sig) {
             continue;
         }
-        let caught = if sig == SIGCHLD {
-            pr.sigchld_caught
-        } else {
-            pr.sigcatch & sig_bit(sig) != 0
-        };
-        return if caught { EINTR } else { ERESTART };
+        return if catches(pr, sig) { EINTR } else { ERESTART };
     }
     0
 }
@@ -345,7 +342,7 @@ pub(crate) fn settle_signal(pr: &mut Proc, sig: i32, traced: bool) {
     } else if pr.sigignore & bit != 0 && !traced {
     } else if pr.sigcatch & bit != 0 {
         pr.caught |= bit;
-    } else if pr.pid > INIT_PID
+    } else if pr.pid > INITPID
         && matches!(
             default_action(sig),
             DefaultAction::Terminate | DefaultAction::Core

@@ -84,6 +84,18 @@ pub enum WakeWhy {
     Restart,
 }
 
+impl WakeWhy {
+    /// Why a sleep ended with CURSIG's error `err` (not 0): `Restart` for ERESTART, else
+    /// `eintr` (a signal found as the sleep began, or once it returned).
+    pub(crate) fn of_signal(err: i32, eintr: WakeWhy) -> WakeWhy {
+        if err == crate::flags::ERESTART {
+            WakeWhy::Restart
+        } else {
+            eintr
+        }
+    }
+}
+
 #[derive(Clone, Debug, Hash)]
 pub enum What {
     TokAcquired(Tok, bool),
