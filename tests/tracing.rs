@@ -122,3 +122,61 @@ lwps = [ { script = [ { op = "exit", code = 0 } ] } ]
 "#;
     assert_eq!(state_verdict(toml), None);
 }
+
+/// kern_ptrace's refusals (EBUSY before the tracer has waited for the stop, EPERM for an
+/// untraced process, EINVAL for itself and for an ancestor of a traced caller), PT_CONTINUE's
+/// signal taking the place of the one the process stopped for, PT_KILL, and the signal
+/// PT_CONTINUE drops after PT_ATTACH's direct stop: the catalogue's scenarios pass every
+/// interleaving, and each expectation fails when the behaviour it names is changed.
+#[test]
+fn ptrace_requests_check_permissions_and_hand_on_their_signal() {
+    for name in [
+        "ptrace-refusals",
+        "ptrace-attach-ancestor",
+        "ptrace-continue-kill",
+        "ptrace-attach-continue",
+    ] {
+        assert_eq!(state_verdict(&scenario(name).text), None, "{name}");
+    }
+    let controls = [
+        // After the wait, PT_KILL is allowed: the EBUSY expectation fails.
+        (
+            "ptrace-refusals",
+            r#"{ op = "ptrace_kill", pid = 3, expect_errno = "EBUSY" },
+                      { op = "ptrace_continue", pid = 1, expect_errno = "EPERM" },
+                      { op = "attach", pid = 2, expect_errno = "EINVAL" },
+                      { op = "wait", pid = 3, expect = { pid = 3, status = "stopped(17)" } },"#,
+            r#"{ op = "ptrace_continue", pid = 1, expect_errno = "EPERM" },
+                      { op = "attach", pid = 2, expect_errno = "EINVAL" },
+                      { op = "wait", pid = 3, expect = { pid = 3, status = "stopped(17)" } },
+                      { op = "ptrace_kill", pid = 3, expect_errno = "EBUSY" },"#,
+        ),
+        // An untraced caller may attach to its parent: the EINVAL expectation fails.
+        (
+            "ptrace-attach-ancestor",
+            "parent = 2\ntraced = true",
+            "parent = 2",
+        ),
+        // PT_CONTINUE's SIGINT replaces the SIGTERM the child stopped for.
+        (
+            "ptrace-continue-kill",
+            r#"status = "signaled(2)" } },"#,
+            r#"status = "signaled(15)" } },"#,
+        ),
+        // After PT_ATTACH's stop, PT_CONTINUE's SIGTERM is dropped, not taken.
+        (
+            "ptrace-attach-continue",
+            r#"{ pid = 3, status = "stopped(9)" }"#,
+            r#"{ pid = 3, status = "signaled(15)" }"#,
+        ),
+    ];
+    for (name, from, to) in controls {
+        let text = scenario(name).text;
+        assert!(text.contains(from), "{name}: {from}");
+        assert_eq!(
+            state_verdict(&text.replacen(from, to, 1)),
+            Some(ViolationKind::UnexpectedResult),
+            "{name} with {to}"
+        );
+    }
+}

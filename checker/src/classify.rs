@@ -210,7 +210,7 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
             if sleeps_in(v, "ppwait")
                 && sleeps_in(v, "reap1")
                 && all_ops(spec).any(|op| {
-                    matches!(op, Op::Attach { pid }
+                    matches!(op, Op::Attach { pid, .. }
                         if spec.procs.iter().any(|c| c.pid == *pid && c.ppwait))
                 }) =>
         {

@@ -113,13 +113,17 @@ pub fn default_action(sig: i32) -> DefaultAction {
 }
 
 // errno
+pub const EPERM: i32 = 1;
 pub const ESRCH: i32 = 3;
 pub const EINTR: i32 = 4;
 pub const ECHILD: i32 = 10;
 pub const ENOMEM: i32 = 12;
 pub const EFAULT: i32 = 14;
+pub const EBUSY: i32 = 16;
 pub const EINVAL: i32 = 22;
 pub const EWOULDBLOCK: i32 = 35;
+/// The same number as EWOULDBLOCK in BSD.
+pub const EAGAIN: i32 = EWOULDBLOCK;
 pub const EALREADY: i32 = 37;
 /// A sleep interrupted by a signal whose action restarts the system call (kern_synch.c
 /// tsleep's `resume`: not in ps_sigintr); the call is made again after the user return.
@@ -172,11 +176,13 @@ pub fn decode_status(st: i32) -> String {
 pub fn errno_name(e: i32) -> &'static str {
     match e {
         0 => "0",
+        EPERM => "EPERM",
         ESRCH => "ESRCH",
         EINTR => "EINTR",
         ECHILD => "ECHILD",
         ENOMEM => "ENOMEM",
         EFAULT => "EFAULT",
+        EBUSY => "EBUSY",
         EINVAL => "EINVAL",
         EWOULDBLOCK => "EWOULDBLOCK",
         EALREADY => "EALREADY",
@@ -187,12 +193,15 @@ pub fn errno_name(e: i32) -> &'static str {
 
 pub fn errno_from_name(s: &str) -> Option<i32> {
     Some(match s {
+        "EPERM" => EPERM,
         "ESRCH" => ESRCH,
         "EINTR" => EINTR,
         "ECHILD" => ECHILD,
         "ENOMEM" => ENOMEM,
         "EFAULT" => EFAULT,
+        "EBUSY" => EBUSY,
         "EINVAL" => EINVAL,
+        "EAGAIN" | "EWOULDBLOCK" => EAGAIN,
         "EALREADY" => EALREADY,
         _ => return None,
     })

@@ -5,8 +5,10 @@
 //! no expectations: they are checked against the invariants only. Operations: every one the
 //! scenario language has (a terminal's signal to one of the declared process groups
 //! included), with the targets a real program could give them (a process only attaches to a
-//! later-declared, so never an ancestor, untraced process, at most once: the model refuses a
-//! second attach with EBUSY as kern_ptrace does, but not an attach to an ancestor (EINVAL)).
+//! later-declared, so never an ancestor, untraced process, at most once: the model refuses
+//! those with EINVAL and EBUSY as kern_ptrace does, so generating them would only add
+//! refusals). Detach, PT_CONTINUE and PT_KILL name any child: kern_ptrace refuses them unless
+//! the caller traces it and has waited for its stop.
 
 use crate::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Signal, Spec, WaitOpt};
 use arbitrary::{Arbitrary, Result, Unstructured};
@@ -246,12 +248,31 @@ fn op(
             } else {
                 let pid = *u.choose(&free)?;
                 traced.push(pid);
-                Op::Attach { pid }
+                Op::Attach {
+                    pid,
+                    expect_errno: None,
+                }
             }
         }
-        15 if !children.is_empty() => Op::Detach {
-            pid: *u.choose(&children)? as u32,
-        },
+        15 if !children.is_empty() => {
+            let pid = *u.choose(&children)? as u32;
+            match u.int_in_range(0..=2)? {
+                0 => Op::Detach {
+                    pid,
+                    sig: Signal(0),
+                    expect_errno: None,
+                },
+                1 => Op::PtraceContinue {
+                    pid,
+                    sig: Signal(*u.choose(&[0, 15])?),
+                    expect_errno: None,
+                },
+                _ => Op::PtraceKill {
+                    pid,
+                    expect_errno: None,
+                },
+            }
+        }
         16 if u.ratio(1, 2)? => Op::Pgsignal {
             pgid: *u.choose(t.pgids)?,
             sig: kexit_model::flags::SIGWINCH,

@@ -14,11 +14,13 @@ pub mod exposure;
 pub mod findings;
 pub mod generate;
 pub mod paths;
+pub mod ptrace;
 pub mod script;
 pub mod select;
 pub mod spec;
 pub mod status;
 mod validate;
+pub mod values;
 pub mod world;
 
 mod embedded {

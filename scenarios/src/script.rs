@@ -2,12 +2,12 @@
 //! actions a scenario can take (stop/continue, sigaction, a ps-like scan), each checked against
 //! what the scenario expects.
 
+use crate::ptrace::{self, Req};
 use crate::spec::*;
 use kexit_model::cx::Cx;
 use kexit_model::engine::Engine;
 use kexit_model::ext;
 use kexit_model::flags::*;
-use kexit_model::kern_exit::exit::INITPID;
 use kexit_model::kernel::*;
 use kexit_model::race::{Data, Kind};
 use kexit_model::signals::Then;
@@ -62,10 +62,32 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
             let call = format!("kill(-{pgid}, {})", signal_name(sig.0));
             expect_errno_is(cx, &call, err, expect_errno.as_deref())
         }
-        Op::Attach { pid } => trace_attach(cx, *pid, true),
         Op::VforkWait { pid } => vfork_wait(cx, pid),
-        Op::Detach { pid } => trace_attach(cx, *pid, false),
-        Op::TraceMe => trace_me(cx),
+        Op::TraceMe => ptrace::trace_me(cx),
+        Op::Attach { pid, expect_errno } => {
+            let err = ptrace::ptrace(cx, Req::Attach, *pid, 0)?;
+            expect_errno_is(cx, "PT_ATTACH", err, expect_errno.as_deref())
+        }
+        Op::Detach {
+            pid,
+            sig,
+            expect_errno,
+        } => {
+            let err = ptrace::ptrace(cx, Req::Detach, *pid, sig.0)?;
+            expect_errno_is(cx, "PT_DETACH", err, expect_errno.as_deref())
+        }
+        Op::PtraceContinue {
+            pid,
+            sig,
+            expect_errno,
+        } => {
+            let err = ptrace::ptrace(cx, Req::Continue, *pid, sig.0)?;
+            expect_errno_is(cx, "PT_CONTINUE", err, expect_errno.as_deref())
+        }
+        Op::PtraceKill { pid, expect_errno } => {
+            let err = ptrace::ptrace(cx, Req::Kill, *pid, 0)?;
+            expect_errno_is(cx, "PT_KILL", err, expect_errno.as_deref())
+        }
     }
 }
 
@@ -257,98 +279,6 @@ fn vfork_wait<E: Engine>(cx: &Cx<'_, E>, pid: &Pid) -> KR<()> {
 
 /// sys_process.c kern_ptrace, PT_TRACE_ME: under the process's own token, P_TRACED and
 /// `p_oppid = p->p_pptr->p_pid`.
-fn trace_me<E: Engine>(cx: &Cx<'_, E>) -> KR<()> {
-    let me = cx.me;
-    let site = ext!("sys_process.c", "PT_TRACE_ME");
-    let (_, p) = cx.cur()?;
-    cx.lwkt_gettoken(site, Tok::Proc(p))?;
-    cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
-    {
-        let mut g = cx.k()?;
-        let parent = g.pptr(me, p, site)?.unwrap_or(INITPID);
-        g.proc(me, p, site)?.oppid = parent;
-    }
-    cx.lwkt_reltoken(site, Tok::Proc(p))
-}
-
-/// sys_process.c PT_ATTACH / PT_DETACH as kern_exit.c sees them: under the traced process's
-/// token, held throughout as kern_ptrace does, P_TRACED and p_oppid change and proc_reparent
-/// moves the process to the tracer or back to p_oppid.
-fn trace_attach<E: Engine>(cx: &Cx<'_, E>, pid: Pid, attach: bool) -> KR<()> {
-    let me = cx.me;
-    let site = if attach {
-        ext!("sys_process.c", "PT_ATTACH")
-    } else {
-        ext!("sys_process.c", "PT_DETACH")
-    };
-    let (_, tracer) = cx.cur()?;
-    let Some(p) = cx.pfind(site, pid)? else {
-        return Ok(());
-    };
-    cx.lwkt_gettoken(site, Tok::Proc(p))?;
-    // PT_ATTACH fails with EAGAIN on a process in exec (sys_process.c 303-308) and with
-    // EBUSY on one already traced (326-331).
-    if attach {
-        let flags = cx.load(site, Field::PFlags(p))?;
-        let refused = if flags & P_INEXEC != 0 {
-            Some("EAGAIN: P_INEXEC")
-        } else if flags & P_TRACED != 0 {
-            Some("EBUSY: already traced")
-        } else {
-            None
-        };
-        if let Some(why) = refused {
-            cx.note(
-                site,
-                What::Text(format!("PT_ATTACH(pid {pid}) fails, {why}")),
-            )?;
-            cx.lwkt_reltoken(site, Tok::Proc(p))?;
-            return cx.prele(site, p);
-        }
-    }
-    let (pptr, oppid) = {
-        let mut g = cx.k()?;
-        let pptr = *g.pptr(me, p, site)?;
-        (pptr, g.proc(me, p, site)?.oppid)
-    };
-    if attach {
-        // kern_ptrace sets both whoever the parent is; proc_reparent does nothing when the
-        // tracer is the parent already.
-        cx.plain_set(site, Field::PFlags(p), P_TRACED)?;
-        cx.k()?.proc(me, p, site)?.oppid = pptr.unwrap_or(INITPID);
-        cx.proc_reparent(site, p, tracer)?;
-    } else {
-        if oppid != 0 && pptr != Some(oppid) {
-            if let Some(t) = cx.pfind(site, oppid)? {
-                cx.proc_reparent(site, p, t)?;
-                cx.prele(site, t)?;
-            }
-        }
-        cx.plain_clear(site, Field::PFlags(p), P_TRACED)?;
-        cx.k()?.proc(me, p, site)?.oppid = 0;
-    }
-    // sendsig (sys_process.c 501-516): PT_ATTACH sends SIGSTOP, PT_DETACH no signal; a
-    // stopped process is set running instead (p_xstat = the signal, proc_unstop).
-    let data = if attach { SIGSTOP } else { 0 };
-    let then = if cx.load(site, Field::PStat(p))? == SSTOP {
-        cx.k()?.proc(me, p, site)?.xstat = data;
-        cx.proc_unstop(site, p)?;
-        Then::Nothing
-    } else if data != 0 {
-        cx.ksignal(site, p, data)?
-    } else {
-        Then::Nothing
-    };
-    cx.lwkt_reltoken(site, Tok::Proc(p))?;
-    cx.prele(site, p)?;
-    // The stop itself, as the `stop` operation does it, once the token is released (the
-    // kernel's proc_stop runs under it).
-    if let Then::Stop(sig) = then {
-        cx.proc_stop(pid, sig)?;
-    }
-    Ok(())
-}
-
 /// A ps-like scan of one process's LWPs, blocking while it holds each. KERN_PROC_PID finds
 /// the process with pfind (not a zombie); KERN_PROC_ALL walks allproc, where zombies stay
 /// until proc_remove_zombie, and holds it under proc_token (kern_proc.c 1477-1540).

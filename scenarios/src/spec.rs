@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::values::*;
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
@@ -220,14 +222,41 @@ pub enum Op {
     /// the parent), as a debugger's child does before exec.
     TraceMe,
     /// ptrace(PT_ATTACH): the caller becomes the tracer and parent of `pid` (P_TRACED,
-    /// p_oppid = the old parent, even when that is the caller, and proc_reparent).
+    /// p_oppid = the old parent, even when that is the caller, and proc_reparent), which it
+    /// sends SIGSTOP. EAGAIN in exec, EINVAL for itself or an ancestor of a traced caller,
+    /// EBUSY when already traced.
     Attach {
         pid: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_errno: Option<String>,
     },
-    /// ptrace(PT_DETACH): P_TRACED cleared, `pid` returned to p_oppid, and set running with
-    /// p_xstat 0 when it is stopped (the signal it stopped for is dropped).
+    /// ptrace(PT_DETACH, pid, 1, sig): P_TRACED and P_WAITED cleared, `pid` returned to
+    /// p_oppid and set running with p_xstat = `sig` (default 0: the signal it stopped for is
+    /// dropped). Like `ptrace_continue` and `ptrace_kill`, only for a process the caller
+    /// traces (else EPERM or EBUSY) that is stopped and whose stop it has waited for (else
+    /// EBUSY).
     Detach {
         pid: u32,
+        #[serde(default, skip_serializing_if = "is_no_signal")]
+        sig: Signal,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_errno: Option<String>,
+    },
+    /// ptrace(PT_CONTINUE, pid, 1, sig): the stopped traced process is set running with
+    /// p_xstat = `sig` (default 0: none), which it acts on at its return to user mode.
+    PtraceContinue {
+        pid: u32,
+        #[serde(default)]
+        sig: Signal,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_errno: Option<String>,
+    },
+    /// ptrace(PT_KILL): PT_CONTINUE with SIGKILL, the way a tracer ends a traced process
+    /// (a plain SIGKILL leaves a stopped traced process stopped).
+    PtraceKill {
+        pid: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_errno: Option<String>,
     },
     /// The vfork parent's wait (kern_fork.c): it has held the child (PHOLD) since the fork,
     /// sleeps until its P_PPWAIT clears and releases it. Only as the first operation of a
@@ -273,204 +302,13 @@ pub enum SigchldAction {
 fn yes() -> bool {
     true
 }
+fn is_no_signal(s: &Signal) -> bool {
+    s.0 == 0
+}
 fn sigkill() -> Signal {
     Signal(kexit_model::flags::SIGKILL)
 }
 
-/// A signal number, written in a scenario as a number or a name ("TERM", "SIGTERM").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "SignalText", into = "i32")]
-pub struct Signal(pub i32);
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum SignalText {
-    Number(i64),
-    Name(String),
-}
-
-impl TryFrom<SignalText> for Signal {
-    type Error = String;
-    fn try_from(t: SignalText) -> Result<Self, String> {
-        match t {
-            SignalText::Number(n) if (0..=kexit_model::flags::SIGMAX as i64).contains(&n) => {
-                Ok(Signal(n as i32))
-            }
-            SignalText::Number(n) => Err(format!(
-                "signal {n} is out of range (0 to {})",
-                kexit_model::flags::SIGMAX
-            )),
-            SignalText::Name(name) => kexit_model::flags::signal_number(&name)
-                .map(Signal)
-                .ok_or_else(|| format!("unknown signal name {name:?} (TERM, SIGQUIT, USR1, ...)")),
-        }
-    }
-}
-
-impl From<Signal> for i32 {
-    fn from(s: Signal) -> i32 {
-        s.0
-    }
-}
 fn sigwinch() -> i32 {
     kexit_model::flags::SIGWINCH
-}
-
-/// A wait option: a name (`"WNOHANG"`) or the option word's bits as a number (`0x100`), so a
-/// scenario can pass bits kern_wait rejects (845-846) by their value.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "WaitOptText", into = "WaitOptText")]
-pub enum WaitOpt {
-    Wnohang,
-    Wuntraced,
-    Wcontinued,
-    Wlinuxclone,
-    /// An undefined option bit (EINVAL).
-    Wbogus,
-    /// Option bits given by value.
-    Bits(u32),
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum WaitOptText {
-    Name(String),
-    Number(i64),
-}
-
-const WAIT_OPT_NAMES: [(&str, WaitOpt); 5] = [
-    ("WNOHANG", WaitOpt::Wnohang),
-    ("WUNTRACED", WaitOpt::Wuntraced),
-    ("WCONTINUED", WaitOpt::Wcontinued),
-    ("WLINUXCLONE", WaitOpt::Wlinuxclone),
-    ("WBOGUS", WaitOpt::Wbogus),
-];
-
-impl TryFrom<WaitOptText> for WaitOpt {
-    type Error = String;
-    fn try_from(t: WaitOptText) -> Result<Self, String> {
-        match t {
-            WaitOptText::Number(n) => u32::try_from(n)
-                .map(WaitOpt::Bits)
-                .map_err(|_| format!("wait option bits {n} are out of range (0 to 0xffffffff)")),
-            WaitOptText::Name(name) => WAIT_OPT_NAMES
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, o)| *o)
-                .ok_or_else(|| {
-                    format!(
-                        "unknown wait option {name:?} (WNOHANG, WUNTRACED, WCONTINUED, \
-                         WLINUXCLONE, WBOGUS, or bits as a number such as 0x100)"
-                    )
-                }),
-        }
-    }
-}
-
-impl From<WaitOpt> for WaitOptText {
-    fn from(o: WaitOpt) -> Self {
-        match o {
-            WaitOpt::Bits(b) => WaitOptText::Number(b.into()),
-            named => WaitOptText::Name(
-                WAIT_OPT_NAMES
-                    .iter()
-                    .find(|(_, o)| *o == named)
-                    .map_or("", |(n, _)| n)
-                    .to_string(),
-            ),
-        }
-    }
-}
-
-impl WaitOpt {
-    pub fn bits(self) -> u32 {
-        use kexit_model::flags::*;
-        match self {
-            WaitOpt::Wnohang => WNOHANG,
-            WaitOpt::Wuntraced => WUNTRACED,
-            WaitOpt::Wcontinued => WCONTINUED,
-            WaitOpt::Wlinuxclone => WLINUXCLONE,
-            WaitOpt::Wbogus => 0x100,
-            WaitOpt::Bits(b) => b,
-        }
-    }
-
-    /// The option word a list of options makes.
-    pub fn word(options: &[WaitOpt]) -> u32 {
-        options.iter().fold(0, |a, o| a | o.bits())
-    }
-}
-
-/// What a wait must return: a pid (0 for WNOHANG with nothing to report) with a decoded
-/// status such as "exited(1)", "signaled(9)", "stopped(17)", "continued"; or an errno.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Expect {
-    #[serde(default)]
-    pub pid: Option<i32>,
-    #[serde(default)]
-    pub status: Option<StatusExpect>,
-    #[serde(default)]
-    pub errno: Option<String>,
-    /// The status word itself, as the kernel stores it (`raw = 0x10000`: exit(256), whose
-    /// W_EXITCODE the 2014 code does not mask).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<RawStatus>,
-}
-
-/// A raw wait status word, written as an integer (hexadecimal in TOML: `0x10000`); compared
-/// as the 32 bits of the C `int`.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "i64", into = "i64")]
-pub struct RawStatus(pub i32);
-
-impl TryFrom<i64> for RawStatus {
-    type Error = String;
-    fn try_from(n: i64) -> Result<Self, String> {
-        i32::try_from(n)
-            .or_else(|_| u32::try_from(n).map(|u| u as i32))
-            .map(RawStatus)
-            .map_err(|_| format!("raw status {n} does not fit in 32 bits"))
-    }
-}
-
-impl From<RawStatus> for i64 {
-    fn from(r: RawStatus) -> i64 {
-        r.0.into()
-    }
-}
-
-impl RawStatus {
-    pub fn matches(self, status: Option<i32>) -> bool {
-        status == Some(self.0)
-    }
-}
-
-/// Whether a reported status word meets an expectation's decoded `status` and `raw` word
-/// (each only when given).
-pub fn status_meets(
-    status: &Option<StatusExpect>,
-    raw: Option<RawStatus>,
-    got: Option<i32>,
-) -> bool {
-    status
-        .as_ref()
-        .is_none_or(|s| got.is_some_and(|st| s.matches(&kexit_model::flags::decode_status(st))))
-        && raw.is_none_or(|raw| raw.matches(got))
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub enum StatusExpect {
-    One(String),
-    AnyOf(Vec<String>),
-}
-
-impl StatusExpect {
-    pub fn matches(&self, got: &str) -> bool {
-        match self {
-            StatusExpect::One(s) => s == got,
-            StatusExpect::AnyOf(v) => v.iter().any(|s| s == got),
-        }
-    }
 }

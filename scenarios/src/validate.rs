@@ -153,9 +153,11 @@ fn check_op(procs: &Procs<'_>, p: &ProcSpec, op: &Op) -> Result<(), Invalid> {
         Op::Stop { pid } => Some(("stop", pid)),
         Op::Cont { pid } => Some(("cont", pid)),
         Op::Scan { pid, .. } => Some(("scan", pid)),
-        Op::Attach { pid } => Some(("attach", pid)),
+        Op::Attach { pid, .. } => Some(("attach", pid)),
         Op::VforkWait { pid } => Some(("vfork_wait", pid)),
-        Op::Detach { pid } => Some(("detach", pid)),
+        Op::Detach { pid, .. } => Some(("detach", pid)),
+        Op::PtraceContinue { pid, .. } => Some(("ptrace_continue", pid)),
+        Op::PtraceKill { pid, .. } => Some(("ptrace_kill", pid)),
         _ => None,
     };
     if let Some((name, pid)) = target {
@@ -189,11 +191,15 @@ fn check_op(procs: &Procs<'_>, p: &ProcSpec, op: &Op) -> Result<(), Invalid> {
             return Err((n, msg));
         }
     }
-    if let Op::Killpg {
-        expect_errno: Some(name),
-        ..
-    } = op
-    {
+    let errno = match op {
+        Op::Killpg { expect_errno, .. }
+        | Op::Attach { expect_errno, .. }
+        | Op::Detach { expect_errno, .. }
+        | Op::PtraceContinue { expect_errno, .. }
+        | Op::PtraceKill { expect_errno, .. } => expect_errno.as_ref(),
+        _ => None,
+    };
+    if let Some(name) = errno {
         if kexit_model::flags::errno_from_name(name).is_none() {
             let n = vec![format!("\"{name}\"")];
             return Err((n, format!("unknown errno {name:?} (ESRCH, ...)")));

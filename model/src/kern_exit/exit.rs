@@ -221,9 +221,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             What::Note("task leader without peers: nothing to kill"),
         )?;
         let tty_pgrp = self.exit1_callouts(p, lp, rv)?;
-        // callout_stop_sync, fdfree, semexit, vmspace_relexit, ttywait, acct_process and
-        // vrele (342-454) may each sleep, and a sleep releases p_token. Between them exit1
-        // changes nothing another actor here reads, so one sleep stands for any of them.
+        // callout_stop_sync, fdfree, semexit and vmspace_relexit (342-410) may each sleep,
+        // and a sleep releases p_token. Between them exit1 changes nothing another actor here
+        // reads, so one sleep stands for any of them.
         self.may_block(at!(354, "fdfree"))?;
         self.noreturn(at!(354, "fdfree"), ());
         // A session leader whose terminal is still its session's (411-423): SIGHUP to the
@@ -236,6 +236,11 @@ impl<'s, E: Engine> Cx<'s, E> {
         // 439: p leaves its group for job control; its children no longer qualify theirs.
         self.fixjobc_exit(at!(439, "fixjobc"), p)?;
         self.noreturn(at!(439, "fixjobc"), ());
+        // acct_process writes the accounting record (a vnode write) and vrele may inactivate
+        // the text vnode (440-455): either can sleep, after fixjobc has changed the group's
+        // counts and before the zombie move. One sleep stands for both.
+        self.may_block(at!(440, "acct_process"))?;
+        self.noreturn(at!(440, "acct_process"), ());
         // bug:ppwait-late releases the vfork parent only after the zombie move.
         let ppwait_late = self.has(Switch::PpwaitLate);
         if !ppwait_late {
