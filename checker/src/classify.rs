@@ -9,6 +9,7 @@ use kexit_model::flags::{
     EXTEXIT_LWP, P_CONTINUED, P_PPWAIT, P_TRACED, P_WAITED, P_WEXIT, SSTOP, SZOMB, WCONTINUED,
     WNOHANG, WUNTRACED,
 };
+use kexit_model::kernel::ActorKind;
 use kexit_model::trace::{Violation, ViolationKind, What};
 use kexit_model::Variant;
 use kexit_scenarios::findings::finding;
@@ -204,6 +205,14 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
         {
             recorded("F13")
         }
+        // F14: a parent asleep in kern_wait while a child of it is stopped, every LWP of the
+        // child counted stopped or asleep, and the parent never told: an LWP completed the
+        // stop by leaving (lwp_exit) or by going to sleep after proc_stop.
+        (ViolationKind::Deadlock, ..)
+            if sleeps_in(v, "wait") && stop_never_told(spec, variant, schedule) =>
+        {
+            recorded("F14")
+        }
         // F5: a tracer attached a vfork child, so exit1's wakeup of p_pptr (472) went to the
         // tracer: the vfork parent sleeps on with its hold, the child waits for it in "reap1".
         (ViolationKind::Deadlock, ..)
@@ -244,6 +253,30 @@ fn untraced_stopped_in_exit(spec: &Spec, variant: &Variant, schedule: &[u8]) -> 
     out.kernel.is_some_and(|k| {
         k.procs.values().any(|p| {
             !p.freed && p.stat == SSTOP && p.flags & P_WEXIT != 0 && p.flags & P_TRACED == 0
+        })
+    })
+}
+
+/// Whether the schedule ends with a stopped process whose stop its parent would report
+/// (P_WAITED clear; traced, or a wait with WUNTRACED in the parent's script) but sleeps in
+/// kern_wait instead: it was never told (F14).
+fn stop_never_told(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
+    let out = engine::replay_keeping_kernel(spec, variant, schedule);
+    out.kernel.is_some_and(|k| {
+        k.procs.values().any(|p| {
+            let Some(q) = p.pptr else { return false };
+            let untraced_wait =
+                waits(spec, q).any(|(o, _)| o.iter().any(|w| w.bits() & WUNTRACED != 0));
+            let asleep_in_wait = k.actors.iter().any(|a| {
+                a.wmesg == "wait"
+                    && a.wchan.is_some()
+                    && matches!(a.kind, ActorKind::Lwp(l) if k.lwps[l].pid == q)
+            });
+            !p.freed
+                && p.stat == SSTOP
+                && p.flags & P_WAITED == 0
+                && (p.flags & P_TRACED != 0 || untraced_wait)
+                && asleep_in_wait
         })
     })
 }

@@ -20,6 +20,10 @@ pub struct Proc {
     pub lock: u64,
     pub waitgen: WaitGen,
     pub nthreads: i32,
+    /// p_nstopped under p_token: the LWPs counted as stopped (LWP_MP_WSTOP). proc_stop counts
+    /// those asleep, tstop the others as they halt; the one that makes it p_nthreads tells the
+    /// parent (kern_sig.c 1537-1551, kern_synch.c 1148-1170).
+    pub nstopped: i32,
     pub lwp_tree: Vec<LwpId>,
     pub pgid: Pid,
     /// p_pgrp: the process group (its pgid) until leavepgrp; written under both the
@@ -94,6 +98,8 @@ pub struct Lwp {
     pub mpflags: u64,
     pub lock: u64,
     pub sigkill: bool,
+    /// LWP_MP_WSTOP: counted in its process's p_nstopped.
+    pub wstop: bool,
     pub td_flags: u64,
     pub td_mpflags: u64,
     pub td_refs: u64,

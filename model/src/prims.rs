@@ -8,6 +8,7 @@ use crate::kernel::*;
 use crate::race::Kind;
 use crate::site::Site;
 use crate::trace::*;
+use crate::variant::Switch;
 
 #[derive(Clone, Copy, Debug)]
 pub enum AOp {
@@ -203,7 +204,11 @@ impl<'s, E: Engine> Cx<'s, E> {
         } else {
             self.sp_reading(&objs, &reads)?
         };
-        let early = if pcatch { Self::cursig(&g, me) } else { 0 };
+        let mut early = if pcatch { Self::cursig(&g, me) } else { 0 };
+        // fix:stop-completes: an LWP of a stopped process not counted stopped goes to tstop.
+        if early == 0 && pcatch && g.variant.has(Switch::PcatchSleepStops) {
+            early = crate::signals::stopped_uncounted(&g, me);
+        }
         if early != 0 {
             g.actors[me].wchan = None;
             g.record(

@@ -51,8 +51,13 @@ impl<'s, E: Engine> Cx<'s, E> {
                         "{} pending: its default action stops the process",
                         signal_name(sig)
                     );
-                    self.note(ext!("kern_sig.c", "issignal"), What::Text(text))?;
+                    let site = ext!("kern_sig.c", "issignal");
+                    self.note(site, What::Text(text))?;
+                    // issignal holds p_token from proc_stop through tstop's count.
+                    self.lwkt_gettoken(site, Tok::Proc(p))?;
                     self.proc_stop(p, sig)?;
+                    self.tstop(p)?;
+                    self.lwkt_reltoken(site, Tok::Proc(p))?;
                 }
                 Next::Die(sig) => return self.sigexit(sig),
                 Next::Done => return self.usched_switch(),
@@ -124,8 +129,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             signal_name(sig)
         );
         self.note(site, What::Text(text))?;
-        self.proc_stop(p, sig)?;
+        // issignal holds p_token from proc_stop through tstop's count (kern_sig.c 1862).
         self.lwkt_gettoken(site, Tok::Proc(p))?;
+        self.proc_stop(p, sig)?;
         self.tstop(p)?;
         {
             let mut g = self.sp(&[Obj::Sig(p), Obj::Word(Field::PFlags(p))])?;

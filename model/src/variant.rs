@@ -88,6 +88,14 @@ pub enum Switch {
     /// exit1 sets a stopped traced child running when it untraces it (519-521), as
     /// FreeBSD's exit1 clears P_STOPPED_TRACE with P_TRACED.
     UntraceUnstops,
+    /// lwp_exit, having taken the LWP off its process (671), no longer counts it stopped and
+    /// tells the parent when the process is stopped and every LWP left is, as FreeBSD's
+    /// thread_exit calls thread_stopped.
+    LwpExitCompletesStop,
+    /// A PCATCH tsleep of an LWP whose process is stopped and which is not counted stopped
+    /// returns ERESTART at once, so the LWP reaches tstop and counts itself, as FreeBSD's
+    /// sleepq_catch_signals stops a thread of a stopping process.
+    PcatchSleepStops,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -431,6 +439,21 @@ pub const VARIANTS: &[VariantInfo] = &[
         functions: &["exit1"],
         lines: "519-521",
         switches: &[Switch::UntraceUnstops],
+    },
+    VariantInfo {
+        name: "fix:stop-completes",
+        description: "a stop is reported however it completes (finding F14): lwp_exit, once it has taken the LWP \
+                      off the process and decremented p_nthreads (671), drops the LWP from p_nstopped if it was \
+                      counted and, when the process is stopped and every LWP left is counted, tells the parent \
+                      (P_WAITED cleared, wakeup) as tstop would have; and a PCATCH tsleep of an LWP of a stopped \
+                      process that is not counted returns ERESTART at once (kern_synch.c), so the LWP reaches tstop. \
+                      Otherwise a stop that an LWP completes by leaving, or by going to sleep after proc_stop, is \
+                      never reported, and a parent waiting for it sleeps for ever",
+        upstream: "none: proposed; FreeBSD's thread_exit calls thread_stopped, and its interruptible sleeps stop \
+                   a thread of a stopping process (sleepq_catch_signals)",
+        functions: &["lwp_exit"],
+        lines: "669-672",
+        switches: &[Switch::LwpExitCompletesStop, Switch::PcatchSleepStops],
     },
 ];
 

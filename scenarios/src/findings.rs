@@ -4,7 +4,7 @@
 
 /// One known finding.
 pub struct Finding {
-    /// `F1`..`F13` as in docs/findings.md, or the name of a deliberate behaviour.
+    /// `F1`..`F14` as in docs/findings.md, or the name of a deliberate behaviour.
     pub id: &'static str,
     /// Its title in docs/findings.md's table.
     pub title: &'static str,
@@ -93,6 +93,12 @@ pub const FINDINGS: &[Finding] = &[
         title: "a traced child stopped while it exits is never set running once its tracer exits",
         kinds: &["deadlock"],
         fixed_by: &["fix:untrace-unstops"],
+    },
+    Finding {
+        id: "F14",
+        title: "a stop that an LWP completes by leaving or by going to sleep is never reported to the parent",
+        kinds: &["deadlock"],
+        fixed_by: &["fix:stop-completes"],
     },
     Finding {
         id: "init-panic",

@@ -105,7 +105,9 @@ fn add_lwps(k: &mut Kernel, bodies: &mut Vec<Body>, ps: &ProcSpec, init_actor: b
             actor,
             mpflags: 0,
             lock: 0,
+            // A process declared stopped has every LWP counted as stopped already.
             sigkill: false,
+            wstop: ps.stopped,
             td_flags: TDF_RUNNING,
             td_mpflags: 0,
             td_refs: 0,
@@ -158,6 +160,7 @@ fn new_proc(ps: &ProcSpec, tree: Vec<LwpId>) -> Proc {
         lock: 0,
         waitgen: WaitGen(0),
         nthreads: nlwps as i32,
+        nstopped: if ps.stopped { nlwps as i32 } else { 0 },
         lwp_tree: tree,
         pgid: ps.group(),
         pgrp: Some(ps.group()),

@@ -72,6 +72,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                     What::Text(format!("off p_lwp_tree; p_nthreads -> {n}")),
                 );
             }
+            // fix:stop-completes: the stop this LWP may complete by leaving is reported.
+            if self.has(Switch::LwpExitCompletesStop) {
+                self.lwp_exit_completes_stop(at!(671, "p_nthreads"), p, lp)?;
+            }
             let flags = self.load_bits(
                 at!(672, "P_MAYBETHREADED"),
                 Field::PFlags(p),
