@@ -21,6 +21,7 @@ pub mod runnable;
 pub mod signals;
 pub mod site;
 pub mod stepcheck;
+pub mod stops;
 pub mod stubs;
 pub mod trace;
 mod userret;
