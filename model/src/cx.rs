@@ -309,6 +309,14 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
     }
 
+    /// The LWP this actor is (an LWP's script or user return), read without a step.
+    pub(crate) fn my_lwp(&self) -> LwpId {
+        match self.sys.kernel.lock().actors[self.me].kind {
+            ActorKind::Lwp(l) => l,
+            ActorKind::Reaper(_) | ActorKind::Idle(_) => unreachable!("not an LWP"),
+        }
+    }
+
     /// What every remaining actor is doing when none can run.
     fn blocked_actors(k: &Kernel) -> Vec<Blocked> {
         let mut out = Vec::new();

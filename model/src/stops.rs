@@ -41,6 +41,7 @@ impl<'s, E: Engine> Cx<'s, E> {
         };
         self.lwkt_gettoken(site, Tok::Proc(p))?;
         let stat = self.load(site, Field::PStat(p))?;
+        // SIGCONT wakes the parent once p's token is released.
         let continued = match stop {
             Some(sig) if stat == SACTIVE => {
                 self.k()?.proc(me, p, site)?.xstat = sig;
@@ -50,18 +51,17 @@ impl<'s, E: Engine> Cx<'s, E> {
                 if self.stop_counting_sleepers(site, p)? {
                     self.tell_parent_stopped(site, p)?;
                 }
-                false
+                None
             }
             None if stat == SSTOP => {
                 self.proc_unstop(site, p)?;
                 self.plain_set(site, Field::PFlags(p), P_CONTINUED)?;
-                true
+                *self.k()?.pptr(me, p, site)?
             }
-            _ => false,
+            _ => None,
         };
-        let pp = *self.k()?.pptr(me, p, site)?;
         self.lwkt_reltoken(site, Tok::Proc(p))?;
-        if let (true, Some(pp)) = (continued, pp) {
+        if let Some(pp) = continued {
             self.lwkt_gettoken(site, Tok::Proc(pp))?;
             self.wakeup(site, Ident::Proc(pp))?;
             self.lwkt_reltoken(site, Tok::Proc(pp))?;
@@ -141,12 +141,9 @@ impl<'s, E: Engine> Cx<'s, E> {
     /// the steps around it.
     pub(crate) fn tstop(&self, p: Pid) -> KR<()> {
         let site = ext!("kern_synch.c", "tstop");
-        let me = self.me;
+        let l = self.my_lwp();
         let last = {
             let mut g = self.sys.kernel.lock();
-            let ActorKind::Lwp(l) = g.actors[me].kind else {
-                unreachable!("only an LWP stops")
-            };
             if g.lwps[l].wstop {
                 false
             } else {
@@ -164,9 +161,6 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.tsleep(site, Ident::Proc(p), 0, TSTOP_WMESG, false)?;
         }
         let mut g = self.sys.kernel.lock();
-        let ActorKind::Lwp(l) = g.actors[me].kind else {
-            unreachable!("only an LWP stops")
-        };
         g.lwps[l].wstop = false;
         g.procs.get_mut(&p).expect("the running process").nstopped -= 1;
         Ok(())

@@ -22,7 +22,7 @@ pub enum Req {
 }
 
 impl Req {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Req::Attach => "PT_ATTACH",
             Req::Detach => "PT_DETACH",

@@ -64,31 +64,31 @@ pub fn do_op<E: Engine>(cx: &Cx<'_, E>, op: &Op) -> KR<()> {
         }
         Op::VforkWait { pid } => vfork_wait(cx, pid),
         Op::TraceMe => ptrace::trace_me(cx),
-        Op::Attach { pid, expect_errno } => {
-            let err = ptrace::ptrace(cx, Req::Attach, *pid, 0)?;
-            expect_errno_is(cx, "PT_ATTACH", err, expect_errno.as_deref())
-        }
+        Op::Attach { pid, expect_errno } => ptrace_op(cx, Req::Attach, *pid, 0, expect_errno),
         Op::Detach {
             pid,
             sig,
             expect_errno,
-        } => {
-            let err = ptrace::ptrace(cx, Req::Detach, *pid, sig.0)?;
-            expect_errno_is(cx, "PT_DETACH", err, expect_errno.as_deref())
-        }
+        } => ptrace_op(cx, Req::Detach, *pid, sig.0, expect_errno),
         Op::PtraceContinue {
             pid,
             sig,
             expect_errno,
-        } => {
-            let err = ptrace::ptrace(cx, Req::Continue, *pid, sig.0)?;
-            expect_errno_is(cx, "PT_CONTINUE", err, expect_errno.as_deref())
-        }
-        Op::PtraceKill { pid, expect_errno } => {
-            let err = ptrace::ptrace(cx, Req::Kill, *pid, 0)?;
-            expect_errno_is(cx, "PT_KILL", err, expect_errno.as_deref())
-        }
+        } => ptrace_op(cx, Req::Continue, *pid, sig.0, expect_errno),
+        Op::PtraceKill { pid, expect_errno } => ptrace_op(cx, Req::Kill, *pid, 0, expect_errno),
     }
+}
+
+/// ptrace(2) with request `req`, its errno checked against the expectation.
+fn ptrace_op<E: Engine>(
+    cx: &Cx<'_, E>,
+    req: Req,
+    pid: u32,
+    sig: i32,
+    expect: &Option<String>,
+) -> KR<()> {
+    let err = ptrace::ptrace(cx, req, pid, sig)?;
+    expect_errno_is(cx, req.name(), err, expect.as_deref())
 }
 
 /// wait4(2), its return noted in the trace and checked against the expectation.
