@@ -95,3 +95,23 @@ fn an_ignored_signal_leaves_the_child_running() {
         passes_exhaustively(&toml);
     }
 }
+
+/// A stopped child continued by SIGCONT that it catches, or ignores, is continued all the same
+/// (kern_sig.c 1219-1245; kern_sigaction never marks SIGCONT ignored, 341-344): the parent's
+/// WCONTINUED wait reports it. Were the continue left to the default action alone, that wait
+/// would sleep for ever.
+#[test]
+fn a_caught_or_ignored_sigcont_still_continues_a_stopped_child() {
+    let then = r#"{ op = "wait", pid = 3, options = ["WUNTRACED"], expect = { pid = 3, status = "stopped(17)" } },
+                  { op = "kill", pid = 3, sig = "CONT" },
+                  { op = "wait", pid = 3, options = ["WCONTINUED"], expect = { pid = 3, status = "continued" } },
+                  { op = "kill", pid = 3, sig = "KILL" },
+                  { op = "wait", pid = 3, expect = { pid = 3, status = "signaled(9)" } }"#;
+    for disposition in ["catch", "ignore"] {
+        let toml = scenario(&format!("{disposition}-cont"), 17, then, "").replace(
+            "parent = 2\n",
+            &format!("parent = 2\n{disposition} = [\"CONT\"]\n"),
+        );
+        passes_exhaustively(&toml);
+    }
+}

@@ -133,6 +133,10 @@ pub fn explain(v: &Violation) -> String {
         JobControl => "pg_jobc decides when a process group is orphaned (orphanpg sends its stopped members \
                        SIGHUP and SIGCONT): a count off by one orphans a group whose job control still \
                        works, killing a stopped job, or never orphans one, leaving it stopped for good.",
+        OrphanedStop => "An orphaned process group has no process outside it to continue a stopped job: \
+                         lwpsignal discards SIGTSTP, SIGTTIN and SIGTTOU for its members, and orphanpg \
+                         sends a group orphaned with a stopped member SIGHUP and SIGCONT. A member left \
+                         stopped by a tty stop stays stopped for good.",
         InitExited => "exit1 panics when init exits.",
         UnexpectedResult => "A system call returned something the scenario does not expect.",
         ModelError => "The model itself failed; this is a kexit bug.",

@@ -244,3 +244,19 @@ pub fn jobc_mismatches(k: &Kernel) -> Vec<(Pid, i32, i32)> {
     }
     out
 }
+
+/// The processes left stopped by a tty stop (SIGTSTP, SIGTTIN, SIGTTOU) in an orphaned group
+/// (pg_jobc 0), untraced: (pid, the stop signal, group). In the kernel a tty stop of a member
+/// of an orphaned group is discarded (kern_sig.c 1169-1185), and a group orphaned with a
+/// stopped member gets SIGHUP and SIGCONT (orphanpg), so none should be left.
+pub fn orphaned_tty_stops(k: &Kernel) -> Vec<(Pid, i32, Pid)> {
+    k.procs
+        .values()
+        .filter(|p| !p.freed && p.stat == SSTOP && p.flags & P_TRACED == 0)
+        .filter(|p| crate::signals::is_tty_stop(p.xstat))
+        .filter_map(|p| {
+            let g = p.pgrp?;
+            (k.pgrps.get(&g)?.jobc == 0).then_some((p.pid, p.xstat, g))
+        })
+        .collect()
+}

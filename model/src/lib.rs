@@ -23,6 +23,7 @@ pub mod site;
 pub mod stepcheck;
 pub mod stops;
 pub mod stubs;
+pub mod switch;
 pub mod trace;
 mod userret;
 pub mod variant;

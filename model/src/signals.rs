@@ -60,14 +60,23 @@ impl<'s, E: Engine> Cx<'s, E> {
         }
         let then = {
             let me = self.me;
-            let objs = [
+            let mut objs = vec![
                 Obj::Sig(p),
                 Obj::Word(Field::PFlags(p)),
                 Obj::Sigacts(p),
                 Obj::Word(Field::PStat(p)),
                 Obj::Ident(Ident::Proc(p)),
             ];
-            let mut g = self.sp_reading(&objs, &[Obj::Sigacts(p)])?;
+            let mut reads = vec![Obj::Sigacts(p)];
+            // A tty stop signal reads pg_jobc (1172), written only under pg_token: the step
+            // is ordered with that token's steps.
+            if is_tty_stop(sig) {
+                if let Some(pg) = self.k()?.procs.get(&p).and_then(|pr| pr.pgrp) {
+                    objs.push(Obj::Tok(Tok::Pgrp(pg)));
+                    reads.push(Obj::Tok(Tok::Pgrp(pg)));
+                }
+            }
+            let mut g = self.sp_reading(&objs, &reads)?;
             g.race_access(me, site, Data::Sigacts(p), Kind::Read);
             let (text, then) = lwpsignal(&mut g, me, site, p, sig)?;
             g.record(me, site, What::Text(text));
@@ -89,6 +98,7 @@ fn lwpsignal(
     p: Pid,
     sig: i32,
 ) -> KR<(String, Then)> {
+    let tty_orphaned = is_tty_stop(sig) && orphaned(g, p);
     let pr = g.proc(me, p, site)?;
     let bit = sig_bit(sig);
     let name = signal_name(sig);
@@ -97,7 +107,17 @@ fn lwpsignal(
         let text = format!("ksignal(pid {p}, {sig}): P_WEXIT, not delivered");
         return Ok((text, Then::Nothing));
     }
+    // 1169-1185: a tty stop signal with the default action (a traced process's is) is
+    // discarded for a member of an orphaned group (pg_jobc 0, read with p_token held and not
+    // the group's pg_token).
+    let discarded = || {
+        let text = format!("ksignal(pid {p}, {name}): its process group is orphaned, discarded");
+        Ok((text, Then::Nothing))
+    };
     if pr.flags & P_TRACED != 0 && sig != 0 {
+        if tty_orphaned {
+            return discarded();
+        }
         return Ok(traced_signal(g, p, sig));
     }
     let nothing = |text: String| Ok((text, Then::Nothing));
@@ -114,9 +134,16 @@ fn lwpsignal(
         interrupt_proc(g, p);
         return nothing(text);
     }
+    // 1188-1280: a stopped process keeps the signal pending and no LWP is told of it (the
+    // continue's proc_unstop does that), unless it is SIGKILL or SIGCONT.
+    let notify = |g: &mut Kernel| {
+        if !stopped {
+            interrupt_proc(g, p);
+        }
+    };
     if sig == SIGCHLD && pr.sigchld_caught {
         pr.sigchld = true;
-        interrupt_proc(g, p);
+        notify(g);
         return nothing(format!("ksignal(pid {p}, SIGCHLD): posted to its handler"));
     }
     if sig == SIGCHLD || sig == 0 {
@@ -127,14 +154,29 @@ fn lwpsignal(
     }
     if pr.sigcatch & bit != 0 {
         pr.caught |= bit;
-        interrupt_proc(g, p);
+        // 1219-1245: a caught SIGCONT continues a stopped process too, then goes to its
+        // handler (proc_unstop tells the LWPs).
+        if sig == SIGCONT && stopped {
+            let text = format!(
+                "ksignal(pid {p}, {name}): posted to its handler; the stopped process continues"
+            );
+            return Ok((text, Then::Continue));
+        }
+        notify(g);
         return nothing(format!("ksignal(pid {p}, {name}): posted to its handler"));
+    }
+    if tty_orphaned {
+        return discarded();
     }
     Ok(match default_action(sig) {
         DefaultAction::Terminate | DefaultAction::Core => {
             pr.fatal |= bit;
-            interrupt_proc(g, p);
-            let text = format!("ksignal(pid {p}, {name}): posted, its default action kills");
+            notify(g);
+            let text = if stopped {
+                format!("ksignal(pid {p}, {name}): stopped, left pending until it is continued")
+            } else {
+                format!("ksignal(pid {p}, {name}): posted, its default action kills")
+            };
             (text, Then::Nothing)
         }
         // A vfork child holding its parent blocked is not stopped (it could deadlock): the
@@ -289,6 +331,43 @@ fn lone_sleeper(k: &Kernel, p: Pid) -> Option<ActorId> {
         }
     }
     sleeper
+}
+
+impl<'s, E: Engine> Cx<'s, E> {
+    /// issignal's `p->p_pgrp->pg_jobc == 0 && prop & SA_TTYSTOP` (1986-1990) for a pending
+    /// stop signal, with p's token held and not the group's: one step, ordered with the steps
+    /// that take the group's pg_token (the only writers of pg_jobc).
+    pub(crate) fn tty_stop_orphaned(&self, site: &'static Site, p: Pid, sig: i32) -> KR<bool> {
+        if !is_tty_stop(sig) {
+            return Ok(false);
+        }
+        let Some(pg) = self.k()?.procs.get(&p).and_then(|pr| pr.pgrp) else {
+            return Ok(false);
+        };
+        let objs = [Obj::Tok(Tok::Pgrp(pg))];
+        let mut g = self.sp_reading(&objs, &objs)?;
+        let yes = orphaned(&g, p);
+        if yes {
+            let text = format!(
+                "{}: its process group is orphaned, ignored",
+                signal_name(sig)
+            );
+            g.record(self.me, site, What::Text(text));
+        }
+        Ok(yes)
+    }
+}
+
+/// SA_TTYSTOP: SIGTSTP, SIGTTIN and SIGTTOU, the stop signals of job control.
+pub fn is_tty_stop(sig: i32) -> bool {
+    matches!(sig, 18 | 21 | 22)
+}
+
+/// Whether p's process group is orphaned (`p->p_pgrp->pg_jobc == 0`).
+fn orphaned(k: &Kernel, p: Pid) -> bool {
+    let pg = k.procs.get(&p).and_then(|pr| pr.pgrp);
+    pg.and_then(|g| k.pgrps.get(&g))
+        .is_some_and(|g| g.jobc == 0)
 }
 
 pub(crate) fn sig_bit(sig: i32) -> u64 {

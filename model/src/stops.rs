@@ -10,9 +10,10 @@ use crate::flags::*;
 use crate::kernel::*;
 use crate::prims::wake;
 use crate::race::Kind;
-use crate::signals::interrupt_proc;
+use crate::signals::{interrupt_proc, is_tty_stop};
 use crate::site::Site;
 use crate::trace::*;
+use crate::variant::Switch;
 
 impl<'s, E: Engine> Cx<'s, E> {
     /// kern_sig.c proc_stop as kern_wait sees it: p_stat = SSTOP with `sig` as p_xstat under
@@ -40,6 +41,21 @@ impl<'s, E: Engine> Cx<'s, E> {
             return Ok(());
         };
         self.lwkt_gettoken(site, Tok::Proc(p))?;
+        // fix:ttystop-pgtoken: pg_jobc tested again under pg_token, held through SSTOP.
+        let pg_held = match stop {
+            Some(sig) if is_tty_stop(sig) && self.has(Switch::TtyStopUnderPgToken) => {
+                match self.tty_stop_recheck(site, p, sig)? {
+                    Recheck::Orphaned(g) => {
+                        self.lwkt_reltoken(site, Tok::Pgrp(g))?;
+                        self.lwkt_reltoken(site, Tok::Proc(p))?;
+                        return self.prele(site, p);
+                    }
+                    Recheck::Held(g) => Some(g),
+                    Recheck::NoGroup => None,
+                }
+            }
+            _ => None,
+        };
         let stat = self.load(site, Field::PStat(p))?;
         // SIGCONT wakes the parent once p's token is released.
         let continued = match stop {
@@ -60,6 +76,9 @@ impl<'s, E: Engine> Cx<'s, E> {
             }
             _ => None,
         };
+        if let Some(g) = pg_held {
+            self.lwkt_reltoken(site, Tok::Pgrp(g))?;
+        }
         self.lwkt_reltoken(site, Tok::Proc(p))?;
         if let Some(pp) = continued {
             self.lwkt_gettoken(site, Tok::Proc(pp))?;
@@ -167,7 +186,39 @@ impl<'s, E: Engine> Cx<'s, E> {
     }
 }
 
+/// What fix:ttystop-pgtoken's second test of pg_jobc found.
+enum Recheck {
+    /// The group is orphaned: the stop is discarded (its pg_token is held).
+    Orphaned(Pid),
+    /// Not orphaned: the stop goes on with the group's pg_token held.
+    Held(Pid),
+    /// The process has left its group (it is being reaped): nothing to hold.
+    NoGroup,
+}
+
 impl<'s, E: Engine> Cx<'s, E> {
+    /// fix:ttystop-pgtoken, with p's token held: the group's pg_token, then pg_jobc again.
+    fn tty_stop_recheck(&self, site: &'static Site, p: Pid, sig: i32) -> KR<Recheck> {
+        let me = self.me;
+        let Some(g) = self.k()?.pgrp_of(me, p, site)? else {
+            return Ok(Recheck::NoGroup);
+        };
+        self.lwkt_gettoken(site, Tok::Pgrp(g))?;
+        let mut k = self.k()?;
+        let jobc = *k.pg_jobc(me, g, site)?;
+        let text = if jobc == 0 {
+            format!("pgrp {g} is orphaned now: {} discarded", signal_name(sig))
+        } else {
+            format!("pgrp {g}'s pg_jobc is {jobc}: the stop goes on under its pg_token")
+        };
+        k.record(me, site, What::Text(text));
+        Ok(if jobc == 0 {
+            Recheck::Orphaned(g)
+        } else {
+            Recheck::Held(g)
+        })
+    }
+
     /// fix:lwp-exit-completes-stop, with p's token held after 671: the leaving LWP is no
     /// longer counted stopped, and if that leaves every remaining LWP of a stopped process
     /// counted, the parent is told.

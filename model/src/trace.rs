@@ -169,6 +169,7 @@ pub enum ViolationKind {
     ListCorruption,
     CopyoutUnwritten,
     JobControl,
+    OrphanedStop,
     InitExited,
     UnexpectedResult,
     ModelError,
@@ -187,6 +188,9 @@ impl ViolationKind {
             Self::ListCorruption => "corrupted parent/child or LWP lists",
             Self::CopyoutUnwritten => "copyout of a value the kernel never wrote",
             Self::JobControl => "job-control count (pg_jobc) differs from its members",
+            Self::OrphanedStop => {
+                "a process of an orphaned process group left stopped by a tty stop"
+            }
             Self::InitExited => "init exited (kernel panic)",
             Self::UnexpectedResult => "result differs from the scenario's expectation",
             Self::ModelError => "model error",
@@ -204,6 +208,7 @@ impl ViolationKind {
             Self::ListCorruption => "list-corruption",
             Self::CopyoutUnwritten => "copyout-unwritten",
             Self::JobControl => "jobc-miscount",
+            Self::OrphanedStop => "orphaned-stop",
             Self::InitExited => "init-exited",
             Self::UnexpectedResult => "unexpected-result",
             Self::ModelError => "model-error",
@@ -214,7 +219,7 @@ impl ViolationKind {
     }
 }
 
-pub const ALL_KINDS: [ViolationKind; 13] = [
+pub const ALL_KINDS: [ViolationKind; 14] = [
     ViolationKind::Deadlock,
     ViolationKind::Livelock,
     ViolationKind::Kkassert,
@@ -225,6 +230,7 @@ pub const ALL_KINDS: [ViolationKind; 13] = [
     ViolationKind::ListCorruption,
     ViolationKind::CopyoutUnwritten,
     ViolationKind::JobControl,
+    ViolationKind::OrphanedStop,
     ViolationKind::InitExited,
     ViolationKind::UnexpectedResult,
     ViolationKind::ModelError,

@@ -55,8 +55,10 @@ impl<'s, E: Engine> Cx<'s, E> {
                     self.note(site, What::Text(text))?;
                     // issignal holds p_token from proc_stop through tstop's count.
                     self.lwkt_gettoken(site, Tok::Proc(p))?;
-                    self.proc_stop(p, sig)?;
-                    self.tstop(p)?;
+                    if !self.tty_stop_orphaned(site, p, sig)? {
+                        self.proc_stop(p, sig)?;
+                        self.tstop(p)?;
+                    }
                     self.lwkt_reltoken(site, Tok::Proc(p))?;
                 }
                 Next::Die(sig) => return self.sigexit(sig),

@@ -105,6 +105,15 @@ pub fn final_checks(k: &mut Kernel, spec: &Spec) {
             ),
         ));
     }
+    for (pid, sig, g) in kexit_model::jobc::orphaned_tty_stops(k) {
+        problems.push((
+            ViolationKind::OrphanedStop,
+            format!(
+                "pid {pid} is left stopped by {} in pgrp {g}, which is orphaned (pg_jobc 0)",
+                kexit_model::flags::signal_name(sig)
+            ),
+        ));
+    }
     for (cpu, list) in k.deadlwp_list.iter().enumerate() {
         if !list.is_empty() {
             problems.push((

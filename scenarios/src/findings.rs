@@ -101,6 +101,12 @@ pub const FINDINGS: &[Finding] = &[
         fixed_by: &["fix:stop-completes"],
     },
     Finding {
+        id: "F15",
+        title: "a tty stop decided before exit1 orphans the job's group stops it after orphanpg looked",
+        kinds: &["data-race", "orphaned-stop"],
+        fixed_by: &["fix:ttystop-pgtoken"],
+    },
+    Finding {
         id: "init-panic",
         title: "init calling exit panics the kernel (kern_exit.c:278-281, on purpose)",
         kinds: &["init-exited"],

@@ -177,7 +177,9 @@ fn new_proc(ps: &ProcSpec, tree: Vec<LwpId>) -> Proc {
         caught: 0,
         tsig: 0,
         sigcatch: signal_bits(&ps.catch),
-        sigignore: signal_bits(&ps.ignore),
+        // kern_sigaction never puts SIGCONT in p_sigignore (341-344): ignored, it still
+        // continues a stopped process.
+        sigignore: signal_bits(&ps.ignore) & !(1 << SIGCONT),
         sigchld: false,
         in_allproc: true,
         freed: false,
