@@ -106,7 +106,7 @@ fn findings_schedules_classify_as_recorded() {
         );
         n += 1;
     }
-    assert_eq!(n, 19);
+    assert_eq!(n, 18);
 }
 
 /// The fuzzing candidate of docs/findings.md that the model's fidelity resolved,

@@ -109,33 +109,29 @@ fn finding_f15_a_member_left_stopped_in_its_orphaned_group_and_the_fix() {
 }
 
 /// F15 as the catalogue has it, two members: orphanpg reads the stopping member's p_stat with
-/// neither its p_token nor anything else ordering the read with proc_stop's store, and the
-/// member can be left stopped. The state engine and PCT catch it, both saved schedules
-/// replay, and the fix passes every interleaving.
+/// the other member's p_token, so nothing but the race itself orders the read with the stop,
+/// and the member can be left stopped. The state engine and PCT catch it, the saved schedule
+/// replays, and the fix passes every interleaving.
 #[test]
-fn finding_f15_orphanpg_reads_p_stat_unordered_with_the_stop() {
+fn finding_f15_a_job_stopped_as_the_shells_exit_orphans_its_group() {
     let s = regression::scenario("tty-stop-vs-orphaning");
     let seed = regression::variant("seed");
     let state = kexit_checker::engine::Budget {
         iterations: u64::MAX,
         ..Default::default()
     };
-    // The state engine meets the unordered read first, PCT the job left stopped.
-    for (engine, budget, kind) in [
-        (EngineKind::State, state, ViolationKind::DataRace),
-        (
-            EngineKind::Pct,
-            regression::shuttle_budget(10_000),
-            ViolationKind::OrphanedStop,
-        ),
+    for (engine, budget) in [
+        (EngineKind::State, state),
+        (EngineKind::Pct, regression::shuttle_budget(10_000)),
     ] {
-        regression::assert_caught(&s, &seed, engine, budget, kind);
+        regression::assert_caught(&s, &seed, engine, budget, ViolationKind::OrphanedStop);
     }
-    let v = regression::replay_finding(&s, "F15-orphanpg-reads-p-stat.schedule");
-    assert_eq!(v.kind, ViolationKind::DataRace, "{v}");
-    assert!(v.message.contains("in orphanpg"), "{v}");
     let v = regression::replay_finding(&s, "F15-job-left-stopped.schedule");
     assert_eq!(v.kind, ViolationKind::OrphanedStop, "{v}");
+    assert!(
+        v.message.contains("pid 5 is left stopped by SIGTSTP"),
+        "{v}"
+    );
     let fixed = Check::scenario("tty-stop-vs-orphaning")
         .engine(EngineKind::State)
         .variant("fix:ttystop-pgtoken")

@@ -107,6 +107,15 @@ pub const DELIBERATE: &[(&str, u32, &str)] = &[
          not yet a zombie is signalled under its p_token, where lwpsignal sees P_WEXIT",
     ),
     (
+        "orphanpg",
+        0,
+        "kern_proc.c's test of each member's p_stat == SSTOP, under the group's pg_token and \
+         not the member's p_token: a stop or an exit racing with the scan is seen before or \
+         after it (word-sized), and a stop seen after may be taken as made after the group was \
+         orphaned; only a tty stop, which an orphaned group's member discards, makes that \
+         wrong, and the orphaned-stop check reports it (finding F15)",
+    ),
+    (
         "kern_wait",
         1050,
         "a pre-check for a stopped child; 1052-1065 take the child's p_token and test again",

@@ -103,7 +103,7 @@ pub const FINDINGS: &[Finding] = &[
     Finding {
         id: "F15",
         title: "a tty stop decided before exit1 orphans the job's group stops it after orphanpg looked",
-        kinds: &["data-race", "orphaned-stop"],
+        kinds: &["orphaned-stop"],
         fixed_by: &["fix:ttystop-pgtoken"],
     },
     Finding {

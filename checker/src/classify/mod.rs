@@ -196,14 +196,9 @@ pub fn classify(spec: &Spec, variant: &Variant, v: &Violation, schedule: &[u8]) 
             recorded("F10")
         }
         // F15: exit1's fixjobc (439) orphans a job's group while a tty stop of a member is
-        // under way: orphanpg's read of the member's p_stat is unordered with proc_stop's
-        // store, and the member is left stopped in the orphaned group.
+        // under way, decided before and made after orphanpg looked for stopped members: the
+        // member is left stopped in the orphaned group.
         (ViolationKind::OrphanedStop, ..) if shares_sessions(spec) && sends_tty_stop(spec) => {
-            recorded("F15")
-        }
-        (ViolationKind::DataRace, ..)
-            if sends_tty_stop(spec) && stopped_in_orphaned_group(spec, variant, schedule) =>
-        {
             recorded("F15")
         }
         // F11: exit1's fixjobc walk (439) blocked for a child's token while the child was
@@ -279,14 +274,6 @@ fn untraced_stopped_in_exit(spec: &Spec, variant: &Variant, schedule: &[u8]) -> 
             !p.freed && p.stat == SSTOP && p.flags & P_WEXIT != 0 && p.flags & P_TRACED == 0
         })
     })
-}
-
-/// Whether the schedule ends with an untraced process stopped by a tty stop in an orphaned
-/// group (F15's race ends there, whichever of orphanpg's read and the stop comes first).
-fn stopped_in_orphaned_group(spec: &Spec, variant: &Variant, schedule: &[u8]) -> bool {
-    let out = engine::replay_keeping_kernel(spec, variant, schedule);
-    out.kernel
-        .is_some_and(|k| !kexit_model::jobc::orphaned_tty_stops(&k).is_empty())
 }
 
 /// Whether the schedule ends with a stopped process whose stop its parent would report
