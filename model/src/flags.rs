@@ -19,6 +19,8 @@ pub const P_MAYBETHREADED: u64 = 0x0020_0000;
 // sigacts ps_flag
 pub const PS_NOCLDWAIT: u64 = 0x0001;
 pub const PS_CLDSIGIGN: u64 = 0x0002;
+/// SA_NOCLDSTOP: no SIGCHLD when a child stops (kern_sig.c 301-303, 1547).
+pub const PS_NOCLDSTOP: u64 = 0x0004;
 
 // lwp_mpflags
 pub const LWP_MP_WEXIT: u64 = 0x0000_0002;

@@ -68,7 +68,7 @@ impl<'s, E: Engine> Cx<'s, E> {
                 Obj::Ident(Ident::Proc(p)),
             ];
             let mut reads = vec![Obj::Sigacts(p)];
-            // A tty stop signal reads pg_jobc (1172), written only under pg_token: the step
+            // A tty stop signal reads pg_jobc (1176), written only under pg_token: the step
             // is ordered with that token's steps.
             if is_tty_stop(sig) {
                 if let Some(pg) = self.k()?.procs.get(&p).and_then(|pr| pr.pgrp) {

@@ -136,7 +136,7 @@ impl<'s, E: Engine> Cx<'s, E> {
 
     /// The parent told of a stop (kern_sig.c 1542-1550, kern_synch.c 1160-1168), with p's
     /// token held: P_WAITED cleared, so kern_wait reports the stop, and the parent, held and
-    /// under its token, woken. The SIGCHLD that follows is not modeled (docs/model.md).
+    /// under its token, woken and sent SIGCHLD unless it set SA_NOCLDSTOP.
     pub(crate) fn tell_parent_stopped(&self, site: &'static Site, p: Pid) -> KR<()> {
         let me = self.me;
         let pp = *self.k()?.pptr(me, p, site)?;
@@ -145,6 +145,12 @@ impl<'s, E: Engine> Cx<'s, E> {
             self.phold(site, q)?;
             self.lwkt_gettoken(site, Tok::Proc(q))?;
             self.wakeup(site, Ident::Proc(q))?;
+            // PS_NOCLDSTOP is set before the scenario starts and never changes: its test
+            // needs no step of its own.
+            let nocldstop = self.k()?.proc(me, q, site)?.ps_flag & PS_NOCLDSTOP != 0;
+            if !nocldstop {
+                let _ = self.ksignal(site, q, SIGCHLD)?;
+            }
             self.lwkt_reltoken(site, Tok::Proc(q))?;
             self.prele(site, q)?;
         }

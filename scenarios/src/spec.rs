@@ -110,6 +110,10 @@ pub struct ProcSpec {
     pub continued: bool,
     #[serde(default)]
     pub sigchld_caught: bool,
+    /// SA_NOCLDSTOP on SIGCHLD (PS_NOCLDSTOP, set before the scenario starts): a child's stop
+    /// is reported to this process without a SIGCHLD.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nocldstop: bool,
     /// Signals other than SIGCHLD the process catches (installed before the scenario starts):
     /// a handler runs at its next return to user mode, and a PCATCH sleep is interrupted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

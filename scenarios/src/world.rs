@@ -149,6 +149,9 @@ fn new_proc(ps: &ProcSpec, tree: Vec<LwpId>) -> Proc {
     if ps.cldsigign || ps.ignore.iter().any(|s| s.0 == SIGCHLD) {
         ps_flag |= PS_CLDSIGIGN;
     }
+    if ps.nocldstop {
+        ps_flag |= PS_NOCLDSTOP;
+    }
     let nlwps = tree.len();
     Proc {
         pid: ps.pid,
