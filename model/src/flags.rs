@@ -51,9 +51,13 @@ pub const SZOMB: u64 = 4;
 pub const SIGHUP: i32 = 1;
 pub const SIGTRAP: i32 = 5;
 pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
 pub const SIGSTOP: i32 = 17;
+pub const SIGTSTP: i32 = 18;
 pub const SIGCONT: i32 = 19;
 pub const SIGCHLD: i32 = 20;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
 pub const SIGWINCH: i32 = 28;
 /// The highest signal number (_SIG_MAXSIG).
 pub const SIGMAX: i32 = 64;

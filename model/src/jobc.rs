@@ -254,9 +254,12 @@ pub fn orphaned_tty_stops(k: &Kernel) -> Vec<(Pid, i32, Pid)> {
         .values()
         .filter(|p| !p.freed && p.stat == SSTOP && p.flags & P_TRACED == 0)
         .filter(|p| crate::signals::is_tty_stop(p.xstat))
-        .filter_map(|p| {
-            let g = p.pgrp?;
-            (k.pgrps.get(&g)?.jobc == 0).then_some((p.pid, p.xstat, g))
-        })
+        .filter_map(|p| Some((p.pid, p.xstat, orphaned_group(k, p.pid)?)))
         .collect()
+}
+
+/// p's process group if it is orphaned (`p->p_pgrp->pg_jobc == 0`), read as the state is.
+pub(crate) fn orphaned_group(k: &Kernel, p: Pid) -> Option<Pid> {
+    let g = k.procs.get(&p)?.pgrp?;
+    (k.pgrps.get(&g)?.jobc == 0).then_some(g)
 }

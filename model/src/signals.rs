@@ -360,14 +360,12 @@ impl<'s, E: Engine> Cx<'s, E> {
 
 /// SA_TTYSTOP: SIGTSTP, SIGTTIN and SIGTTOU, the stop signals of job control.
 pub fn is_tty_stop(sig: i32) -> bool {
-    matches!(sig, 18 | 21 | 22)
+    matches!(sig, SIGTSTP | SIGTTIN | SIGTTOU)
 }
 
 /// Whether p's process group is orphaned (`p->p_pgrp->pg_jobc == 0`).
 fn orphaned(k: &Kernel, p: Pid) -> bool {
-    let pg = k.procs.get(&p).and_then(|pr| pr.pgrp);
-    pg.and_then(|g| k.pgrps.get(&g))
-        .is_some_and(|g| g.jobc == 0)
+    crate::jobc::orphaned_group(k, p).is_some()
 }
 
 pub(crate) fn sig_bit(sig: i32) -> u64 {

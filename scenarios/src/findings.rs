@@ -4,7 +4,7 @@
 
 /// One known finding.
 pub struct Finding {
-    /// `F1`..`F14` as in docs/findings.md, or the name of a deliberate behaviour.
+    /// `F1`..`F15` as in docs/findings.md, or the name of a deliberate behaviour.
     pub id: &'static str,
     /// Its title in docs/findings.md's table.
     pub title: &'static str,

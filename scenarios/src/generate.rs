@@ -2,17 +2,18 @@
 //! (at most 4 processes besides init, 1 or 2 LWPs each, 3 operations per LWP and a
 //! migration), for fuzzing and property tests. One in four has two cpus, with LWPs on either
 //! and some migrating; one in six shares its cpus (`shared_cpus`); some groups share pid 2's
-//! session, so job control (pg_jobc, orphaned groups, tty stops) comes into play. Generated scenarios carry
-//! no expectations: they are checked against the invariants only. Operations: every one the
-//! scenario language has (a terminal's signal to one of the declared process groups
-//! included), with the targets a real program could give them (a process only attaches to a
-//! later-declared, so never an ancestor, untraced process, at most once: the model refuses
-//! those with EINVAL and EBUSY as kern_ptrace does, so generating them would only add
-//! refusals). Detach, PT_CONTINUE and PT_KILL name any child: kern_ptrace refuses them unless
-//! the caller traces it and has waited for its stop.
+//! session, so job control (pg_jobc, orphaned groups, tty stops) comes into play. Generated
+//! scenarios carry no expectations: they are checked against the invariants only.
+//! Operations: every one the scenario language has (a terminal's signal to one of the
+//! declared process groups included), with the targets a real program could give them (a
+//! process only attaches to a later-declared, so never an ancestor, untraced process, at most
+//! once: the model refuses those with EINVAL and EBUSY as kern_ptrace does, so generating
+//! them would only add refusals). Detach, PT_CONTINUE and PT_KILL name any child:
+//! kern_ptrace refuses them unless the caller traces it and has waited for its stop.
 
 use crate::spec::{LwpSpec, Op, ProcSpec, SigchldAction, Signal, Spec, WaitOpt};
 use arbitrary::{Arbitrary, Result, Unstructured};
+use kexit_model::flags::{SIGSTOP, SIGTERM, SIGTSTP};
 
 pub const MAX_PROCS: usize = 4;
 pub const MAX_LWPS: usize = 2;
@@ -154,8 +155,8 @@ fn job_control(u: &mut Unstructured<'_>, procs: &mut [ProcSpec]) -> Result<()> {
         .flat_map(|l| l.script.iter_mut());
     for op in ops {
         if let Op::Kill { sig, .. } | Op::Killpg { sig, .. } = op {
-            if matches!(sig.0, 15 | 17) && !u.ratio(1, 2)? {
-                sig.0 = 18;
+            if matches!(sig.0, SIGTERM | SIGSTOP) && !u.ratio(1, 2)? {
+                sig.0 = SIGTSTP;
             }
         }
     }
